@@ -1,0 +1,19 @@
+//! STUB: to be written.
+
+use crate::carrier::{Extractor, Injector};
+use crate::context::{Propagation, TraceContext};
+use crate::Error;
+
+/// Every header this format reads or writes.
+pub const HEADERS: &[&str] = &["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"];
+
+/// Read this format.
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    let _ = headers;
+    Ok(None)
+}
+
+/// Write this format.
+pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
+    let _ = (ctx, headers);
+}

@@ -1,0 +1,190 @@
+//! Reading and writing headers: two small traits, so every door adapts its own header type once.
+//!
+//! Header names are matched case-insensitively everywhere (RFC 9110 §5.1); this crate always asks
+//! with lowercase names and writes lowercase names (HTTP/2 and HTTP/3 require them).
+//! Values are bytes: HTTP allows obs-text, and a parser must see exactly what arrived to reject it.
+
+use crate::Error;
+
+/// Reads header values by name. More than one value per name is allowed (repeated header lines).
+pub trait Extractor {
+    /// Every value of header `name` (given in lowercase), in the order received.
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]>;
+}
+
+/// Sets and removes headers.
+pub trait Injector {
+    /// Set header `name` (lowercase) to `value`, replacing every existing line of that name.
+    fn set(&mut self, name: &str, value: &str);
+    /// Remove every line of header `name` (lowercase).
+    fn remove(&mut self, name: &str);
+}
+
+/// The longest single trace header value that is parsed at all. Every valid value of the single-line
+/// formats is far shorter (X-Ray, the longest, stays under 256 bytes in practice); the limit bounds the
+/// work an attacker can cause per header.
+pub const MAX_VALUE_LEN: usize = 1024;
+
+/// The one value of a header that must not repeat.
+/// `Ok(None)` when absent; `dup` when there are several lines; [`Error::TooLong`] past
+/// [`MAX_VALUE_LEN`].
+pub(crate) fn single<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    name: &str,
+    dup: Error,
+) -> Result<Option<&'a [u8]>, Error> {
+    let mut values = headers.get_all(name);
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(dup);
+    }
+    if first.len() > MAX_VALUE_LEN {
+        return Err(Error::TooLong);
+    }
+    Ok(Some(first))
+}
+
+/// Optional whitespace (RFC 9110 OWS) trimmed from both ends: proxies may leave it around values.
+pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
+    v.get(start..end).unwrap_or_default()
+}
+
+/// The value as `str` when it is all visible ASCII or space (what every trace header allows).
+pub(crate) fn visible_ascii(v: &[u8]) -> Result<&str, Error> {
+    if v.iter().all(|b| matches!(b, 0x20..=0x7e)) {
+        core::str::from_utf8(v).map_err(|_| Error::NotAscii)
+    } else {
+        Err(Error::NotAscii)
+    }
+}
+
+/// Like [`visible_ascii`] but also allows horizontal tab (optional whitespace in list headers).
+pub(crate) fn visible_ascii_or_tab(v: &[u8]) -> Result<&str, Error> {
+    if v.iter().all(|b| matches!(b, 0x20..=0x7e | b'\t')) {
+        core::str::from_utf8(v).map_err(|_| Error::NotAscii)
+    } else {
+        Err(Error::NotAscii)
+    }
+}
+
+fn name_eq(a: &[u8], lower: &str) -> bool {
+    a.eq_ignore_ascii_case(lower.as_bytes())
+}
+
+impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        self.iter().filter(move |(n, _)| name_eq(n.as_ref(), name)).map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        self.as_slice().get_all(name)
+    }
+}
+
+impl<E: Extractor + ?Sized> Extractor for &E {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        (**self).get_all(name)
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod vec {
+    use super::{name_eq, Extractor, Injector};
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for Vec<(N, V)> {
+        fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+            self.as_slice().get_all(name)
+        }
+    }
+
+    /// `set` replaces the first line of that name in place (keeping header order) and removes the rest.
+    impl Injector for Vec<(String, String)> {
+        fn set(&mut self, name: &str, value: &str) {
+            let mut seen = false;
+            self.retain_mut(|(n, v)| {
+                if !name_eq(n.as_bytes(), name) {
+                    return true;
+                }
+                if seen {
+                    return false;
+                }
+                seen = true;
+                *v = value.to_string();
+                true
+            });
+            if !seen {
+                self.push((name.to_string(), value.to_string()));
+            }
+        }
+
+        fn remove(&mut self, name: &str) {
+            self.retain(|(n, _)| !name_eq(n.as_bytes(), name));
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+mod http_impl {
+    use super::{Extractor, Injector};
+    use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    impl<T> Extractor for HeaderMap<T>
+    where
+        T: AsRef<[u8]>,
+    {
+        fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+            // `HeaderMap` stores names lowercase and looks them up case-insensitively.
+            self.get_all(name).into_iter().map(AsRef::as_ref)
+        }
+    }
+
+    impl Injector for HeaderMap {
+        fn set(&mut self, name: &str, value: &str) {
+            // Every value this crate writes is visible ASCII and every name a valid token, so these
+            // conversions cannot fail; if they ever did, nothing is written rather than a bad header.
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                self.insert(n, v);
+            }
+        }
+
+        fn remove(&mut self, name: &str) {
+            if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
+                self.remove(n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_case_insensitively_and_repeat() {
+        let h = [("TraceState", "a=1"), ("x", "y"), ("tracestate", "b=2")];
+        let got: [&[u8]; 2] = [b"a=1", b"b=2"];
+        assert!(h.get_all("tracestate").eq(got.iter().copied()));
+        assert_eq!(single(&h[..], "tracestate", Error::TraceparentDuplicate), Err(Error::TraceparentDuplicate));
+        assert_eq!(single(&h[..], "x", Error::TraceparentDuplicate), Ok(Some(&b"y"[..])));
+        assert_eq!(single(&h[..], "z", Error::TraceparentDuplicate), Ok(None));
+    }
+
+    #[test]
+    fn too_long_is_refused_before_parsing() {
+        let long = [b'a'; MAX_VALUE_LEN + 1];
+        let h = [("b3", &long[..])];
+        assert_eq!(single(&h[..], "b3", Error::B3Duplicate), Err(Error::TooLong));
+    }
+
+    #[test]
+    fn ows_trim() {
+        assert_eq!(trim_ows(b" \t a b \t"), b"a b");
+        assert_eq!(trim_ows(b"   "), b"");
+    }
+}

@@ -1,0 +1,266 @@
+//! The one model of a trace context that every format reads into and writes from.
+//!
+//! It is rich enough that no format's meaning is lost on the way through: the sampling decision keeps
+//! B3's *defer* and *debug*, W3C's other trace-flags bits are kept, and the fields only one format has
+//! (X-Ray `Lineage`/`Self`/unknown keys, Jaeger's other flag bits, a 64-bit trace id width) travel along.
+//! It borrows from the incoming headers, so building one never allocates.
+
+use crate::id::{IdWidth, SpanId, TraceId};
+use crate::tracestate::TraceState;
+
+/// The sampling decision as the formats express it.
+///
+/// | model   | W3C `sampled` | B3 `SamplingState` | `X-B3-Sampled`/`Flags` | Jaeger flags | X-Ray `Sampled` | grpc options |
+/// |---------|---------------|--------------------|------------------------|--------------|-----------------|--------------|
+/// | Accept  | 1             | `1`                | `Sampled: 1`           | `0x01`       | `1`             | `1`          |
+/// | Deny    | 0             | `0`                | `Sampled: 0`           | `0x00`       | `0`             | `0`          |
+/// | Defer   | 0 ¹           | absent             | absent                 | `0x00` ¹     | `?` or absent   | `0` ¹        |
+/// | Debug   | 1 ¹           | `d`                | `Flags: 1`             | `0x03`       | `1` ¹           | `1` ¹        |
+///
+/// ¹ The format cannot say it. W3C has no *defer*: `sampled=0` is emitted, which the spec defines as
+/// "the caller did not record" and leaves the callee free to decide
+/// ([§3.2.2.5.1](https://www.w3.org/TR/trace-context/#sampled-flag)), the closest meaning; the
+/// [`Translator`](crate::Translator) also records *defer*/*debug* in its own tracestate member so a
+/// later legacy hop gets them back exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Sampling {
+    /// Not sampled.
+    Deny,
+    /// No decision yet: the receiver decides.
+    #[default]
+    Defer,
+    /// Sampled.
+    Accept,
+    /// Sampled, and forced by the caller (B3 `d`, `X-B3-Flags: 1`, Jaeger flag `0x02`).
+    Debug,
+}
+
+impl Sampling {
+    /// True for [`Accept`](Self::Accept) and [`Debug`](Self::Debug).
+    pub const fn is_sampled(self) -> bool {
+        matches!(self, Sampling::Accept | Sampling::Debug)
+    }
+
+    /// `Some(true)`/`Some(false)` for a decision, `None` for [`Defer`](Self::Defer).
+    pub const fn decision(self) -> Option<bool> {
+        match self {
+            Sampling::Deny => Some(false),
+            Sampling::Defer => None,
+            Sampling::Accept | Sampling::Debug => Some(true),
+        }
+    }
+}
+
+/// W3C `trace-flags`: one byte, all bits kept.
+/// Bit 0 is `sampled`; level 2 defines bit 1 as `random`
+/// ([Level 2 §3.2.2.5.2](https://www.w3.org/TR/trace-context-2/#random-trace-id-flag)); the others are
+/// reserved. A translating proxy does not start a span, so it forwards bits it does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TraceFlags(pub u8);
+
+impl TraceFlags {
+    /// The `sampled` bit.
+    pub const SAMPLED: u8 = 0x01;
+    /// The level 2 `random` bit: the trace-id's rightmost 7 bytes are random.
+    pub const RANDOM: u8 = 0x02;
+
+    /// True when the `sampled` bit is set.
+    pub const fn is_sampled(self) -> bool {
+        self.0 & Self::SAMPLED != 0
+    }
+
+    /// The same flags with `sampled` set or cleared.
+    pub const fn with_sampled(self, sampled: bool) -> Self {
+        if sampled {
+            TraceFlags(self.0 | Self::SAMPLED)
+        } else {
+            TraceFlags(self.0 & !Self::SAMPLED)
+        }
+    }
+}
+
+/// Text the model carries for one format without interpreting it. It is either exactly as it arrived
+/// in that format's header (`Raw`) or as it was carried in tracebridge's tracestate member, where `%`,
+/// `,`, `;` and `=` are percent-encoded (`Escaped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Text<'a> {
+    /// As received in the format's own header.
+    Raw(&'a str),
+    /// Percent-encoded as in tracebridge's tracestate member.
+    Escaped(&'a str),
+}
+
+impl<'a> Text<'a> {
+    /// The text as the format's own header writes it, one byte at a time (unescaping if needed).
+    pub fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
+        let (s, escaped) = match *self {
+            Text::Raw(s) => (s, false),
+            Text::Escaped(s) => (s, true),
+        };
+        crate::ext::Unescape::new(s.as_bytes(), escaped)
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Text::Raw(s) | Text::Escaped(s) => s.is_empty(),
+        }
+    }
+}
+
+/// How many unknown X-Ray fields are carried; more is an error
+/// ([`Error::XRayTooManyFields`](crate::Error::XRayTooManyFields)), never a silent drop.
+pub const XRAY_MAX_EXTRA_FIELDS: usize = 8;
+
+/// The X-Ray fields that have no counterpart in other formats, kept for an exact round trip
+/// ([X-Ray tracing header](https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct XRayFields<'a> {
+    /// `Lineage=…` (Lambda recursion detection), as received.
+    pub lineage: Option<Text<'a>>,
+    /// `Self=…` (added by load balancers), as received.
+    pub self_: Option<Text<'a>>,
+    /// Unknown `key=value` fields, in order.
+    pub extra: [Option<(Text<'a>, Text<'a>)>; XRAY_MAX_EXTRA_FIELDS],
+}
+
+impl XRayFields<'_> {
+    /// True when there is nothing to carry.
+    pub fn is_empty(&self) -> bool {
+        self.lineage.is_none() && self.self_.is_none() && self.extra.iter().all(Option::is_none)
+    }
+}
+
+/// A trace context: the remote parent span that the next hop continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceContext<'a> {
+    /// The trace id (a 64-bit id sits in the low 8 bytes; see [`id_width`](Self::id_width)).
+    pub trace_id: TraceId,
+    /// The span id of the remote parent (W3C `parent-id`, B3 `SpanId`, X-Ray `Parent`).
+    pub span_id: SpanId,
+    /// The parent's own parent, where the format carries it (B3, Jaeger).
+    pub parent_span_id: Option<SpanId>,
+    /// The sampling decision.
+    pub sampling: Sampling,
+    /// W3C trace-flags with every bit kept; `sampled` is kept in step with [`sampling`](Self::sampling)
+    /// by the writers, which take the sampled bit from `sampling`.
+    pub trace_flags: TraceFlags,
+    /// The trace id's width on the wire (B3/Jaeger may use 64 bits).
+    pub id_width: IdWidth,
+    /// Jaeger flag bits other than sampled (`0x01`) and debug (`0x02`), e.g. firehose (`0x08`).
+    pub jaeger_flags: u8,
+    /// X-Ray fields with no counterpart elsewhere.
+    pub xray: XRayFields<'a>,
+    /// W3C tracestate, borrowed from the incoming header lines.
+    pub tracestate: TraceState<'a>,
+}
+
+impl TraceContext<'_> {
+    /// A context with the given ids and defaults for everything else: 128-bit width,
+    /// [`Sampling::Defer`], no tracestate.
+    pub const fn new(trace_id: TraceId, span_id: SpanId) -> Self {
+        TraceContext {
+            trace_id,
+            span_id,
+            parent_span_id: None,
+            sampling: Sampling::Defer,
+            trace_flags: TraceFlags(0),
+            id_width: IdWidth::Bits128,
+            jaeger_flags: 0,
+            xray: XRayFields { lineage: None, self_: None, extra: [None; XRAY_MAX_EXTRA_FIELDS] },
+            tracestate: TraceState::EMPTY,
+        }
+    }
+
+    /// The same context with the sampling decision set (and the W3C sampled bit in step).
+    pub const fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self.trace_flags = self.trace_flags.with_sampled(sampling.is_sampled());
+        self
+    }
+
+    /// True when sampled (accept or debug).
+    pub const fn is_sampled(&self) -> bool {
+        self.sampling.is_sampled()
+    }
+}
+
+/// What a format's header carried: a full context, or (B3 only) a sampling decision with no ids,
+/// such as `b3: 0` — kept as a decision, never dropped
+/// ([b3-propagation: single header](https://github.com/openzipkin/b3-propagation#single-header)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Propagation<'a> {
+    /// Ids and everything else.
+    Context(TraceContext<'a>),
+    /// A decision only (`b3: 0`, `b3: 1`, `b3: d`, or `X-B3-Sampled`/`X-B3-Flags` without ids).
+    SamplingOnly(Sampling),
+}
+
+impl<'a> Propagation<'a> {
+    /// The context, if there are ids.
+    pub fn context(&self) -> Option<&TraceContext<'a>> {
+        match self {
+            Propagation::Context(c) => Some(c),
+            Propagation::SamplingOnly(_) => None,
+        }
+    }
+
+    /// The sampling decision either way.
+    pub fn sampling(&self) -> Sampling {
+        match self {
+            Propagation::Context(c) => c.sampling,
+            Propagation::SamplingOnly(s) => *s,
+        }
+    }
+}
+
+/// The JSON shape shared by the CLI (`inspect --json`), the test vectors and the doors:
+/// `{"trace_id", "span_id", "parent_span_id", "sampled", "debug", "tracestate", "id_width"}` with
+/// lowercase hex ids (a 64-bit trace id left-padded to 32 digits), `sampled` `true`/`false`/`null`
+/// (defer), and `tracestate` in canonical form or `null` when empty.
+#[cfg(feature = "serde")]
+impl serde::Serialize for TraceContext<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let trace = self.trace_id.to_hex();
+        let span = self.span_id.to_hex();
+        let parent = self.parent_span_id.map(|p| p.to_hex());
+        let mut st = s.serialize_struct("TraceContext", 7)?;
+        st.serialize_field("trace_id", crate::id::ascii_str(&trace))?;
+        st.serialize_field("span_id", crate::id::ascii_str(&span))?;
+        st.serialize_field("parent_span_id", &parent.as_ref().map(|p| crate::id::ascii_str(p)))?;
+        st.serialize_field("sampled", &self.sampling.decision())?;
+        st.serialize_field("debug", &(self.sampling == Sampling::Debug))?;
+        st.serialize_field("tracestate", &(!self.tracestate.is_empty()).then_some(Canonical(&self.tracestate)))?;
+        st.serialize_field(
+            "id_width",
+            &match self.id_width {
+                IdWidth::Bits64 => 64u8,
+                IdWidth::Bits128 => 128,
+            },
+        )?;
+        st.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+struct Canonical<'s, 'a>(&'s TraceState<'a>);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Canonical<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Sampling {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Sampling::Deny => "deny",
+            Sampling::Defer => "defer",
+            Sampling::Accept => "accept",
+            Sampling::Debug => "debug",
+        })
+    }
+}

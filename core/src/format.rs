@@ -1,0 +1,140 @@
+//! The formats, by name, with one dispatch point for extract and inject.
+
+use core::fmt;
+
+use crate::carrier::{Extractor, Injector};
+use crate::context::{Propagation, TraceContext};
+use crate::{b3, grpc, jaeger, w3c, xray, Error};
+
+/// A trace header format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Format {
+    /// W3C Trace Context: `traceparent` + `tracestate`.
+    W3c,
+    /// Zipkin B3 single header: `b3`.
+    B3Single,
+    /// Zipkin B3 multiple headers: `X-B3-*`.
+    B3Multi,
+    /// Jaeger: `uber-trace-id`.
+    Jaeger,
+    /// AWS X-Ray: `X-Amzn-Trace-Id`.
+    XRay,
+    /// gRPC / OpenCensus binary: `grpc-trace-bin`.
+    GrpcTraceBin,
+}
+
+/// What a format's headers held: the propagation, and a non-fatal problem (a dropped invalid
+/// `tracestate` next to a valid `traceparent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extracted<'a> {
+    /// The context or decision.
+    pub propagation: Propagation<'a>,
+    /// A part that was dropped, and why.
+    pub warning: Option<Error>,
+}
+
+impl Format {
+    /// Every format, in the default extraction order.
+    pub const ALL: [Format; 6] =
+        [Format::W3c, Format::B3Single, Format::B3Multi, Format::Jaeger, Format::XRay, Format::GrpcTraceBin];
+
+    /// The name used in configuration, JSON output and stats: `w3c`, `b3-single`, `b3-multi`,
+    /// `jaeger`, `xray`, `grpc-trace-bin`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::W3c => "w3c",
+            Format::B3Single => "b3-single",
+            Format::B3Multi => "b3-multi",
+            Format::Jaeger => "jaeger",
+            Format::XRay => "xray",
+            Format::GrpcTraceBin => "grpc-trace-bin",
+        }
+    }
+
+    /// The format with this [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Position in [`ALL`](Self::ALL), for per-format tables.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Every header name (lowercase) this format reads or writes.
+    pub const fn headers(self) -> &'static [&'static str] {
+        match self {
+            Format::W3c => w3c::HEADERS,
+            Format::B3Single => b3::single::HEADERS,
+            Format::B3Multi => b3::multi::HEADERS,
+            Format::Jaeger => jaeger::HEADERS,
+            Format::XRay => xray::HEADERS,
+            Format::GrpcTraceBin => grpc::HEADERS,
+        }
+    }
+
+    /// Read this format from `headers`: `Ok(None)` when its headers are absent.
+    pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
+        let plain = |p: Option<Propagation<'a>>| p.map(|propagation| Extracted { propagation, warning: None });
+        match self {
+            Format::W3c => Ok(w3c::extract(headers)?.map(|(propagation, warning)| Extracted { propagation, warning })),
+            Format::B3Single => b3::single::extract(headers).map(plain),
+            Format::B3Multi => b3::multi::extract(headers).map(plain),
+            Format::Jaeger => jaeger::extract(headers).map(plain),
+            Format::XRay => xray::extract(headers).map(plain),
+            Format::GrpcTraceBin => grpc::extract(headers).map(plain),
+        }
+    }
+
+    /// Write this format's headers for `ctx` (W3C: `traceparent` only; the translator owns tracestate).
+    pub fn inject<I: Injector + ?Sized>(self, ctx: &TraceContext<'_>, headers: &mut I) {
+        match self {
+            Format::W3c => w3c::inject(ctx, headers),
+            Format::B3Single => b3::single::inject(ctx, headers),
+            Format::B3Multi => b3::multi::inject(ctx, headers),
+            Format::Jaeger => jaeger::inject(ctx, headers),
+            Format::XRay => xray::inject(ctx, headers),
+            Format::GrpcTraceBin => grpc::inject(ctx, headers),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::str::FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or(UnknownFormat)
+    }
+}
+
+/// A format name that is not one of [`Format::ALL`]'s names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownFormat;
+
+impl fmt::Display for UnknownFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown format: expected one of w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin")
+    }
+}
+
+impl core::error::Error for UnknownFormat {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_index_matches_all() {
+        for (i, f) in Format::ALL.into_iter().enumerate() {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+            assert_eq!(f.index(), i);
+        }
+        assert_eq!(Format::from_name("W3C"), None);
+    }
+}

@@ -1,0 +1,249 @@
+//! Trace and span identifiers, and the lowercase-hex codec every text format shares.
+//!
+//! All formats agree that an identifier of all zero bytes is invalid:
+//! W3C [§3.2.2.3](https://www.w3.org/TR/trace-context/#trace-id) and
+//! [§3.2.2.4](https://www.w3.org/TR/trace-context/#parent-id), B3
+//! ([TraceId](https://github.com/openzipkin/b3-propagation#traceid)), Jaeger, X-Ray and OpenCensus.
+//! So [`TraceId`] and [`SpanId`] cannot hold zero: the only ways to build one check it.
+
+use core::fmt;
+
+/// Why a hex identifier could not be decoded. Each format maps this onto its own
+/// [`Error`](crate::Error) variant, which names the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexError {
+    /// Wrong number of digits for the field.
+    Length,
+    /// A character that is not `0-9` or `a-f` (uppercase is rejected where the spec says lowercase).
+    Digit,
+    /// All digits are zero.
+    Zero,
+}
+
+/// How many bits a trace id had on the wire. B3 and Jaeger allow 64-bit trace ids; they are held
+/// in the low 8 bytes of [`TraceId`] and this remembers to write them back as 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IdWidth {
+    /// 16 hex digits (the high 8 bytes of the [`TraceId`] are zero).
+    Bits64,
+    /// 32 hex digits.
+    #[default]
+    Bits128,
+}
+
+/// A 16-byte trace id that is never all zeros.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceId([u8; 16]);
+
+/// An 8-byte span id that is never all zeros.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanId([u8; 8]);
+
+macro_rules! id_type {
+    ($ty:ident, $n:literal) => {
+        impl $ty {
+            /// Length in bytes.
+            pub const LEN: usize = $n;
+            /// Length in lowercase hex digits.
+            pub const HEX_LEN: usize = $n * 2;
+
+            /// The id from raw bytes; `None` when all bytes are zero (invalid in every format).
+            pub const fn from_bytes(bytes: [u8; $n]) -> Option<Self> {
+                let mut i = 0;
+                while i < $n {
+                    if bytes[i] != 0 {
+                        return Some(Self(bytes));
+                    }
+                    i += 1;
+                }
+                None
+            }
+
+            /// The raw bytes.
+            pub const fn as_bytes(&self) -> &[u8; $n] {
+                &self.0
+            }
+
+            /// The raw bytes, by value.
+            pub const fn to_bytes(self) -> [u8; $n] {
+                self.0
+            }
+
+            /// Parse exactly `HEX_LEN` lowercase hex digits.
+            pub fn from_hex(src: &[u8]) -> Result<Self, HexError> {
+                if src.len() != Self::HEX_LEN {
+                    return Err(HexError::Length);
+                }
+                Self::from_hex_padded(src)
+            }
+
+            /// Parse 1..=`HEX_LEN` lowercase hex digits, left-padding with zeros.
+            /// Jaeger clients strip leading zeros; B3 allows 16 digits for a 128-bit trace id.
+            pub fn from_hex_padded(src: &[u8]) -> Result<Self, HexError> {
+                let mut bytes = [0u8; $n];
+                decode_hex_padded(src, &mut bytes)?;
+                Self::from_bytes(bytes).ok_or(HexError::Zero)
+            }
+
+            /// Lowercase hex, as every text format writes it.
+            pub fn to_hex(&self) -> [u8; $n * 2] {
+                let mut out = [0u8; $n * 2];
+                encode_hex(&self.0, &mut out);
+                out
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($ty), self)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let hex = self.to_hex();
+                f.write_str(ascii_str(&hex))
+            }
+        }
+    };
+}
+
+id_type!(TraceId, 16);
+id_type!(SpanId, 8);
+
+impl TraceId {
+    /// True when the high 8 bytes are zero, i.e. the id fits a 64-bit B3/Jaeger trace id.
+    pub fn fits_64(&self) -> bool {
+        matches!(self.0, [0, 0, 0, 0, 0, 0, 0, 0, ..])
+    }
+
+    /// The low 64 bits as a trace id, which is what a 64-bit B3/Jaeger header carries.
+    /// `None` when they are all zero (the id cannot be shortened).
+    pub fn low_64(&self) -> Option<Self> {
+        let mut b = [0u8; 16];
+        let (_, low) = self.0.split_at(8);
+        let (_, dst) = b.split_at_mut(8);
+        dst.copy_from_slice(low);
+        Self::from_bytes(b)
+    }
+
+    /// Lowercase hex in the given width: 16 digits (the low 64 bits) or 32.
+    pub fn to_hex_width(&self, width: IdWidth) -> HexId {
+        let full = self.to_hex();
+        match width {
+            IdWidth::Bits128 => HexId { buf: full, len: 32 },
+            IdWidth::Bits64 => {
+                let mut buf = [0u8; 32];
+                let (_, low) = full.split_at(16);
+                let (dst, _) = buf.split_at_mut(16);
+                dst.copy_from_slice(low);
+                HexId { buf, len: 16 }
+            }
+        }
+    }
+}
+
+/// A trace id rendered as 16 or 32 lowercase hex digits.
+#[derive(Clone, Copy)]
+pub struct HexId {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl HexId {
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        ascii_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+}
+
+/// Decode lowercase hex into the right end of `out`, zero-filling the left.
+/// Rejects empty input, more digits than fit, odd-length handling aside (a leading nibble is allowed),
+/// and anything but `0-9a-f`.
+pub(crate) fn decode_hex_padded(src: &[u8], out: &mut [u8]) -> Result<(), HexError> {
+    if src.is_empty() || src.len() > out.len() * 2 {
+        return Err(HexError::Length);
+    }
+    if !src.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(HexError::Digit);
+    }
+    out.fill(0);
+    let odd = src.len() % 2;
+    let start = out.len() - src.len().div_ceil(2);
+    let (lead, pairs) = src.split_at(odd);
+    let dst = out.get_mut(start..).ok_or(HexError::Length)?;
+    let (dst_lead, dst_pairs) = dst.split_at_mut(odd);
+    if let (Some(&d), Some(slot)) = (lead.first(), dst_lead.first_mut()) {
+        *slot = nibble(d);
+    }
+    // `hex` checks the pairs again; the lowercase-only check above is the spec's rule it lacks.
+    hex::decode_to_slice(pairs, dst_pairs).map_err(|_| HexError::Digit)
+}
+
+/// Decode exactly `out.len() * 2` lowercase hex digits.
+pub(crate) fn decode_hex_exact(src: &[u8], out: &mut [u8]) -> Result<(), HexError> {
+    if src.len() != out.len() * 2 {
+        return Err(HexError::Length);
+    }
+    decode_hex_padded(src, out)
+}
+
+/// Encode `src` as lowercase hex into `out` (`out.len()` must be `2 * src.len()`; shorter output is
+/// left as is, which cannot happen with the fixed-size callers in this crate).
+pub(crate) fn encode_hex(src: &[u8], out: &mut [u8]) {
+    // The only failure of `encode_to_slice` is a length mismatch, excluded by the callers' types.
+    let _ = hex::encode_to_slice(src, out);
+}
+
+fn nibble(d: u8) -> u8 {
+    match d {
+        b'0'..=b'9' => d - b'0',
+        b'a'..=b'f' => d - b'a' + 10,
+        _ => 0,
+    }
+}
+
+/// View bytes this crate wrote (always ASCII) as `str`.
+pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
+    core::str::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn zero_ids_are_unrepresentable() {
+        assert!(TraceId::from_bytes([0; 16]).is_none());
+        assert!(SpanId::from_bytes([0; 8]).is_none());
+        assert_eq!(SpanId::from_hex(b"0000000000000000"), Err(HexError::Zero));
+    }
+
+    #[test]
+    fn hex_is_strict_lowercase() {
+        assert_eq!(SpanId::from_hex(b"00f067aa0ba902b7").map(|s| s.to_string()).as_deref(), Ok("00f067aa0ba902b7"));
+        assert_eq!(SpanId::from_hex(b"00F067AA0BA902B7"), Err(HexError::Digit));
+        assert_eq!(SpanId::from_hex(b"+0f067aa0ba902b7"), Err(HexError::Digit));
+        assert_eq!(SpanId::from_hex(b"00f067aa0ba902b"), Err(HexError::Length));
+    }
+
+    #[test]
+    fn padded_accepts_stripped_leading_zeros() {
+        let t = TraceId::from_hex_padded(b"abc").map(|t| t.to_string());
+        assert_eq!(t.as_deref(), Ok("00000000000000000000000000000abc"));
+        assert_eq!(TraceId::from_hex_padded(b""), Err(HexError::Length));
+        assert_eq!(TraceId::from_hex_padded(&[b'1'; 33]), Err(HexError::Length));
+    }
+
+    #[test]
+    fn width_64() {
+        let t = TraceId::from_hex(b"0000000000000000a3ce929d0e0e4736").ok();
+        assert_eq!(t.map(|t| t.fits_64()), Some(true));
+        assert_eq!(t.map(|t| t.to_hex_width(IdWidth::Bits64).as_str() == "a3ce929d0e0e4736"), Some(true));
+        let big = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok();
+        assert_eq!(big.map(|t| t.fits_64()), Some(false));
+        assert_eq!(big.and_then(|t| t.low_64()).map(|t| t.fits_64()), Some(true));
+    }
+}

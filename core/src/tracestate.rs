@@ -1,0 +1,367 @@
+//! W3C `tracestate`: an ordered list of vendor `key=value` members, parsed without allocating.
+//!
+//! Header: `tracestate` ([W3C Trace Context §3.3](https://www.w3.org/TR/trace-context/#tracestate-header)).
+//! Grammar of the current Recommendation
+//! ([§3.3.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)):
+//!
+//! ```text
+//! list             = list-member 0*31( OWS "," OWS list-member )
+//! list-member      = (key "=" value) / OWS
+//! key              = simple-key / multi-tenant-key
+//! simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+//! multi-tenant-key = tenant-id "@" system-id
+//! tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+//! system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+//! value            = 0*255(chr) nblk-chr
+//! nblk-chr         = %x21-2B / %x2D-3C / %x3E-7E
+//! chr              = %x20 / nblk-chr
+//! ```
+//!
+//! Several header lines are one list, joined with `,`
+//! ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values), RFC 9110 §5.3).
+//! Empty members are allowed and not counted. More than 32 members, or a key twice, makes the whole
+//! header invalid: the sender must not create duplicates and a receiver may discard them
+//! ([w3c/trace-context#477](https://github.com/w3c/trace-context/pull/477)); we are strict and report it.
+//! An invalid tracestate never invalidates a valid `traceparent`
+//! ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
+
+use core::fmt;
+
+use crate::carrier::{self, Extractor};
+use crate::Error;
+
+/// Header name.
+pub const HEADER: &str = "tracestate";
+/// At most this many list-members ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
+pub const MAX_MEMBERS: usize = 32;
+/// Members longer than this are the first dropped when a tracestate must be shortened
+/// ([§3.3.1.5](https://www.w3.org/TR/trace-context/#tracestate-limits)).
+pub const TRUNCATE_FIRST_OVER: usize = 128;
+/// The most bytes of combined tracestate lines that are parsed: 32 members of the longest key and
+/// value plus separators, with a little room for optional whitespace. Anything longer is invalid
+/// ([`Error::TooLong`]) before it is scanned.
+pub const MAX_INPUT_LEN: usize = MAX_MEMBERS * (256 + 1 + 256 + 3);
+/// The most header lines consulted.
+pub const MAX_LINES: usize = 64;
+/// Capacity of a written tracestate ([`TraceStateBuf`]); the configured limit may be lower.
+pub const MAX_OUTPUT_LEN: usize = 4096;
+
+/// One `key=value` list-member, borrowed.
+pub type Member<'a> = (&'a str, &'a str);
+
+/// A parsed tracestate: up to 32 members, in the order received, borrowed from the header lines.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceState<'a> {
+    members: [Member<'a>; MAX_MEMBERS],
+    len: u8,
+}
+
+impl Default for TraceState<'_> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<'a> TraceState<'a> {
+    /// No members.
+    pub const EMPTY: TraceState<'static> = TraceState { members: [("", ""); MAX_MEMBERS], len: 0 };
+
+    /// Parse one header value.
+    pub fn parse(value: &'a str) -> Result<Self, Error> {
+        Self::parse_lines(core::iter::once(value.as_bytes()))
+    }
+
+    /// Parse every `tracestate` line of `headers` as one list. `Ok(None)` when there is none.
+    pub fn extract<E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Self>, Error> {
+        let mut lines = headers.get_all(HEADER).peekable();
+        if lines.peek().is_none() {
+            return Ok(None);
+        }
+        Self::parse_lines(lines).map(Some)
+    }
+
+    /// Parse several header lines as one comma-joined list.
+    pub fn parse_lines<I: IntoIterator<Item = &'a [u8]>>(lines: I) -> Result<Self, Error> {
+        let mut out = TraceState::EMPTY;
+        let mut total = 0usize;
+        for (n, line) in lines.into_iter().enumerate() {
+            total = total.saturating_add(line.len()).saturating_add(1);
+            if n >= MAX_LINES || total > MAX_INPUT_LEN {
+                return Err(Error::TooLong);
+            }
+            let line = carrier::visible_ascii_or_tab(line)?;
+            for raw in line.split(',') {
+                let member = raw.trim_matches(|c| c == ' ' || c == '\t');
+                if member.is_empty() {
+                    continue;
+                }
+                let (key, value) = member.split_once('=').ok_or(Error::TracestateMember)?;
+                if !is_valid_key(key) {
+                    return Err(Error::TracestateKey);
+                }
+                if !is_valid_value(value) {
+                    return Err(Error::TracestateValue);
+                }
+                if out.get(key).is_some() {
+                    return Err(Error::TracestateDuplicateKey);
+                }
+                out.push_back(key, value).ok_or(Error::TracestateTooManyMembers)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn push_back(&mut self, key: &'a str, value: &'a str) -> Option<()> {
+        let slot = self.members.get_mut(usize::from(self.len))?;
+        *slot = (key, value);
+        self.len += 1;
+        Some(())
+    }
+
+    /// The members in order.
+    pub fn members(&self) -> &[Member<'a>] {
+        self.members.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// True when there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.members().iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// Write this list with `front` (a member we own) added or moved to the front, keeping at most
+    /// [`MAX_MEMBERS`] members and at most `max_len` bytes (capped at [`MAX_OUTPUT_LEN`]).
+    ///
+    /// When members must go, they go by the spec's rules
+    /// ([§3.3.1.5](https://www.w3.org/TR/trace-context/#tracestate-limits)): first members longer than
+    /// 128 characters, then from the end. `front` is never dropped (the caller checks it is valid).
+    /// The number of dropped members is reported in [`TraceStateBuf::dropped`].
+    pub fn write(&self, front: Option<Member<'_>>, max_len: usize) -> TraceStateBuf {
+        let max_len = max_len.min(MAX_OUTPUT_LEN);
+        let front_key = front.map(|(k, _)| k);
+        // Which of our members survive: a bitmask over indices.
+        let mut keep: u64 = 0;
+        let mut count = usize::from(front.is_some());
+        let mut bytes = front.map_or(0, |(k, v)| k.len() + 1 + v.len());
+        for (i, (k, v)) in self.members().iter().enumerate() {
+            if Some(*k) == front_key {
+                continue;
+            }
+            keep |= 1 << i;
+            count += 1;
+            bytes += usize::from(bytes > 0) + k.len() + 1 + v.len();
+        }
+        let member_len = |i: usize| self.members.get(i).map_or(0, |(k, v)| k.len() + 1 + v.len());
+        let mut dropped = 0u8;
+        let mut drop = |keep: &mut u64, i: usize, count: &mut usize, bytes: &mut usize| {
+            *keep &= !(1 << i);
+            *count -= 1;
+            *bytes = bytes.saturating_sub(member_len(i) + 1);
+            dropped += 1;
+        };
+        // Over the member limit (only possible when `front` is new): drop from the end.
+        for i in (0..self.len()).rev() {
+            if count <= MAX_MEMBERS {
+                break;
+            }
+            if keep & (1 << i) != 0 {
+                drop(&mut keep, i, &mut count, &mut bytes);
+            }
+        }
+        // Over the length limit: long members first, then from the end.
+        for i in (0..self.len()).rev() {
+            if bytes <= max_len {
+                break;
+            }
+            if keep & (1 << i) != 0 && member_len(i) > TRUNCATE_FIRST_OVER {
+                drop(&mut keep, i, &mut count, &mut bytes);
+            }
+        }
+        for i in (0..self.len()).rev() {
+            if bytes <= max_len {
+                break;
+            }
+            if keep & (1 << i) != 0 {
+                drop(&mut keep, i, &mut count, &mut bytes);
+            }
+        }
+        let mut out = TraceStateBuf { buf: [0; MAX_OUTPUT_LEN], len: 0, dropped };
+        if let Some((k, v)) = front {
+            out.push(k, v);
+        }
+        for (i, (k, v)) in self.members().iter().enumerate() {
+            if keep & (1 << i) != 0 {
+                out.push(k, v);
+            }
+        }
+        out
+    }
+}
+
+/// The canonical form: members in the order received, joined by `,`, no optional whitespace.
+impl fmt::Display for TraceState<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (k, v)) in self.members().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TraceState<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.members()).finish()
+    }
+}
+
+/// A written tracestate value, in a fixed buffer (no heap).
+#[derive(Clone)]
+pub struct TraceStateBuf {
+    buf: [u8; MAX_OUTPUT_LEN],
+    len: usize,
+    dropped: u8,
+}
+
+impl TraceStateBuf {
+    fn push(&mut self, k: &str, v: &str) {
+        let sep = usize::from(self.len > 0);
+        let need = sep + k.len() + 1 + v.len();
+        let Some(dst) = self.buf.get_mut(self.len..self.len + need) else { return };
+        let (comma, rest) = dst.split_at_mut(sep);
+        comma.fill(b',');
+        let (kd, rest) = rest.split_at_mut(k.len());
+        kd.copy_from_slice(k.as_bytes());
+        let (eq, vd) = rest.split_at_mut(1);
+        eq.fill(b'=');
+        vd.copy_from_slice(v.as_bytes());
+        self.len += need;
+    }
+
+    /// The header value; empty means "write no tracestate header" (an empty one is never sent).
+    pub fn as_str(&self) -> &str {
+        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+
+    /// How many received members were dropped to fit the limits.
+    pub fn dropped(&self) -> usize {
+        usize::from(self.dropped)
+    }
+}
+
+impl fmt::Debug for TraceStateBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceStateBuf").field("value", &self.as_str()).field("dropped", &self.dropped).finish()
+    }
+}
+
+const fn key_char(c: u8) -> bool {
+    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+}
+
+/// True when `key` is a simple-key or multi-tenant-key.
+pub fn is_valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    match key.split_once('@') {
+        None => matches!(b, [b'a'..=b'z', rest @ ..] if rest.len() <= 255 && rest.iter().all(|&c| key_char(c))),
+        Some((tenant, system)) => {
+            matches!(tenant.as_bytes(), [b'a'..=b'z' | b'0'..=b'9', rest @ ..] if rest.len() <= 240 && rest.iter().all(|&c| key_char(c)))
+                && matches!(system.as_bytes(), [b'a'..=b'z', rest @ ..] if rest.len() <= 13 && rest.iter().all(|&c| key_char(c)))
+        }
+    }
+}
+
+/// True when `value` matches `0*255(chr) nblk-chr`.
+pub fn is_valid_value(value: &str) -> bool {
+    let nblk = |c: u8| matches!(c, 0x21..=0x2b | 0x2d..=0x3c | 0x3e..=0x7e);
+    match value.as_bytes() {
+        [init @ .., last] => init.len() <= 255 && nblk(*last) && init.iter().all(|&c| c == b' ' || nblk(c)),
+        [] => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+    use std::string::ToString;
+
+    #[test]
+    fn parses_and_canonicalises() {
+        let ts = TraceState::parse(" rojo=00f067aa0ba902b7 ,, congo=t61rcWkgMzE\t");
+        assert_eq!(ts.map(|t| t.to_string()).as_deref(), Ok("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
+    }
+
+    #[test]
+    fn lines_are_combined() {
+        let lines: [&[u8]; 2] = [b"a=1,b=2", b"c=3"];
+        let ts = TraceState::parse_lines(lines);
+        assert_eq!(ts.map(|t| t.len()), Ok(3));
+    }
+
+    #[test]
+    fn keys() {
+        assert!(is_valid_key("a"));
+        assert!(is_valid_key("tenant@system"));
+        assert!(is_valid_key("0tenant@s"));
+        assert!(!is_valid_key("0simple"));
+        assert!(!is_valid_key("Upper"));
+        assert!(!is_valid_key("t@"));
+        assert!(!is_valid_key("t@0sys"));
+        assert!(!is_valid_key("t@abcdefghijklmno"));
+        assert!(is_valid_key(&"a".repeat(256)));
+        assert!(!is_valid_key(&"a".repeat(257)));
+    }
+
+    #[test]
+    fn values() {
+        assert!(is_valid_value("a b"));
+        assert!(!is_valid_value("a "));
+        assert!(!is_valid_value(""));
+        assert!(!is_valid_value("a=b"));
+        assert!(!is_valid_value("a,b"));
+        assert!(is_valid_value(&"v".repeat(256)));
+        assert!(!is_valid_value(&"v".repeat(257)));
+    }
+
+    #[test]
+    fn limits() {
+        let many: std::vec::Vec<_> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(TraceState::parse(&many.join(",")).err(), Some(Error::TracestateTooManyMembers));
+        assert_eq!(TraceState::parse(&many[..32].join(",")).map(|t| t.len()), Ok(32));
+        assert_eq!(TraceState::parse("a=1,a=2").err(), Some(Error::TracestateDuplicateKey));
+        assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
+        assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
+    }
+
+    #[test]
+    fn write_front_and_truncate() {
+        let ts = TraceState::parse("a=1,tb=old,b=2").unwrap_or_default();
+        assert_eq!(ts.write(Some(("tb", "new")), 512).as_str(), "tb=new,a=1,b=2");
+        assert_eq!(ts.write(None, 512).as_str(), "a=1,tb=old,b=2");
+        let long = format!("x={},y=1,z=2", "v".repeat(200));
+        let ts = TraceState::parse(&long).unwrap_or_default();
+        let out = ts.write(Some(("tb", "1")), 20);
+        assert_eq!((out.as_str(), out.dropped()), ("tb=1,y=1,z=2", 1));
+        let out = ts.write(Some(("tb", "1")), 8);
+        assert_eq!((out.as_str(), out.dropped()), ("tb=1,y=1", 2));
+        let full: std::vec::Vec<_> = (0..32).map(|i| format!("k{i}=v")).collect();
+        let joined = full.join(",");
+        let ts = TraceState::parse(&joined).unwrap_or_default();
+        let out = ts.write(Some(("tb", "1")), 4096);
+        assert_eq!(out.dropped(), 1);
+        assert!(out.as_str().starts_with("tb=1,k0=v") && out.as_str().ends_with("k30=v"));
+    }
+}

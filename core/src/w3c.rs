@@ -1,0 +1,201 @@
+//! W3C Trace Context: `traceparent` (and `tracestate`, parsed by [`crate::tracestate`]).
+//!
+//! Headers: `traceparent`, `tracestate`
+//! ([W3C Trace Context §3](https://www.w3.org/TR/trace-context/#trace-context-http-headers-format)).
+//!
+//! ```text
+//! traceparent  = version "-" version-format          ; §3.2.2
+//! version      = 2HEXDIGLC                           ; "ff" is forbidden
+//! version-format (00) = trace-id "-" parent-id "-" trace-flags
+//! trace-id     = 32HEXDIGLC                          ; not all zeros
+//! parent-id    = 16HEXDIGLC                          ; not all zeros
+//! trace-flags  = 2HEXDIGLC
+//! ```
+//!
+//! Forward compatibility ([§3.2.4](https://www.w3.org/TR/trace-context/#versioning-of-traceparent)):
+//! a version higher than `00` is parsed by the version-00 rules for its first 55 characters; it must
+//! be at least 55 characters long and, if longer, continue with `-`. We always write version `00`.
+
+use crate::carrier::{self, Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
+use crate::id::{decode_hex_exact, encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::tracestate::{self, TraceState};
+use crate::Error;
+
+/// Header name of the parent.
+pub const TRACEPARENT: &str = "traceparent";
+/// Header name of the vendor state.
+pub const TRACESTATE: &str = tracestate::HEADER;
+/// Every header this format reads or writes.
+pub const HEADERS: &[&str] = &[TRACEPARENT, TRACESTATE];
+
+/// A parsed `traceparent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Traceparent {
+    /// The version byte as received (we write `00`).
+    pub version: u8,
+    /// trace-id.
+    pub trace_id: TraceId,
+    /// parent-id: the caller's span.
+    pub parent_id: SpanId,
+    /// trace-flags, all bits.
+    pub flags: TraceFlags,
+}
+
+impl Traceparent {
+    /// Length of a version-00 value.
+    pub const LEN: usize = 55;
+
+    /// Parse a `traceparent` value.
+    pub fn parse(value: &[u8]) -> Result<Self, Error> {
+        // Leading/trailing OWS is not part of the grammar, but HTTP strips it from field values
+        // (RFC 9110 §5.5); a proxy seeing it raw trims it as the spec's test suite expects.
+        let value = carrier::trim_ows(value);
+        let Some((head, rest)) = value.split_first_chunk::<{ Self::LEN }>() else {
+            return Err(Error::TraceparentLength);
+        };
+        let [v0, v1, d0, trace @ .., d1, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, d2, f0, f1] =
+            *head;
+        let mut version = [0u8; 1];
+        decode_hex_exact(&[v0, v1], &mut version).map_err(|_| Error::TraceparentVersion)?;
+        let [version] = version;
+        if version == 0xff {
+            return Err(Error::TraceparentVersionForbidden);
+        }
+        match (version, rest) {
+            (0, []) => {}
+            (0, _) => return Err(Error::TraceparentLength),
+            // §3.2.4: a higher version may append fields after a '-'.
+            (_, [] | [b'-', ..]) => {}
+            (_, _) => return Err(Error::TraceparentDelimiter),
+        }
+        if d0 != b'-' || d1 != b'-' || d2 != b'-' {
+            return Err(Error::TraceparentDelimiter);
+        }
+        let trace_id = TraceId::from_hex(&trace).map_err(|e| match e {
+            HexError::Zero => Error::TraceparentTraceIdZero,
+            _ => Error::TraceparentTraceId,
+        })?;
+        let parent = [p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15];
+        let parent_id = SpanId::from_hex(&parent).map_err(|e| match e {
+            HexError::Zero => Error::TraceparentParentIdZero,
+            _ => Error::TraceparentParentId,
+        })?;
+        let mut flags = [0u8; 1];
+        decode_hex_exact(&[f0, f1], &mut flags).map_err(|_| Error::TraceparentFlags)?;
+        let [flags] = flags;
+        Ok(Traceparent { version, trace_id, parent_id, flags: TraceFlags(flags) })
+    }
+
+    /// The version-00 value, written into a fixed buffer.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [b'-'; Self::LEN];
+        if let Some((head, rest)) = out.split_first_chunk_mut::<2>() {
+            *head = *b"00";
+            if let Some((_, rest)) = rest.split_first_mut() {
+                let (t, rest) = rest.split_at_mut(32);
+                encode_hex(self.trace_id.as_bytes(), t);
+                if let Some((_, rest)) = rest.split_first_mut() {
+                    let (p, rest) = rest.split_at_mut(16);
+                    encode_hex(self.parent_id.as_bytes(), p);
+                    if let Some((_, f)) = rest.split_first_mut() {
+                        encode_hex(&[self.flags.0], f);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The traceparent for a context: version 00, flags with every bit kept and `sampled` taken from
+    /// the sampling decision (*defer* writes 0, see [`Sampling`]).
+    pub fn from_context(ctx: &TraceContext<'_>) -> Self {
+        Traceparent {
+            version: 0,
+            trace_id: ctx.trace_id,
+            parent_id: ctx.span_id,
+            flags: ctx.trace_flags.with_sampled(ctx.sampling.is_sampled()),
+        }
+    }
+}
+
+/// The W3C context of `headers`: `Ok(None)` when there is no `traceparent`.
+///
+/// The second value is the reason a present `tracestate` was dropped, if it was: an invalid
+/// tracestate does not invalidate the traceparent ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
+/// Without a valid traceparent, tracestate is not parsed at all
+/// ([§3.3](https://www.w3.org/TR/trace-context/#tracestate-header)).
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Propagation<'a>, Option<Error>)>, Error> {
+    let Some(value) = carrier::single(headers, TRACEPARENT, Error::TraceparentDuplicate)? else {
+        return Ok(None);
+    };
+    let tp = Traceparent::parse(value)?;
+    let (tracestate, warning) = match TraceState::extract(headers) {
+        Ok(ts) => (ts.unwrap_or_default(), None),
+        Err(e) => (TraceState::EMPTY, Some(e)),
+    };
+    let ctx = TraceContext {
+        sampling: if tp.flags.is_sampled() { Sampling::Accept } else { Sampling::Deny },
+        trace_flags: tp.flags,
+        id_width: IdWidth::Bits128,
+        tracestate,
+        ..TraceContext::new(tp.trace_id, tp.parent_id)
+    };
+    Ok(Some((Propagation::Context(ctx), warning)))
+}
+
+/// Write `traceparent` for `ctx`. `tracestate` is written by the [`Translator`](crate::Translator),
+/// which owns the tracestate policy; this writes it unchanged when it has members.
+pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
+    let tp = Traceparent::from_context(ctx).encode();
+    headers.set(TRACEPARENT, crate::id::ascii_str(&tp));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn round_trip() {
+        let tp = Traceparent::parse(VALID);
+        assert_eq!(tp.map(|t| t.encode()), Ok(*b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    }
+
+    #[test]
+    fn strict_version_00() {
+        let e = |v: &[u8]| Traceparent::parse(v).err();
+        assert_eq!(e(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-"), Some(Error::TraceparentLength));
+        assert_eq!(e(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0"), Some(Error::TraceparentLength));
+        assert_eq!(e(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), Some(Error::TraceparentTraceId));
+        assert_eq!(e(b"00-00000000000000000000000000000000-00f067aa0ba902b7-01"), Some(Error::TraceparentTraceIdZero));
+        assert_eq!(e(b"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"), Some(Error::TraceparentParentIdZero));
+        assert_eq!(e(b"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Some(Error::TraceparentDelimiter));
+        assert_eq!(
+            e(b"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some(Error::TraceparentVersionForbidden)
+        );
+        assert_eq!(e(b"0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Some(Error::TraceparentVersion));
+        assert_eq!(e(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x"), Some(Error::TraceparentFlags));
+    }
+
+    #[test]
+    fn future_versions_parse_the_known_prefix() {
+        let ok = Traceparent::parse(b"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds");
+        assert_eq!(ok.map(|t| (t.version, t.flags.0)), Ok((0xcc, 0x09)));
+        assert_eq!(
+            Traceparent::parse(b"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09.").err(),
+            Some(Error::TraceparentDelimiter)
+        );
+        // Written back as version 00 with every flag bit kept.
+        assert_eq!(ok.map(|t| t.encode()[..3] == *b"00-" && t.encode()[53..] == *b"09"), Ok(true));
+    }
+
+    #[test]
+    fn invalid_tracestate_keeps_traceparent() {
+        let h = [("traceparent", VALID), ("tracestate", b"a=1,a=2")];
+        let got = extract(&h[..]);
+        assert!(matches!(got, Ok(Some((Propagation::Context(_), Some(Error::TracestateDuplicateKey))))));
+    }
+}
