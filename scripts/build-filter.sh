@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Build the Envoy filter: cargo (wasm32-wasip1, profile wasm-release), then `wasm-opt -Oz` when present.
+# Output: <repo>/target/tracebridge.wasm (override with TRACEBRIDGE_WASM=path). Prints the size.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+out=${TRACEBRIDGE_WASM:-$root/target/tracebridge.wasm}
+
+cd "$root"
+cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile wasm-release
+built=$target_dir/wasm32-wasip1/wasm-release/tracebridge_envoy.wasm
+mkdir -p "$(dirname "$out")"
+
+if command -v wasm-opt >/dev/null 2>&1; then
+  # The features rustc enables by default for wasm32-wasip1 (V8 supports all of them).
+  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-mutable-globals --enable-multivalue --enable-reference-types "$built" -o "$out.tmp"
+  mv "$out.tmp" "$out"
+else
+  echo "build-filter: wasm-opt not found (scripts/ensure-tools.sh installs binaryen); copying unoptimised" >&2
+  cp "$built" "$out"
+fi
+printf '%s %s bytes (cargo: %s bytes)\n' "$out" "$(wc -c <"$out" | tr -d ' ')" "$(wc -c <"$built" | tr -d ' ')"
