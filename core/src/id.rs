@@ -59,6 +59,18 @@ macro_rules! id_type {
                 None
             }
 
+            /// The id from random bytes. An all-zero draw (2^-64 or less from a working generator)
+            /// becomes `…01`, so even a broken generator cannot produce an invalid header.
+            pub const fn from_random(mut bytes: [u8; $n]) -> Self {
+                match Self::from_bytes(bytes) {
+                    Some(id) => id,
+                    None => {
+                        bytes[$n - 1] = 1;
+                        Self(bytes)
+                    }
+                }
+            }
+
             /// The raw bytes.
             pub const fn as_bytes(&self) -> &[u8; $n] {
                 &self.0

@@ -1,7 +1,7 @@
 //! STUB: to be written.
 
 use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use crate::context::{Propagation, Sampling, TraceContext};
 use crate::Error;
 
 /// Header name.
@@ -18,4 +18,9 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 /// Write this format.
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     let _ = (ctx, headers);
+}
+
+/// Write a decision without ids.
+pub fn inject_sampling_only<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
+    let _ = (sampling, headers);
 }
