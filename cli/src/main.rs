@@ -48,8 +48,10 @@ fn parse_header(line: &str) -> Option<(String, String)> {
 }
 
 fn parse_formats(list: &str) -> Result<FormatList, String> {
-    let formats: Vec<Format> =
-        list.split(',').map(|s| s.trim().parse::<Format>().map_err(|e| format!("{e} (got `{s}`)"))).collect::<Result<_, _>>()?;
+    let formats: Vec<Format> = list
+        .split(',')
+        .map(|s| s.trim().parse::<Format>().map_err(|e| format!("{e} (got `{s}`)")))
+        .collect::<Result<_, _>>()?;
     FormatList::new(&formats).map_err(|f| format!("format `{f}` is listed twice"))
 }
 
@@ -157,7 +159,12 @@ fn inspect(t: &Translator, headers: &[(String, String)], json: bool, out: &mut i
         return Ok(false);
     };
     writeln!(out, "chosen: {}", ins.source.map_or("-", Format::name))?;
-    writeln!(out, "  trace id    {}{}", ctx.trace_id, if ctx.id_width == tracebridge::IdWidth::Bits64 { " (64-bit on the wire)" } else { "" })?;
+    writeln!(
+        out,
+        "  trace id    {}{}",
+        ctx.trace_id,
+        if ctx.id_width == tracebridge::IdWidth::Bits64 { " (64-bit on the wire)" } else { "" }
+    )?;
     writeln!(out, "  span id     {}", ctx.span_id)?;
     if let Some(p) = ctx.parent_span_id {
         writeln!(out, "  parent      {p}")?;

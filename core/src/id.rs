@@ -49,12 +49,12 @@ macro_rules! id_type {
 
             /// The id from raw bytes; `None` when all bytes are zero (invalid in every format).
             pub const fn from_bytes(bytes: [u8; $n]) -> Option<Self> {
-                let mut i = 0;
-                while i < $n {
-                    if bytes[i] != 0 {
+                let mut rest: &[u8] = &bytes;
+                while let [first, tail @ ..] = rest {
+                    if *first != 0 {
                         return Some(Self(bytes));
                     }
-                    i += 1;
+                    rest = tail;
                 }
                 None
             }

@@ -342,7 +342,10 @@ mod tests {
     fn limits() {
         let many: std::vec::Vec<_> = (0..33).map(|i| format!("k{i}=v")).collect();
         assert_eq!(TraceState::parse(&many.join(",")).err(), Some(Error::TracestateTooManyMembers));
-        assert_eq!(TraceState::parse(&many[..32].join(",")).map(|t| t.len()), Ok(32));
+        assert_eq!(
+            TraceState::parse(&many.iter().take(32).cloned().collect::<std::vec::Vec<_>>().join(",")).map(|t| t.len()),
+            Ok(32)
+        );
         assert_eq!(TraceState::parse("a=1,a=2").err(), Some(Error::TracestateDuplicateKey));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));

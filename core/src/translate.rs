@@ -575,15 +575,9 @@ impl Injector for Plan {
 }
 
 /// The translation policy, built from a [`Config`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Translator {
     config: Config,
-}
-
-impl Default for Translator {
-    fn default() -> Self {
-        Translator { config: Config::default() }
-    }
 }
 
 impl Translator {
