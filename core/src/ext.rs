@@ -1,5 +1,205 @@
 //! tracebridge's own tracestate member: what a later legacy hop needs to rebuild its original header
-//! exactly, carried through W3C hops. STUB: encoding to be written with the Translator.
+//! exactly, carried through W3C hops within the spec's limits (a value of at most 256 characters,
+//! [W3C §3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
+//!
+//! Value grammar (fields in this order, `;`-separated, each `name:value`):
+//!
+//! | field | meaning | when written |
+//! |-------|---------|--------------|
+//! | `s:{16 hex}` | the span id (W3C parent-id) the per-hop fields below describe | always, first |
+//! | `w:64` | the trace id was 64-bit on the wire (B3/Jaeger) | 64-bit ids |
+//! | `m:d` / `m:x` | sampling was *defer* / *debug* (W3C can only say 0 / 1) | defer, debug |
+//! | `p:{16 hex}` | the parent's own parent (B3 `ParentSpanId`, Jaeger parent) | when known |
+//! | `j:{hex}` | Jaeger flag bits other than sampled/debug | when non-zero |
+//! | `xl:` `xs:` `xe:{key}:{value}` | X-Ray `Lineage`, `Self`, unknown fields | when present |
+//! | `o:{32 hex}-{16 hex}` | the incoming trace and span a restarted trace replaced, for linking | on restart |
+//!
+//! Text fields are percent-encoded for `%`, `,`, `=`, `;`, `:` and space, so the value stays valid
+//! and unambiguous. A hop in between may start new spans; the per-hop fields then no longer describe
+//! the traceparent's parent-id and are ignored (`s` does not match), while `w` and `o`, which describe
+//! the whole trace, still apply.
+
+use crate::context::{Sampling, Text, TraceContext, XRayFields};
+use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
+
+/// Longest member value ([§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
+pub(crate) const MAX_VALUE: usize = 256;
+
+/// An encoded member value in a fixed buffer.
+#[derive(Clone, Copy)]
+pub(crate) struct MemberValue {
+    buf: [u8; MAX_VALUE],
+    len: usize,
+    /// Fields that did not fit in 256 characters and were left out.
+    pub(crate) lost: u8,
+}
+
+impl MemberValue {
+    pub(crate) fn as_str(&self) -> &str {
+        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+
+    /// Append one field if it fits whole; otherwise count it as lost.
+    fn field(&mut self, name: &str, parts: &[Part<'_>]) {
+        let sep = usize::from(self.len > 0);
+        let need = sep + name.len() + 1 + parts.iter().map(Part::len).sum::<usize>();
+        if self.len + need > MAX_VALUE {
+            self.lost = self.lost.saturating_add(1);
+            return;
+        }
+        if sep == 1 {
+            self.push(b';');
+        }
+        name.bytes().for_each(|b| self.push(b));
+        self.push(b':');
+        for p in parts {
+            match p {
+                Part::Plain(s) => s.bytes().for_each(|b| self.push(b)),
+                Part::Text(t) => t.bytes().for_each(|b| self.push_escaped(b)),
+            }
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn push_escaped(&mut self, b: u8) {
+        if needs_escape(b) {
+            let mut hex = [0u8; 2];
+            crate::id::encode_hex(&[b], &mut hex);
+            let [h, l] = hex;
+            self.push(b'%');
+            self.push(h.to_ascii_uppercase());
+            self.push(l.to_ascii_uppercase());
+        } else {
+            self.push(b);
+        }
+    }
+}
+
+enum Part<'a> {
+    Plain(&'a str),
+    Text(Text<'a>),
+}
+
+impl Part<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Part::Plain(s) => s.len(),
+            Part::Text(t) => t.bytes().map(|b| if needs_escape(b) { 3 } else { 1 }).sum(),
+        }
+    }
+}
+
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'%' | b',' | b'=' | b';' | b':' | b' ') || !(0x20..=0x7e).contains(&b)
+}
+
+/// The member value describing `ctx` for later hops, or `None` when W3C alone says everything
+/// (128-bit id, accept/deny, no parent, no Jaeger/X-Ray extras, not restarted).
+pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> Option<MemberValue> {
+    let mut v = MemberValue { buf: [0; MAX_VALUE], len: 0, lost: 0 };
+    let span = ctx.span_id.to_hex();
+    v.field("s", &[Part::Plain(crate::id::ascii_str(&span))]);
+    let start = v.len;
+    if ctx.id_width == IdWidth::Bits64 && ctx.trace_id.fits_64() {
+        v.field("w", &[Part::Plain("64")]);
+    }
+    match ctx.sampling {
+        Sampling::Defer => v.field("m", &[Part::Plain("d")]),
+        Sampling::Debug => v.field("m", &[Part::Plain("x")]),
+        Sampling::Accept | Sampling::Deny => {}
+    }
+    if let Some(p) = ctx.parent_span_id {
+        let hex = p.to_hex();
+        v.field("p", &[Part::Plain(crate::id::ascii_str(&hex))]);
+    }
+    if ctx.jaeger_flags != 0 {
+        let mut hex = [0u8; 2];
+        crate::id::encode_hex(&[ctx.jaeger_flags], &mut hex);
+        v.field("j", &[Part::Plain(crate::id::ascii_str(&hex))]);
+    }
+    if let Some((t, s)) = restarted_from {
+        let (th, sh) = (t.to_hex(), s.to_hex());
+        v.field(
+            "o",
+            &[Part::Plain(crate::id::ascii_str(&th)), Part::Plain("-"), Part::Plain(crate::id::ascii_str(&sh))],
+        );
+    }
+    if let Some(l) = ctx.xray.lineage {
+        v.field("xl", &[Part::Text(l)]);
+    }
+    if let Some(s) = ctx.xray.self_ {
+        v.field("xs", &[Part::Text(s)]);
+    }
+    for (k, val) in ctx.xray.extra.iter().flatten() {
+        v.field("xe", &[Part::Text(*k), Part::Plain(":"), Part::Text(*val)]);
+    }
+    (v.len > start || v.lost > 0).then_some(v)
+}
+
+/// What a member says about the trace it travels with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Decoded {
+    /// Incoming ids that a restart replaced.
+    pub(crate) restarted_from: Option<(TraceId, SpanId)>,
+}
+
+/// Apply the member `value` (found in `ctx.tracestate`) to `ctx`: trace-level fields always, per-hop
+/// fields only when `s` matches `ctx.span_id`. Unknown fields are ignored (a newer tracebridge may add
+/// some); a malformed member changes nothing.
+pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
+    let mut decoded = Decoded::default();
+    let mut same_hop = false;
+    let mut next = *ctx;
+    let mut extra = 0;
+    for field in value.split(';') {
+        let Some((name, v)) = field.split_once(':') else { return Decoded::default() };
+        match name {
+            "s" => same_hop = SpanId::from_hex(v.as_bytes()).is_ok_and(|s| s == ctx.span_id),
+            "w" if v == "64" && ctx.trace_id.fits_64() => next.id_width = IdWidth::Bits64,
+            "o" => {
+                let parsed = v.split_once('-').and_then(|(t, s)| {
+                    Some((TraceId::from_hex(t.as_bytes()).ok()?, SpanId::from_hex(s.as_bytes()).ok()?))
+                });
+                decoded.restarted_from = parsed;
+            }
+            _ if !same_hop => {}
+            // W3C can only say 0/1: defer rides on 0, debug on 1; anything else is stale.
+            "m" if v == "d" && !ctx.trace_flags.is_sampled() => next.sampling = Sampling::Defer,
+            "m" if v == "x" && ctx.trace_flags.is_sampled() => next.sampling = Sampling::Debug,
+            "p" => next.parent_span_id = SpanId::from_hex(v.as_bytes()).ok(),
+            "j" => {
+                let mut b = [0u8; 1];
+                if decode_hex_exact(v.as_bytes(), &mut b).is_ok() {
+                    let [j] = b;
+                    next.jaeger_flags = j & !0x03;
+                }
+            }
+            "xl" => next.xray.lineage = Some(Text::Escaped(v)),
+            "xs" => next.xray.self_ = Some(Text::Escaped(v)),
+            "xe" => {
+                if let (Some((k, val)), Some(slot)) = (v.split_once(':'), next.xray.extra.get_mut(extra)) {
+                    *slot = Some((Text::Escaped(k), Text::Escaped(val)));
+                    extra += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    *ctx = next;
+    decoded
+}
+
+/// Clears the per-format extras that a member would carry (used before applying one).
+pub(crate) fn clear_extras(ctx: &mut TraceContext<'_>) {
+    ctx.xray = XRayFields::default();
+    ctx.jaeger_flags = 0;
+}
 
 /// Percent-decoding iterator over bytes (`%XX` → byte) when `escaped`, plain bytes otherwise.
 pub(crate) struct Unescape<'a> {
@@ -20,13 +220,87 @@ impl Iterator for Unescape<'_> {
         if self.escaped && first == b'%' {
             if let [h, l, tail @ ..] = rest {
                 let mut b = [0u8; 1];
-                if crate::id::decode_hex_exact(&[h.to_ascii_lowercase(), l.to_ascii_lowercase()], &mut b).is_ok() {
+                if decode_hex_exact(&[h.to_ascii_lowercase(), l.to_ascii_lowercase()], &mut b).is_ok() {
                     self.src = tail;
-                    return Some(b[0]);
+                    let [b] = b;
+                    return Some(b);
                 }
             }
         }
         self.src = rest;
         Some(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::tracestate::is_valid_value;
+    use std::string::String;
+
+    fn ids() -> (TraceId, SpanId) {
+        let t = TraceId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        let s = SpanId::from_bytes([9; 8]);
+        match (t, s) {
+            (Some(t), Some(s)) => (t, s),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn nothing_to_carry_writes_nothing() {
+        let (t, s) = ids();
+        let ctx = TraceContext::new(t, s).with_sampling(Sampling::Accept);
+        assert!(encode(&ctx, None).is_none());
+    }
+
+    #[test]
+    fn round_trip_through_member() {
+        let (t, s) = ids();
+        let mut ctx = TraceContext::new(t, s).with_sampling(Sampling::Defer);
+        ctx.id_width = IdWidth::Bits64;
+        ctx.parent_span_id = SpanId::from_bytes([7; 8]);
+        ctx.jaeger_flags = 0x08;
+        ctx.xray.lineage = Some(Text::Raw("a87bd80c:1|68fd508a:5"));
+        ctx.xray.extra[0] = Some((Text::Raw("Foo"), Text::Raw("a=b;c d")));
+        let Some(v) = encode(&ctx, Some((t, s))) else { unreachable!() };
+        assert!(is_valid_value(v.as_str()), "{}", v.as_str());
+        assert_eq!(v.lost, 0);
+        // What a later hop sees: only the W3C fields, plus the member.
+        let mut back = TraceContext::new(t, s).with_sampling(Sampling::Deny);
+        let d = apply(&mut back, v.as_str());
+        assert_eq!(d.restarted_from, Some((t, s)));
+        assert_eq!(back.sampling, Sampling::Defer);
+        assert_eq!(back.id_width, IdWidth::Bits64);
+        assert_eq!(back.parent_span_id, ctx.parent_span_id);
+        assert_eq!(back.jaeger_flags, 0x08);
+        let lineage: [u8; 21] = *b"a87bd80c:1|68fd508a:5";
+        assert!(back.xray.lineage.is_some_and(|l| l.bytes().eq(lineage)));
+        let val: [u8; 7] = *b"a=b;c d";
+        assert!(back.xray.extra[0].is_some_and(|(_, v)| v.bytes().eq(val)));
+    }
+
+    #[test]
+    fn stale_member_keeps_only_trace_level_fields() {
+        let (t, s) = ids();
+        let mut ctx = TraceContext::new(t, s).with_sampling(Sampling::Debug);
+        ctx.id_width = IdWidth::Bits64;
+        let Some(v) = encode(&ctx, None) else { unreachable!() };
+        let other = SpanId::from_bytes([1; 8]).unwrap_or(s);
+        let mut back = TraceContext::new(t, other).with_sampling(Sampling::Accept);
+        apply(&mut back, v.as_str());
+        assert_eq!((back.sampling, back.id_width), (Sampling::Accept, IdWidth::Bits64));
+    }
+
+    #[test]
+    fn overlong_fields_are_counted_not_truncated() {
+        let (t, s) = ids();
+        let long: String = "L".repeat(300);
+        let mut ctx = TraceContext::new(t, s).with_sampling(Sampling::Defer);
+        ctx.xray.lineage = Some(Text::Raw(&long));
+        let Some(v) = encode(&ctx, None) else { unreachable!() };
+        assert_eq!((v.lost, v.as_str().len() <= MAX_VALUE), (1, true));
+        assert!(is_valid_value(v.as_str()));
     }
 }

@@ -49,14 +49,26 @@ macro_rules! id_type {
 
             /// The id from raw bytes; `None` when all bytes are zero (invalid in every format).
             pub const fn from_bytes(bytes: [u8; $n]) -> Option<Self> {
-                let mut i = 0;
-                while i < $n {
-                    if bytes[i] != 0 {
+                let mut rest: &[u8] = &bytes;
+                while let [first, tail @ ..] = rest {
+                    if *first != 0 {
                         return Some(Self(bytes));
                     }
-                    i += 1;
+                    rest = tail;
                 }
                 None
+            }
+
+            /// The id from random bytes. An all-zero draw (2^-64 or less from a working generator)
+            /// becomes `…01`, so even a broken generator cannot produce an invalid header.
+            pub const fn from_random(mut bytes: [u8; $n]) -> Self {
+                match Self::from_bytes(bytes) {
+                    Some(id) => id,
+                    None => {
+                        bytes[$n - 1] = 1;
+                        Self(bytes)
+                    }
+                }
             }
 
             /// The raw bytes.

@@ -1,7 +1,37 @@
-//! STUB: to be written.
+//! Jaeger: `uber-trace-id`.
+//!
+//! Header: `uber-trace-id`
+//! ([Jaeger client libraries, "Propagation Format"](https://www.jaegertracing.io/docs/1.52/client-libraries/#propagation-format)).
+//!
+//! ```text
+//! uber-trace-id  = trace-id sep span-id sep parent-span-id sep flags
+//! sep            = ":" / "%3A" / "%3a"       ; one form for the whole value
+//! trace-id       = 1*32HEXDIGLC              ; not zero; <= 16 digits is a 64-bit id
+//! span-id        = 1*16HEXDIGLC              ; not zero
+//! parent-span-id = 1*16HEXDIGLC              ; deprecated; zero means "none"
+//! flags          = 1*2HEXDIGLC               ; bitmap, leading zero may be omitted
+//! ```
+//!
+//! | flags bit | meaning  | model                                           |
+//! |-----------|----------|-------------------------------------------------|
+//! | `0x01`    | sampled  | [`Sampling::Accept`]                            |
+//! | `0x02`    | debug    | [`Sampling::Debug`] (debug implies sampled)     |
+//! | others    | e.g. `0x08` firehose | kept in [`TraceContext::jaeger_flags`] |
+//!
+//! Ids may arrive with leading zeros stripped ("Receivers MUST accept hex-strings shorter than 32
+//! characters and 0-pad them on the left", ibid.). The width on the wire is kept: up to 16 digits is
+//! [`IdWidth::Bits64`], 17 to 32 digits [`IdWidth::Bits128`].
+//!
+//! Hex is lowercase only. Every mainstream Jaeger client writes lowercase (Go `%x`/`FormatUint`,
+//! Java `Long.toHexString`, Node and Python `'{:x}'`-style formatting, and the OpenTelemetry Jaeger
+//! propagators), so no producer needs uppercase and we stay strict like the W3C and B3 parsers.
+//!
+//! The URL-encoded form (`%3A` for `:`) is accepted: some HTTP libraries percent-encode header values
+//! (seen with jaeger-client-node), and the Jaeger clients decode it before parsing.
 
-use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use crate::carrier::{self, Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext};
+use crate::id::{ascii_str, decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
 /// Header name.
@@ -9,13 +39,327 @@ pub const HEADER: &str = "uber-trace-id";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[HEADER];
 
-/// Read this format.
-pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let _ = headers;
-    Ok(None)
+/// Flag bit: sampled.
+pub const FLAG_SAMPLED: u8 = 0x01;
+/// Flag bit: debug (forced sampling).
+pub const FLAG_DEBUG: u8 = 0x02;
+/// Flag bit: firehose (kept in [`TraceContext::jaeger_flags`], not interpreted).
+pub const FLAG_FIREHOSE: u8 = 0x08;
+
+/// Parse an `uber-trace-id` value into a context (no tracestate, no X-Ray fields).
+pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
+    // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
+    let value = carrier::trim_ows(value);
+    carrier::visible_ascii(value)?;
+    let [trace, span, parent, flags] = split_fields(value).ok_or(Error::JaegerFormat)?;
+
+    let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
+        HexError::Zero => Error::JaegerTraceIdZero,
+        _ => Error::JaegerTraceId,
+    })?;
+    let id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
+    let span_id = SpanId::from_hex_padded(span).map_err(|e| match e {
+        HexError::Zero => Error::JaegerSpanIdZero,
+        _ => Error::JaegerSpanId,
+    })?;
+    let parent_span_id = match SpanId::from_hex_padded(parent) {
+        Ok(p) => Some(p),
+        // Deprecated field: `0` means "no parent" (ibid., parent-span-id).
+        Err(HexError::Zero) => None,
+        Err(_) => return Err(Error::JaegerParentSpanId),
+    };
+    let mut byte = [0u8; 1];
+    decode_hex_padded(flags, &mut byte).map_err(|_| Error::JaegerFlags)?;
+    let [flags] = byte;
+
+    let sampling = if flags & FLAG_DEBUG != 0 {
+        Sampling::Debug
+    } else if flags & FLAG_SAMPLED != 0 {
+        Sampling::Accept
+    } else {
+        Sampling::Deny
+    };
+    Ok(TraceContext {
+        parent_span_id,
+        id_width,
+        jaeger_flags: flags & !(FLAG_SAMPLED | FLAG_DEBUG),
+        ..TraceContext::new(trace_id, span_id).with_sampling(sampling)
+    })
 }
 
-/// Write this format.
+/// The four fields, split on `:` or on its URL-encoded form `%3A`/`%3a`, whichever comes first.
+/// `None` unless there are exactly four.
+fn split_fields(value: &[u8]) -> Option<[&[u8]; 4]> {
+    let encoded = match value.iter().position(|&b| b == b':' || b == b'%') {
+        // interop: jaeger-client-node behind HTTP libraries that percent-encode header values.
+        Some(i) => value.get(i..i + 3).is_some_and(|s| s.eq_ignore_ascii_case(b"%3a")),
+        None => return None,
+    };
+    let next = |rest: &[u8]| -> Option<(usize, usize)> {
+        if encoded {
+            rest.windows(3).position(|w| w.eq_ignore_ascii_case(b"%3a")).map(|i| (i, 3))
+        } else {
+            rest.iter().position(|&b| b == b':').map(|i| (i, 1))
+        }
+    };
+    let mut out: [&[u8]; 4] = [&[]; 4];
+    let mut rest = value;
+    let (last, firsts) = out.split_last_mut()?;
+    for slot in firsts {
+        let (at, len) = next(rest)?;
+        let (field, tail) = rest.split_at(at);
+        *slot = field;
+        rest = tail.get(len..)?;
+    }
+    if next(rest).is_some() {
+        return None;
+    }
+    *last = rest;
+    Some(out)
+}
+
+/// An encoded `uber-trace-id` value in a fixed buffer.
+#[derive(Clone, Copy)]
+pub struct Encoded {
+    buf: [u8; Encoded::LEN],
+    len: usize,
+}
+
+impl Encoded {
+    /// The longest value: 32 + 16 + 16 hex digits, 2 flag digits and 3 colons.
+    pub const LEN: usize = 32 + 1 + 16 + 1 + 16 + 1 + 2;
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        ascii_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+}
+
+/// The `uber-trace-id` value for `ctx`.
+///
+/// Ids are written zero-padded to 16 or 32 digits per [`TraceContext::id_width`]: OpenTelemetry's
+/// Jaeger propagators and current Jaeger clients pad, and every parser accepts both padded and
+/// stripped ids, so padding is the form most readers have been tested with. A 64-bit width whose low
+/// 64 bits are zero (an id that did not come from a 64-bit header) is written with 32 digits rather
+/// than as an invalid zero id. The parent is `0` when there is none. Flags are the sampled/debug bits
+/// from [`TraceContext::sampling`] (debug `3`, accept `1`, deny and defer `0`: Jaeger cannot say
+/// *defer*) OR'd with [`TraceContext::jaeger_flags`], in hex without a leading zero as Jaeger clients
+/// write them (`1`, `3`, `9`).
+pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
+    let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
+    let width = match ctx.id_width {
+        IdWidth::Bits64 if ctx.trace_id.low_64().is_some() => IdWidth::Bits64,
+        _ => IdWidth::Bits128,
+    };
+    out.push(ctx.trace_id.to_hex_width(width).as_str().as_bytes());
+    out.push(b":");
+    out.push(&ctx.span_id.to_hex());
+    out.push(b":");
+    match ctx.parent_span_id {
+        Some(p) => out.push(&p.to_hex()),
+        None => out.push(b"0"),
+    }
+    out.push(b":");
+    let bits = match ctx.sampling {
+        Sampling::Debug => FLAG_SAMPLED | FLAG_DEBUG,
+        Sampling::Accept => FLAG_SAMPLED,
+        Sampling::Deny | Sampling::Defer => 0,
+    };
+    let flags = bits | (ctx.jaeger_flags & !(FLAG_SAMPLED | FLAG_DEBUG));
+    let mut hex = [0u8; 2];
+    encode_hex(&[flags], &mut hex);
+    match hex {
+        [b'0', d] => out.push(&[d]),
+        _ => out.push(&hex),
+    }
+    out
+}
+
+/// The Jaeger context of `headers`: `Ok(None)` when there is no `uber-trace-id`.
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    let Some(value) = carrier::single(headers, HEADER, Error::JaegerDuplicate)? else {
+        return Ok(None);
+    };
+    parse(value).map(|ctx| Some(Propagation::Context(ctx)))
+}
+
+/// Write `uber-trace-id` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    let _ = (ctx, headers);
+    headers.set(HEADER, encode(ctx).as_str());
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::string::{String, ToString};
+
+    fn ids(v: &str) -> Result<(String, Option<String>, Sampling, IdWidth, u8), Error> {
+        parse(v.as_bytes()).map(|c| {
+            (c.trace_id.to_string(), c.parent_span_id.map(|p| p.to_string()), c.sampling, c.id_width, c.jaeger_flags)
+        })
+    }
+
+    fn round(v: &str) -> Result<String, Error> {
+        parse(v.as_bytes()).map(|c| encode(&c).as_str().to_string())
+    }
+
+    #[test]
+    fn docs_example_and_widths() {
+        assert_eq!(
+            ids("4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"),
+            Ok(("4bf92f3577b34da6a3ce929d0e0e4736".into(), None, Sampling::Accept, IdWidth::Bits128, 0))
+        );
+        assert_eq!(
+            ids("a3ce929d0e0e4736:f067aa0ba902b7:53995c3f42cd8ad8:3"),
+            Ok((
+                "0000000000000000a3ce929d0e0e4736".into(),
+                Some("53995c3f42cd8ad8".into()),
+                Sampling::Debug,
+                IdWidth::Bits64,
+                0
+            ))
+        );
+        // 17 digits is a 128-bit id with its leading zeros stripped.
+        assert_eq!(ids("1a3ce929d0e0e4736:1:0:0").map(|t| t.3), Ok(IdWidth::Bits128));
+        assert_eq!(round("abc:def:0:1"), Ok("0000000000000abc:0000000000000def:0:1".into()));
+        assert_eq!(
+            round("0000000000000000a3ce929d0e0e4736:1:0:0"),
+            Ok("0000000000000000a3ce929d0e0e4736:0000000000000001:0:0".into())
+        );
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(ids("1:1:0:0").map(|t| (t.2, t.4)), Ok((Sampling::Deny, 0)));
+        assert_eq!(ids("1:1:0:09").map(|t| (t.2, t.4)), Ok((Sampling::Accept, FLAG_FIREHOSE)));
+        assert_eq!(ids("1:1:0:ff").map(|t| (t.2, t.4)), Ok((Sampling::Debug, 0xfc)));
+        // Debug without sampled is still debug, and is written back with both bits.
+        assert_eq!(round("1:1:0:2"), Ok("0000000000000001:0000000000000001:0:3".into()));
+        assert_eq!(round("1:1:0:09"), Ok("0000000000000001:0000000000000001:0:9".into()));
+        assert_eq!(round("1:1:0:ff"), Ok("0000000000000001:0000000000000001:0:ff".into()));
+        assert_eq!(ids("1:1:0:"), Err(Error::JaegerFlags));
+        assert_eq!(ids("1:1:0:100"), Err(Error::JaegerFlags));
+        assert_eq!(ids("1:1:0:0x"), Err(Error::JaegerFlags));
+        assert_eq!(ids("1:1:0:A"), Err(Error::JaegerFlags));
+    }
+
+    #[test]
+    fn url_encoded() {
+        let want = Ok("4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1".into());
+        assert_eq!(round("4bf92f3577b34da6a3ce929d0e0e4736%3A00f067aa0ba902b7%3A0%3A1"), want);
+        assert_eq!(round("4bf92f3577b34da6a3ce929d0e0e4736%3a00f067aa0ba902b7%3A0%3a1"), want);
+        assert_eq!(ids("1%3A1%3A0"), Err(Error::JaegerFormat));
+        assert_eq!(ids("1%3A1%3A0%3A1%3A1"), Err(Error::JaegerFormat));
+        // One form per value: a stray encoded colon lands in a field.
+        assert_eq!(ids("1:1%3A0:1"), Err(Error::JaegerFormat));
+        assert_eq!(ids("1%3A1%3A0:1"), Err(Error::JaegerFormat));
+        assert_eq!(ids("1%3B1%3B0%3B1"), Err(Error::JaegerFormat));
+    }
+
+    #[test]
+    fn invalid() {
+        assert_eq!(ids(""), Err(Error::JaegerFormat));
+        assert_eq!(ids("1:1:0"), Err(Error::JaegerFormat));
+        assert_eq!(ids("1:1:0:1:"), Err(Error::JaegerFormat));
+        assert_eq!(ids("0:1:0:1"), Err(Error::JaegerTraceIdZero));
+        assert_eq!(ids("00000000000000000000000000000000:1:0:1"), Err(Error::JaegerTraceIdZero));
+        assert_eq!(ids(":1:0:1"), Err(Error::JaegerTraceId));
+        assert_eq!(ids("4BF92F3577B34DA6:1:0:1"), Err(Error::JaegerTraceId));
+        assert_eq!(ids("100000000000000000000000000000000:1:0:1"), Err(Error::JaegerTraceId));
+        assert_eq!(ids("1:0:0:1"), Err(Error::JaegerSpanIdZero));
+        assert_eq!(ids("1:10000000000000000:0:1"), Err(Error::JaegerSpanId));
+        assert_eq!(ids("1:+1:0:1"), Err(Error::JaegerSpanId));
+        assert_eq!(ids("1:1::1"), Err(Error::JaegerParentSpanId));
+        assert_eq!(ids("1:1:0000000000000000:1").map(|t| t.1), Ok(None));
+        assert_eq!(ids("1:1:0:1\r"), Err(Error::NotAscii));
+        assert_eq!(
+            ids(" \t1:1:0:1 "),
+            Ok(("00000000000000000000000000000001".into(), None, Sampling::Accept, IdWidth::Bits64, 0))
+        );
+        assert_eq!(ids("1 :1:0:1"), Err(Error::JaegerTraceId));
+    }
+
+    #[test]
+    fn encode_edge_cases() {
+        let t = TraceId::from_hex(b"4bf92f3577b34da60000000000000000").ok();
+        let s = SpanId::from_hex(b"00f067aa0ba902b7").ok();
+        let (Some(t), Some(s)) = (t, s) else { return };
+        // 64-bit width requested, but the low half is zero: the full id, never a zero id.
+        let ctx = TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s) };
+        assert_eq!(encode(&ctx).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:0");
+        // Defer cannot be said: 0. Stray sampled/debug bits in jaeger_flags are not trusted.
+        let ctx = TraceContext { jaeger_flags: 0x0b, ..TraceContext::new(t, s).with_sampling(Sampling::Defer) };
+        assert_eq!(encode(&ctx).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:8");
+        // The longest value fills the buffer exactly.
+        let ctx = TraceContext { parent_span_id: Some(s), jaeger_flags: 0xf0, ..ctx };
+        assert_eq!(encode(&ctx).as_str().len(), Encoded::LEN);
+    }
+
+    #[test]
+    fn extract_and_inject() {
+        let h = [("Uber-Trace-Id", "1:2:0:1"), ("uber-trace-id", "1:2:0:1")];
+        assert_eq!(extract(&h[..]), Err(Error::JaegerDuplicate));
+        assert_eq!(extract(&h[..0]), Ok(None));
+        let got = extract(&h[..1]);
+        let mut out: std::vec::Vec<(String, String)> = std::vec::Vec::new();
+        if let Ok(Some(Propagation::Context(c))) = got {
+            inject(&c, &mut out);
+        }
+        assert_eq!(out, [("uber-trace-id".to_string(), "0000000000000001:0000000000000002:0:1".to_string())]);
+    }
+
+    fn arb_ctx() -> impl Strategy<Value = TraceContext<'static>> {
+        (
+            any::<[u8; 16]>(),
+            any::<bool>(),
+            any::<[u8; 8]>(),
+            any::<Option<[u8; 8]>>(),
+            prop_oneof![Just(Sampling::Deny), Just(Sampling::Accept), Just(Sampling::Debug)],
+            any::<u8>(),
+        )
+            .prop_filter_map("ids must be non-zero", |(mut t, w64, s, p, sampling, flags)| {
+                let id_width = if w64 {
+                    t.iter_mut().take(8).for_each(|b| *b = 0);
+                    IdWidth::Bits64
+                } else {
+                    IdWidth::Bits128
+                };
+                Some(TraceContext {
+                    parent_span_id: p.and_then(SpanId::from_bytes),
+                    id_width,
+                    jaeger_flags: flags & !(FLAG_SAMPLED | FLAG_DEBUG),
+                    ..TraceContext::new(TraceId::from_bytes(t)?, SpanId::from_bytes(s)?).with_sampling(sampling)
+                })
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_is_identity(ctx in arb_ctx()) {
+            prop_assert_eq!(parse(encode(&ctx).as_str().as_bytes()), Ok(ctx));
+        }
+
+        #[test]
+        fn parse_never_panics(v in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let _ = parse(&v);
+        }
+
+        #[test]
+        fn parse_never_panics_near_the_grammar(v in "[0-9a-fA-F:%3 ]{0,90}") {
+            if let Ok(c) = parse(v.as_bytes()) {
+                // Whatever parses is written back in a form that parses to the same context.
+                let again = encode(&c);
+                prop_assert_eq!(parse(again.as_str().as_bytes()).map(|d| encode(&d).as_str().to_string()), Ok(again.as_str().to_string()));
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ pub mod grpc;
 pub mod id;
 pub mod jaeger;
 pub mod tracestate;
+pub mod translate;
 pub mod w3c;
 pub mod xray;
 
@@ -30,3 +31,4 @@ pub use error::Error;
 pub use format::Format;
 pub use id::{IdWidth, SpanId, TraceId};
 pub use tracestate::TraceState;
+pub use translate::{Config, Inspection, Outcome, Plan, Report, Status, Translator};

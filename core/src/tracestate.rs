@@ -138,16 +138,18 @@ impl<'a> TraceState<'a> {
         self.members().iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
-    /// Write this list with `front` (a member we own) added or moved to the front, keeping at most
+    /// Write this list with our member `key` refreshed at the front (`Some(value)`) or removed
+    /// (`None`), keeping at most
     /// [`MAX_MEMBERS`] members and at most `max_len` bytes (capped at [`MAX_OUTPUT_LEN`]).
     ///
     /// When members must go, they go by the spec's rules
     /// ([§3.3.1.5](https://www.w3.org/TR/trace-context/#tracestate-limits)): first members longer than
-    /// 128 characters, then from the end. `front` is never dropped (the caller checks it is valid).
+    /// 128 characters, then from the end. Our member is never dropped (the caller checks it is valid).
     /// The number of dropped members is reported in [`TraceStateBuf::dropped`].
-    pub fn write(&self, front: Option<Member<'_>>, max_len: usize) -> TraceStateBuf {
+    pub fn write(&self, key: &str, value: Option<&str>, max_len: usize) -> TraceStateBuf {
         let max_len = max_len.min(MAX_OUTPUT_LEN);
-        let front_key = front.map(|(k, _)| k);
+        let front = value.map(|v| (key, v));
+        let front_key = Some(key);
         // Which of our members survive: a bitmask over indices.
         let mut keep: u64 = 0;
         let mut count = usize::from(front.is_some());
@@ -340,7 +342,10 @@ mod tests {
     fn limits() {
         let many: std::vec::Vec<_> = (0..33).map(|i| format!("k{i}=v")).collect();
         assert_eq!(TraceState::parse(&many.join(",")).err(), Some(Error::TracestateTooManyMembers));
-        assert_eq!(TraceState::parse(&many[..32].join(",")).map(|t| t.len()), Ok(32));
+        assert_eq!(
+            TraceState::parse(&many.iter().take(32).cloned().collect::<std::vec::Vec<_>>().join(",")).map(|t| t.len()),
+            Ok(32)
+        );
         assert_eq!(TraceState::parse("a=1,a=2").err(), Some(Error::TracestateDuplicateKey));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
@@ -349,18 +354,19 @@ mod tests {
     #[test]
     fn write_front_and_truncate() {
         let ts = TraceState::parse("a=1,tb=old,b=2").unwrap_or_default();
-        assert_eq!(ts.write(Some(("tb", "new")), 512).as_str(), "tb=new,a=1,b=2");
-        assert_eq!(ts.write(None, 512).as_str(), "a=1,tb=old,b=2");
+        assert_eq!(ts.write("tb", Some("new"), 512).as_str(), "tb=new,a=1,b=2");
+        assert_eq!(ts.write("zz", None, 512).as_str(), "a=1,tb=old,b=2");
+        assert_eq!(ts.write("tb", None, 512).as_str(), "a=1,b=2");
         let long = format!("x={},y=1,z=2", "v".repeat(200));
         let ts = TraceState::parse(&long).unwrap_or_default();
-        let out = ts.write(Some(("tb", "1")), 20);
+        let out = ts.write("tb", Some("1"), 20);
         assert_eq!((out.as_str(), out.dropped()), ("tb=1,y=1,z=2", 1));
-        let out = ts.write(Some(("tb", "1")), 8);
+        let out = ts.write("tb", Some("1"), 8);
         assert_eq!((out.as_str(), out.dropped()), ("tb=1,y=1", 2));
         let full: std::vec::Vec<_> = (0..32).map(|i| format!("k{i}=v")).collect();
         let joined = full.join(",");
         let ts = TraceState::parse(&joined).unwrap_or_default();
-        let out = ts.write(Some(("tb", "1")), 4096);
+        let out = ts.write("tb", Some("1"), 4096);
         assert_eq!(out.dropped(), 1);
         assert!(out.as_str().starts_with("tb=1,k0=v") && out.as_str().ends_with("k30=v"));
     }

@@ -1,7 +1,52 @@
-//! STUB: to be written.
+//! AWS X-Ray: `X-Amzn-Trace-Id`.
+//!
+//! Header: `X-Amzn-Trace-Id`
+//! ([X-Ray concepts, "Tracing header"](https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader)).
+//!
+//! ```text
+//! X-Amzn-Trace-Id = field *( OWS ";" OWS field )   ; fields in any order
+//! field           = key OWS "=" OWS value
+//! key             = 1*( VCHAR except ";" "=" )      ; case-sensitive
+//! value           = 1*( VCHAR except ";" )
+//! ```
+//!
+//! | key       | value                       | model                                              |
+//! |-----------|-----------------------------|----------------------------------------------------|
+//! | `Root`    | `1-{8 hex}-{24 hex}`        | [`TraceContext::trace_id`]: the 8 + 24 digits      |
+//! | `Parent`  | 16 hex                      | [`TraceContext::span_id`]                          |
+//! | `Sampled` | `1`, `0`, `?`               | Accept, Deny, Defer (absent: Defer)                |
+//! | `Lineage` | opaque (Lambda recursion)   | [`XRayFields::lineage`], as received               |
+//! | `Self`    | opaque (added by ALB)       | [`XRayFields::self_`], as received                 |
+//! | other     | opaque                      | [`XRayFields::extra`], in order, up to [`XRAY_MAX_EXTRA_FIELDS`](crate::context::XRAY_MAX_EXTRA_FIELDS) |
+//!
+//! Decisions:
+//! - **Keys are case-sensitive.** The docs only ever spell them `Root`, `Parent`, `Sampled`, `Self`,
+//!   `Lineage`, and the AWS SDKs (e.g. aws-xray-sdk-java `TraceHeader.fromString`) and the
+//!   OpenTelemetry AWS propagators compare them exactly; no AWS producer writes another case. A
+//!   `root=` is therefore an unknown key, and the header then lacks its `Root`.
+//! - **Hex is lowercase**, as every AWS producer writes it; the OpenTelemetry AWS propagators
+//!   decode the ids with their lowercase-only W3C id parsers.
+//! - **Root version must be `1`**, the only version the docs define.
+//! - **A missing `Parent` is an error** ([`Error::XRayMissingParent`]): a header from the first
+//!   X-Ray-integrated service may carry only `Root` and `Sampled`, but then there is no span to
+//!   continue. The OpenTelemetry AWS propagators do the same (a context without a span id is invalid
+//!   and dropped).
+//! - **Optional whitespace** (space, tab) is allowed around fields, `;` and `=`, as the AWS SDKs trim
+//!   it; not inside keys or values. Empty fields (`;;`, a trailing `;`) are [`Error::XRayField`].
+//! - **Nothing is dropped silently**: `Lineage`, `Self` and up to [`XRAY_MAX_EXTRA_FIELDS`](crate::context::XRAY_MAX_EXTRA_FIELDS) unknown
+//!   fields are kept for the round trip; one more is [`Error::XRayTooManyFields`]. A key given twice
+//!   is [`Error::XRayDuplicateKey`].
+//!
+//! Trace id mapping: the X-Ray trace id is `1-{epoch}-{unique}`, 32 bits of Unix time and 96 random
+//! bits; concatenated they are the 128-bit [`TraceId`]. A trace id from another format is written
+//! as-is, its first 32 bits becoming the "epoch": X-Ray accepts W3C-format trace ids, which need not
+//! carry a time ([X-Ray trace ID format](https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids)).
+//! A 64-bit B3/Jaeger id therefore becomes `1-00000000-{8 zero digits}{16 digits}`, and translating
+//! back to a 64-bit format gives the same id.
 
-use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use crate::carrier::{self, Extractor, Injector};
+use crate::context::{Propagation, Sampling, Text, TraceContext, XRayFields};
+use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
 use crate::Error;
 
 /// Header name.
@@ -9,13 +54,466 @@ pub const HEADER: &str = "x-amzn-trace-id";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[HEADER];
 
-/// Read this format.
-pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let _ = headers;
-    Ok(None)
+const ROOT: &str = "Root";
+const PARENT: &str = "Parent";
+const SAMPLED: &str = "Sampled";
+const LINEAGE: &str = "Lineage";
+const SELF: &str = "Self";
+const KNOWN: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
+
+/// Parse an `X-Amzn-Trace-Id` value. The context borrows `Lineage`, `Self` and unknown fields from
+/// `value`; its id width is 128 bits and it has no tracestate.
+pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
+    let text = carrier::visible_ascii_or_tab(value)?;
+    let mut root = None;
+    let mut parent = None;
+    let mut sampled = None;
+    let mut xray = XRayFields::default();
+    let mut extras = 0;
+    for field in text.split(';') {
+        let (key, value) = field.split_once('=').ok_or(Error::XRayField)?;
+        let (key, value) = (trim(key), trim(value));
+        if key.is_empty() || !key.bytes().all(is_key_byte) {
+            return Err(Error::XRayField);
+        }
+        match key {
+            ROOT => set_once(&mut root, parse_root(value)?)?,
+            PARENT => set_once(&mut parent, SpanId::from_hex(value.as_bytes()).map_err(|_| Error::XRayParent)?)?,
+            SAMPLED => set_once(&mut sampled, parse_sampled(value)?)?,
+            LINEAGE => set_once(&mut xray.lineage, opaque(value)?)?,
+            SELF => set_once(&mut xray.self_, opaque(value)?)?,
+            _ => {
+                let value = opaque(value)?;
+                if xray.extra.iter().flatten().any(|(k, _)| *k == Text::Raw(key)) {
+                    return Err(Error::XRayDuplicateKey);
+                }
+                let slot = xray.extra.get_mut(extras).ok_or(Error::XRayTooManyFields)?;
+                *slot = Some((Text::Raw(key), value));
+                extras += 1;
+            }
+        }
+    }
+    let trace_id = root.ok_or(Error::XRayMissingRoot)?;
+    let span_id = parent.ok_or(Error::XRayMissingParent)?;
+    Ok(TraceContext { xray, ..TraceContext::new(trace_id, span_id).with_sampling(sampled.unwrap_or(Sampling::Defer)) })
 }
 
-/// Write this format.
+fn trim(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), Error> {
+    if slot.is_some() {
+        return Err(Error::XRayDuplicateKey);
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// A key byte: visible ASCII except `;` and `=`.
+fn is_key_byte(b: u8) -> bool {
+    is_value_byte(b) && b != b'='
+}
+
+/// A value byte: visible ASCII except `;` (no space: OWS around values is trimmed, none inside).
+fn is_value_byte(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && b != b';'
+}
+
+fn opaque(value: &str) -> Result<Text<'_>, Error> {
+    if value.is_empty() || !value.bytes().all(is_value_byte) {
+        return Err(Error::XRayField);
+    }
+    Ok(Text::Raw(value))
+}
+
+/// `1-{8 hex}-{24 hex}` → the 32 digits as one trace id.
+fn parse_root(value: &str) -> Result<TraceId, Error> {
+    let Some((head, unique)) = value.as_bytes().split_first_chunk::<11>() else {
+        return Err(Error::XRayRoot);
+    };
+    let [version, d0, e0, e1, e2, e3, e4, e5, e6, e7, d1] = *head;
+    // The docs define version 1 only.
+    if version != b'1' || d0 != b'-' || d1 != b'-' || unique.len() != 24 {
+        return Err(Error::XRayRoot);
+    }
+    let mut hex = [0u8; 32];
+    let (epoch, rest) = hex.split_at_mut(8);
+    epoch.copy_from_slice(&[e0, e1, e2, e3, e4, e5, e6, e7]);
+    rest.copy_from_slice(unique);
+    TraceId::from_hex(&hex).map_err(|e| match e {
+        HexError::Zero => Error::XRayRootZero,
+        _ => Error::XRayRoot,
+    })
+}
+
+fn parse_sampled(value: &str) -> Result<Sampling, Error> {
+    match value {
+        "1" => Ok(Sampling::Accept),
+        "0" => Ok(Sampling::Deny),
+        // `?`: the sampling decision is requested from downstream.
+        "?" => Ok(Sampling::Defer),
+        _ => Err(Error::XRaySampled),
+    }
+}
+
+/// An encoded `X-Amzn-Trace-Id` value in a fixed buffer.
+#[derive(Clone)]
+pub struct Encoded {
+    buf: [u8; Encoded::LEN],
+    len: usize,
+}
+
+impl Encoded {
+    /// Capacity: [`carrier::MAX_VALUE_LEN`], so that whatever is written is read back by a hop with
+    /// the same limit.
+    pub const LEN: usize = carrier::MAX_VALUE_LEN;
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        ascii_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+
+    /// Append one byte; false when full.
+    fn push(&mut self, b: u8) -> bool {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = b;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn push_all(&mut self, bytes: impl IntoIterator<Item = u8>) -> bool {
+        bytes.into_iter().all(|b| self.push(b))
+    }
+
+    /// Append `;key=value` whole or not at all.
+    fn push_field(&mut self, key: Text<'_>, value: Text<'_>) -> Field {
+        let mark = self.len;
+        let mut valid = true;
+        let mut room = self.push(b';');
+        let mut n = 0;
+        for b in key.bytes() {
+            valid &= is_key_byte(b);
+            n += 1;
+            room = room && self.push(b);
+        }
+        valid &= n > 0;
+        room = room && self.push(b'=');
+        n = 0;
+        for b in value.bytes() {
+            valid &= is_value_byte(b);
+            n += 1;
+            room = room && self.push(b);
+        }
+        valid &= n > 0;
+        if valid && room {
+            return Field::Written;
+        }
+        self.len = mark;
+        if valid {
+            Field::NoRoom
+        } else {
+            Field::Invalid
+        }
+    }
+}
+
+enum Field {
+    Written,
+    Invalid,
+    NoRoom,
+}
+
+/// The `X-Amzn-Trace-Id` value for `ctx`:
+/// `Root=1-{8}-{24};Parent={16};Sampled={1|0|?}` (Debug writes `1`, Defer `?`), then `Lineage`,
+/// `Self` and the unknown fields in order, `Text::Escaped` values unescaped.
+///
+/// Each optional field is written whole or not at all, so the value is never truncated or invalid:
+/// a field that is not visible ASCII without `;` (possible only for text that was carried escaped
+/// through tracestate), whose key is empty, known or repeated, is left out; once a field does not fit
+/// in [`Encoded::LEN`] bytes, it and every field after it are left out.
+pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
+    let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
+    let trace = ctx.trace_id.to_hex();
+    let (epoch, unique) = trace.split_at(8);
+    let mut parent = [0u8; 16];
+    encode_hex(ctx.span_id.as_bytes(), &mut parent);
+    let sampled = match ctx.sampling {
+        Sampling::Accept | Sampling::Debug => b'1',
+        Sampling::Deny => b'0',
+        Sampling::Defer => b'?',
+    };
+    // 74 bytes: always fits.
+    out.push_all(*b"Root=1-");
+    out.push_all(epoch.iter().copied());
+    out.push(b'-');
+    out.push_all(unique.iter().copied());
+    out.push_all(*b";Parent=");
+    out.push_all(parent);
+    out.push_all(*b";Sampled=");
+    out.push(sampled);
+
+    let fixed = [(LINEAGE, ctx.xray.lineage), (SELF, ctx.xray.self_)];
+    let fixed = fixed.into_iter().filter_map(|(k, v)| Some((Text::Raw(k), v?)));
+    let extras = ctx.xray.extra.iter().enumerate().filter_map(|(i, e)| {
+        let (k, v) = (*e)?;
+        let known = KNOWN.iter().any(|n| k.bytes().eq(n.bytes()));
+        let repeated = ctx.xray.extra.iter().take(i).flatten().any(|(p, _)| p.bytes().eq(k.bytes()));
+        (!known && !repeated).then_some((k, v))
+    });
+    for (k, v) in fixed.chain(extras) {
+        if let Field::NoRoom = out.push_field(k, v) {
+            break;
+        }
+    }
+    out
+}
+
+/// The X-Ray context of `headers`: `Ok(None)` when there is no `X-Amzn-Trace-Id`.
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    let Some(value) = carrier::single(headers, HEADER, Error::XRayDuplicate)? else {
+        return Ok(None);
+    };
+    parse(value).map(|ctx| Some(Propagation::Context(ctx)))
+}
+
+/// Write `X-Amzn-Trace-Id` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    let _ = (ctx, headers);
+    headers.set(HEADER, encode(ctx).as_str());
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::context::XRAY_MAX_EXTRA_FIELDS;
+    use proptest::prelude::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    const DOC: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+
+    fn round(v: &str) -> Result<String, Error> {
+        parse(v.as_bytes()).map(|c| encode(&c).as_str().to_string())
+    }
+
+    fn err(v: &str) -> Option<Error> {
+        parse(v.as_bytes()).err()
+    }
+
+    #[test]
+    fn docs_example() {
+        let c = parse(DOC.as_bytes());
+        assert_eq!(
+            c.map(|c| (c.trace_id.to_string(), c.span_id.to_string(), c.sampling, c.xray.is_empty())),
+            Ok(("5759e988bd862e3fe1be46a994272793".into(), "53995c3f42cd8ad8".into(), Sampling::Accept, true))
+        );
+        assert_eq!(round(DOC), Ok(DOC.into()));
+    }
+
+    #[test]
+    fn order_whitespace_and_sampling() {
+        assert_eq!(
+            round(" Sampled = 0 ;\tParent=53995c3f42cd8ad8 ; Root=1-5759e988-bd862e3fe1be46a994272793 "),
+            Ok("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0".into())
+        );
+        let p = |v: &str| parse(v.as_bytes()).map(|c| c.sampling);
+        assert_eq!(p("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8"), Ok(Sampling::Defer));
+        assert_eq!(
+            p("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=?"),
+            Ok(Sampling::Defer)
+        );
+        assert_eq!(
+            err("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=2"),
+            Some(Error::XRaySampled)
+        );
+        assert_eq!(
+            err("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled="),
+            Some(Error::XRaySampled)
+        );
+    }
+
+    #[test]
+    fn lineage_self_and_extras_round_trip() {
+        let v = "Self=1-67891234-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;\
+                 Parent=53995c3f42cd8ad8;Lineage=a87bd80c:1|68fd508a:5;Foo=bar;Baz=q=x";
+        assert_eq!(
+            round(v),
+            Ok("Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=?;\
+                Lineage=a87bd80c:1|68fd508a:5;Self=1-67891234-12456789abcdef012345678;Foo=bar;Baz=q=x"
+                .into())
+        );
+        let c = parse(v.as_bytes());
+        assert_eq!(c.map(|c| c.xray.extra[1]), Ok(Some((Text::Raw("Baz"), Text::Raw("q=x")))));
+    }
+
+    #[test]
+    fn invalid() {
+        let r = "Root=1-5759e988-bd862e3fe1be46a994272793";
+        let p = "Parent=53995c3f42cd8ad8";
+        assert_eq!(err(p), Some(Error::XRayMissingRoot));
+        assert_eq!(err(r), Some(Error::XRayMissingParent));
+        assert_eq!(err(&[r, ";Sampled=1"].concat()), Some(Error::XRayMissingParent));
+        assert_eq!(err(""), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";;", p].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";Foo"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";=x"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";Foo="].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";Foo=a b"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";F o=a"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";Lineage="].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[r, ";", p, ";", p].concat()), Some(Error::XRayDuplicateKey));
+        assert_eq!(err(&[r, ";", p, ";Self=a;Self=a"].concat()), Some(Error::XRayDuplicateKey));
+        assert_eq!(err(&[r, ";", p, ";a=1;a=2"].concat()), Some(Error::XRayDuplicateKey));
+        assert_eq!(err(&[r, ";", p, ";\x7f=1"].concat()), Some(Error::NotAscii));
+        assert_eq!(err(&[p, ";Root=2-5759e988-bd862e3fe1be46a994272793"].concat()), Some(Error::XRayRoot));
+        assert_eq!(err(&[p, ";Root=1-5759e988-bd862e3fe1be46a99427279"].concat()), Some(Error::XRayRoot));
+        assert_eq!(err(&[p, ";Root=1-5759e988bd862e3fe1be46a994272793"].concat()), Some(Error::XRayRoot));
+        assert_eq!(err(&[p, ";Root=1-5759E988-bd862e3fe1be46a994272793"].concat()), Some(Error::XRayRoot));
+        assert_eq!(err(&[p, ";Root=1-00000000-000000000000000000000000"].concat()), Some(Error::XRayRootZero));
+        assert_eq!(err(&[r, ";Parent=0000000000000000"].concat()), Some(Error::XRayParent));
+        assert_eq!(err(&[r, ";Parent=53995C3F42CD8AD8"].concat()), Some(Error::XRayParent));
+        // Keys are case-sensitive: `root` is an unknown field, so Root is missing.
+        assert_eq!(err(&["root=1-5759e988-bd862e3fe1be46a994272793;", p].concat()), Some(Error::XRayMissingRoot));
+    }
+
+    #[test]
+    fn too_many_fields() {
+        let base = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8";
+        let mut v = String::from(base);
+        for i in 0..XRAY_MAX_EXTRA_FIELDS {
+            v.push_str(&std::format!(";k{i}=v"));
+        }
+        assert_eq!(round(&v).map(|s| s.matches(";k").count()), Ok(XRAY_MAX_EXTRA_FIELDS));
+        v.push_str(";k8=v");
+        assert_eq!(err(&v), Some(Error::XRayTooManyFields));
+    }
+
+    fn ctx() -> Option<TraceContext<'static>> {
+        Some(TraceContext::new(
+            TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok()?,
+            SpanId::from_hex(b"00f067aa0ba902b7").ok()?,
+        ))
+    }
+
+    #[test]
+    fn w3c_id_and_debug() {
+        let Some(c) = ctx() else { return };
+        let c = c.with_sampling(Sampling::Debug);
+        assert_eq!(encode(&c).as_str(), "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1");
+    }
+
+    #[test]
+    fn escaped_and_invalid_texts() {
+        let Some(mut c) = ctx() else { return };
+        c.xray.lineage = Some(Text::Escaped("a%3Bb")); // unescapes to `a;b`: left out
+        c.xray.self_ = Some(Text::Escaped("x%3Dy%25")); // `x=y%`
+        c.xray.extra[0] = Some((Text::Raw("Root"), Text::Raw("1")));
+        c.xray.extra[1] = Some((Text::Escaped("k%3D"), Text::Raw("1"))); // key `k=`
+        c.xray.extra[2] = Some((Text::Raw("k"), Text::Raw("1")));
+        c.xray.extra[3] = Some((Text::Escaped("%6B"), Text::Raw("2"))); // `k` again
+        c.xray.extra[4] = Some((Text::Raw("e"), Text::Raw("")));
+        c.xray.extra[5] = Some((Text::Raw("z"), Text::Escaped("%20")));
+        c.xray.extra[6] = Some((Text::Raw("last"), Text::Raw("ok")));
+        let e = encode(&c);
+        assert_eq!(
+            e.as_str(),
+            "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=?;Self=x=y%;k=1;last=ok"
+        );
+        assert!(parse(e.as_str().as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn overflow_drops_the_rest_never_truncates() {
+        let Some(mut c) = ctx() else { return };
+        let big = "x".repeat(600);
+        c.xray.lineage = Some(Text::Raw("L"));
+        c.xray.extra[0] = Some((Text::Raw("a"), Text::Raw(&big)));
+        c.xray.extra[1] = Some((Text::Raw("b"), Text::Raw(&big)));
+        c.xray.extra[2] = Some((Text::Raw("c"), Text::Raw("small")));
+        let e = encode(&c);
+        assert!(e.as_str().ends_with(&[";Lineage=L;a=", &big].concat()));
+        assert!(!e.as_str().contains(";b=") && !e.as_str().contains(";c="));
+        assert!(parse(e.as_str().as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn extract_and_inject() {
+        let h = [("X-Amzn-Trace-Id", DOC), ("x-amzn-trace-id", DOC)];
+        assert_eq!(extract(&h[..]), Err(Error::XRayDuplicate));
+        assert_eq!(extract(&h[..0]), Ok(None));
+        let mut out: Vec<(String, String)> = Vec::new();
+        if let Ok(Some(Propagation::Context(c))) = extract(&h[..1]) {
+            inject(&c, &mut out);
+        }
+        assert_eq!(out, [("x-amzn-trace-id".to_string(), DOC.to_string())]);
+    }
+
+    type Extras = Vec<(String, String)>;
+
+    fn arb_parts() -> impl Strategy<Value = ([u8; 16], [u8; 8], Sampling, Option<String>, Option<String>, Extras)> {
+        let value = "[!-:<-~]{1,24}";
+        let extras = proptest::collection::vec(("[!-:<>-~]{1,12}", value), 0..=XRAY_MAX_EXTRA_FIELDS).prop_map(|v| {
+            let mut seen: Vec<String> = Vec::new();
+            v.into_iter()
+                .filter(|(k, _)| {
+                    let fresh = !KNOWN.contains(&k.as_str()) && !seen.contains(k);
+                    seen.push(k.clone());
+                    fresh
+                })
+                .collect::<Extras>()
+        });
+        (
+            any::<[u8; 16]>(),
+            any::<[u8; 8]>(),
+            prop_oneof![Just(Sampling::Deny), Just(Sampling::Accept), Just(Sampling::Defer)],
+            proptest::option::of(value),
+            proptest::option::of(value),
+            extras,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_is_identity(parts in arb_parts()) {
+            let (t, s, sampling, lineage, self_, extras) = &parts;
+            let (Some(t), Some(s)) = (TraceId::from_bytes(*t), SpanId::from_bytes(*s)) else { return Ok(()) };
+            let mut ctx = TraceContext::new(t, s).with_sampling(*sampling);
+            ctx.xray.lineage = lineage.as_deref().map(Text::Raw);
+            ctx.xray.self_ = self_.as_deref().map(Text::Raw);
+            for (slot, (k, v)) in ctx.xray.extra.iter_mut().zip(extras) {
+                *slot = Some((Text::Raw(k), Text::Raw(v)));
+            }
+            let e = encode(&ctx);
+            prop_assert_eq!(parse(e.as_str().as_bytes()), Ok(ctx));
+        }
+
+        #[test]
+        fn parse_never_panics(v in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse(&v);
+        }
+
+        #[test]
+        fn parse_near_the_grammar(fields in proptest::collection::vec((
+            prop_oneof![Just("Root"), Just("Parent"), Just("Sampled"), Just("Self"), Just("Lineage"), Just("k"), Just("root")],
+            prop_oneof![
+                Just("1-5759e988-bd862e3fe1be46a994272793".to_string()),
+                Just("53995c3f42cd8ad8".to_string()),
+                "[0-9a-f1?=-]{0,36}",
+            ],
+            "[ ]{0,1}",
+        ), 0..8)) {
+            let v = fields.iter().map(|(k, v, ws)| std::format!("{ws}{k}{ws}={v}")).collect::<Vec<_>>().join(";");
+            // Whatever parses is written back in a form that parses to the same context.
+            if let Ok(c) = parse(v.as_bytes()) {
+                let e = encode(&c);
+                prop_assert_eq!(parse(e.as_str().as_bytes()), Ok(c));
+            }
+        }
+    }
 }

@@ -62,7 +62,9 @@ fn strip_optional(expect: &Value, got: &Value) -> Value {
 #[test]
 fn every_vector_file_agrees_with_core() {
     let mut files: Vec<_> = std::fs::read_dir(vectors_dir())
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+        .map(|d| {
+            d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
+        })
         .unwrap_or_default();
     files.sort();
     let mut failures = Vec::new();

@@ -1,19 +1,307 @@
-//! STUB: to be written.
+//! B3 multiple headers: `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-ParentSpanId`, `X-B3-Sampled`,
+//! `X-B3-Flags` ([b3-propagation: Multiple Headers](https://github.com/openzipkin/b3-propagation#multiple-headers)).
+//!
+//! | header              | value                                      | spec                                                                         |
+//! |---------------------|--------------------------------------------|------------------------------------------------------------------------------|
+//! | `X-B3-TraceId`      | 16 or 32 lowercase hex digits, not all `0` | [TraceId](https://github.com/openzipkin/b3-propagation#traceid-1)           |
+//! | `X-B3-SpanId`       | 16 lowercase hex digits, not all `0`       | [SpanId](https://github.com/openzipkin/b3-propagation#spanid-1)             |
+//! | `X-B3-ParentSpanId` | 16 lowercase hex digits, not all `0`; absent on a root span | [ParentSpanId](https://github.com/openzipkin/b3-propagation#parentspanid-1) |
+//! | `X-B3-Sampled`      | `1` accept, `0` deny; absent = defer       | [Sampling State](https://github.com/openzipkin/b3-propagation#sampling-state-1) |
+//! | `X-B3-Flags`        | `1` debug (implies accept), `0` none       | [Debug Flag](https://github.com/openzipkin/b3-propagation#debug-flag)       |
+//!
+//! The format is present when any of these headers is. TraceId and SpanId come together; `X-B3-Sampled`
+//! and/or `X-B3-Flags` without ids carry a decision only ([`Propagation::SamplingOnly`], spec FAQ
+//! "valid to propagate only a reject sampling decision (`X-B3-Sampled: 0`)").
+//!
+//! Strict where the spec is loose: "when extracting state headers, the first value wins"
+//! (#multiple-headers), but a proxy that cannot tell which line is authentic should not pick one, so a
+//! repeated header is [`Error::XB3Duplicate`], as for every other trace header in this crate.
 
-use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use crate::b3::{parse_span_id, parse_trace_id, trace_id_hex};
+use crate::carrier::{self, Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext};
 use crate::Error;
 
+/// `X-B3-TraceId`, lowercase.
+pub const TRACE_ID: &str = "x-b3-traceid";
+/// `X-B3-SpanId`, lowercase.
+pub const SPAN_ID: &str = "x-b3-spanid";
+/// `X-B3-ParentSpanId`, lowercase.
+pub const PARENT_SPAN_ID: &str = "x-b3-parentspanid";
+/// `X-B3-Sampled`, lowercase.
+pub const SAMPLED: &str = "x-b3-sampled";
+/// `X-B3-Flags`, lowercase.
+pub const FLAGS: &str = "x-b3-flags";
 /// Every header this format reads or writes.
-pub const HEADERS: &[&str] = &["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"];
+pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS];
 
-/// Read this format.
-pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let _ = headers;
-    Ok(None)
+/// One `X-B3-*` value: single line, visible ASCII, optional whitespace trimmed.
+fn read<'a, E: Extractor + ?Sized>(headers: &'a E, name: &str) -> Result<Option<&'a [u8]>, Error> {
+    match carrier::single(headers, name, Error::XB3Duplicate)? {
+        None => Ok(None),
+        Some(v) => {
+            let v = carrier::trim_ows(v);
+            carrier::visible_ascii(v)?;
+            Ok(Some(v))
+        }
+    }
 }
 
-/// Write this format.
+/// The sampling decision of `X-B3-Sampled` and `X-B3-Flags` values.
+fn sampling(sampled: Option<&[u8]>, flags: Option<&[u8]>) -> Result<Sampling, Error> {
+    let sampled = match sampled {
+        None => Sampling::Defer,
+        Some(b"1") => Sampling::Accept,
+        Some(b"0") => Sampling::Deny,
+        // interop: pre-spec tracers sent `true`/`false`; "a lenient implementation may accept them"
+        // (#sampling-state-1), as zipkin-go and Brave do.
+        Some(b"true") => Sampling::Accept,
+        Some(b"false") => Sampling::Deny,
+        Some(_) => return Err(Error::XB3Sampled),
+    };
+    match flags {
+        None | Some(b"0") => Ok(sampled),
+        // "Debug implies an accept decision" (#debug-flag): it wins over any X-B3-Sampled.
+        Some(b"1") => Ok(Sampling::Debug),
+        Some(_) => Err(Error::XB3Flags),
+    }
+}
+
+/// The B3 multi-header context of `headers`: `Ok(None)` when no `X-B3-*` header is present.
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    let trace = read(headers, TRACE_ID)?;
+    let span = read(headers, SPAN_ID)?;
+    let parent = read(headers, PARENT_SPAN_ID)?;
+    let sampled = read(headers, SAMPLED)?;
+    let flags = read(headers, FLAGS)?;
+    if trace.is_none() && span.is_none() && parent.is_none() && sampled.is_none() && flags.is_none() {
+        return Ok(None);
+    }
+    let trace = trace.map(|t| parse_trace_id(t, Error::XB3TraceId, Error::XB3TraceIdZero)).transpose()?;
+    let span = span.map(|s| parse_span_id(s, Error::XB3SpanId, Error::XB3SpanIdZero)).transpose()?;
+    let parent_span_id =
+        parent.map(|p| parse_span_id(p, Error::XB3ParentSpanId, Error::XB3ParentSpanId)).transpose()?;
+    let sampling = sampling(sampled, flags)?;
+    match (trace, span, parent_span_id) {
+        (Some((trace_id, id_width)), Some(span_id), _) => {
+            let ctx = TraceContext { parent_span_id, id_width, ..TraceContext::new(trace_id, span_id) };
+            Ok(Some(Propagation::Context(ctx.with_sampling(sampling))))
+        }
+        // "The X-B3-TraceId header is required" (#traceid-1); so is X-B3-SpanId (#spanid-1).
+        (Some(_), None, _) => Err(Error::XB3MissingSpanId),
+        (None, Some(_), _) | (None, None, Some(_)) => Err(Error::XB3MissingTraceId),
+        (None, None, None) => Ok(Some(Propagation::SamplingOnly(sampling))),
+    }
+}
+
+/// Write `X-B3-Sampled`/`X-B3-Flags` for a decision: accept `Sampled: 1`, deny `Sampled: 0`, debug
+/// `Flags: 1` without `Sampled` (#debug-flag), defer neither (#sampling-state-1).
+fn inject_sampling<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
+    match sampling {
+        Sampling::Accept => headers.set(SAMPLED, "1"),
+        Sampling::Deny => headers.set(SAMPLED, "0"),
+        Sampling::Defer | Sampling::Debug => headers.remove(SAMPLED),
+    }
+    match sampling {
+        Sampling::Debug => headers.set(FLAGS, "1"),
+        _ => headers.remove(FLAGS),
+    }
+}
+
+/// Write the `X-B3-*` headers for `ctx`, replacing existing lines and removing the ones `ctx` has no
+/// value for (a stale `X-B3-ParentSpanId` or `X-B3-Sampled` must not survive). TraceId is written in
+/// `ctx.id_width` digits.
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    let _ = (ctx, headers);
+    headers.set(TRACE_ID, trace_id_hex(ctx).as_str());
+    headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
+    match ctx.parent_span_id {
+        Some(p) => headers.set(PARENT_SPAN_ID, crate::id::ascii_str(&p.to_hex())),
+        None => headers.remove(PARENT_SPAN_ID),
+    }
+    inject_sampling(ctx.sampling, headers);
+}
+
+/// Write a decision without ids (`X-B3-Sampled: 0` is the spec's example), removing any id headers so
+/// that the decision is not read together with stale ids. Defer writes no `X-B3-*` header at all.
+pub fn inject_sampling_only<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
+    headers.remove(TRACE_ID);
+    headers.remove(SPAN_ID);
+    headers.remove(PARENT_SPAN_ID);
+    inject_sampling(sampling, headers);
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::b3::test_support::Headers;
+    use crate::id::{IdWidth, SpanId, TraceId};
+    use proptest::prelude::*;
+    use std::string::{String, ToString};
+    use std::vec;
+    use std::vec::Vec;
+
+    const T128: &str = "463ac35c9f6413ad48485a3953bb6124";
+    const T64: &str = "48485a3953bb6124";
+    const SPAN: &str = "a2fb4a1d1a96d312";
+    const PARENT: &str = "0020000000000001";
+
+    fn h(lines: &[(&str, &str)]) -> Headers {
+        Headers(lines.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+    }
+
+    fn ctx(headers: &Headers) -> Option<TraceContext<'_>> {
+        match extract(headers) {
+            Ok(Some(Propagation::Context(c))) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn outcome(lines: &[(&str, &str)]) -> Result<Option<Sampling>, Error> {
+        extract(&h(lines)).map(|p| p.map(|p| p.sampling()))
+    }
+
+    #[test]
+    fn spec_example() {
+        let lines =
+            h(&[("X-B3-TraceId", T128), ("X-B3-ParentSpanId", PARENT), ("X-B3-SpanId", SPAN), ("X-B3-Sampled", "1")]);
+        let c = ctx(&lines);
+        assert_eq!(c.map(|c| c.trace_id), TraceId::from_hex(T128.as_bytes()).ok());
+        assert_eq!(c.map(|c| c.span_id), SpanId::from_hex(SPAN.as_bytes()).ok());
+        assert_eq!(c.and_then(|c| c.parent_span_id), SpanId::from_hex(PARENT.as_bytes()).ok());
+        assert_eq!(c.map(|c| (c.sampling, c.id_width)), Some((Sampling::Accept, IdWidth::Bits128)));
+    }
+
+    #[test]
+    fn sampling_table() {
+        let ids = [("x-b3-traceid", T64), ("x-b3-spanid", SPAN)];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut l: Vec<(&str, &str)> = ids.to_vec();
+            l.extend_from_slice(extra);
+            outcome(&l)
+        };
+        assert_eq!(with(&[]), Ok(Some(Sampling::Defer)));
+        assert_eq!(with(&[("x-b3-sampled", "1")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(with(&[("x-b3-sampled", "0")]), Ok(Some(Sampling::Deny)));
+        assert_eq!(with(&[("x-b3-sampled", "true")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(with(&[("x-b3-sampled", "false")]), Ok(Some(Sampling::Deny)));
+        assert_eq!(with(&[("x-b3-sampled", "TRUE")]), Err(Error::XB3Sampled));
+        assert_eq!(with(&[("x-b3-sampled", "d")]), Err(Error::XB3Sampled));
+        assert_eq!(with(&[("x-b3-flags", "1")]), Ok(Some(Sampling::Debug)));
+        assert_eq!(with(&[("x-b3-flags", "1"), ("x-b3-sampled", "0")]), Ok(Some(Sampling::Debug)));
+        assert_eq!(with(&[("x-b3-flags", "0"), ("x-b3-sampled", "1")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(with(&[("x-b3-flags", "2")]), Err(Error::XB3Flags));
+    }
+
+    #[test]
+    fn presence_rules() {
+        let none: [(&str, &str); 1] = [("b3", "0")];
+        assert_eq!(outcome(&none), Ok(None));
+        assert_eq!(outcome(&[("X-B3-Sampled", "0")]), Ok(Some(Sampling::Deny)));
+        assert!(matches!(extract(&h(&[("X-B3-Flags", "1")])), Ok(Some(Propagation::SamplingOnly(Sampling::Debug)))));
+        assert!(matches!(extract(&h(&[("X-B3-Flags", "0")])), Ok(Some(Propagation::SamplingOnly(Sampling::Defer)))));
+        assert_eq!(outcome(&[("X-B3-TraceId", T128)]), Err(Error::XB3MissingSpanId));
+        assert_eq!(outcome(&[("X-B3-TraceId", T128), ("X-B3-ParentSpanId", PARENT)]), Err(Error::XB3MissingSpanId));
+        assert_eq!(outcome(&[("X-B3-SpanId", SPAN), ("X-B3-Sampled", "1")]), Err(Error::XB3MissingTraceId));
+        assert_eq!(outcome(&[("X-B3-ParentSpanId", PARENT)]), Err(Error::XB3MissingTraceId));
+        assert_eq!(outcome(&[("X-B3-Sampled", "1"), ("x-b3-sampled", "1")]), Err(Error::XB3Duplicate));
+        assert_eq!(outcome(&[("X-B3-Sampled", "1\r")]), Err(Error::NotAscii));
+    }
+
+    #[test]
+    fn inject_writes_and_clears() {
+        let mut out = h(&[("x-b3-parentspanid", PARENT), ("x-b3-sampled", "1")]);
+        let lines = h(&[("x-b3-traceid", T64), ("x-b3-spanid", SPAN), ("x-b3-flags", "1")]);
+        if let Some(c) = ctx(&lines) {
+            inject(&c, &mut out);
+        }
+        let mut got = out.0.clone();
+        got.sort();
+        let want: Vec<(String, String)> = vec![
+            ("x-b3-flags".into(), "1".into()),
+            ("x-b3-spanid".into(), SPAN.into()),
+            ("x-b3-traceid".into(), T64.into()),
+        ];
+        assert_eq!(got, want);
+
+        inject_sampling_only(Sampling::Deny, &mut out);
+        assert_eq!(out.0, vec![("x-b3-sampled".to_string(), "0".to_string())]);
+        inject_sampling_only(Sampling::Defer, &mut out);
+        assert!(out.0.is_empty());
+    }
+
+    fn any_sampling() -> impl Strategy<Value = Sampling> {
+        prop_oneof![Just(Sampling::Deny), Just(Sampling::Defer), Just(Sampling::Accept), Just(Sampling::Debug)]
+    }
+
+    fn context() -> impl Strategy<Value = TraceContext<'static>> {
+        (any::<[u8; 16]>(), any::<bool>(), any::<[u8; 8]>(), any::<Option<[u8; 8]>>(), any_sampling()).prop_filter_map(
+            "ids must be non-zero",
+            |(mut t, wide, s, p, sampling)| {
+                if let (false, Some(high)) = (wide, t.get_mut(..8)) {
+                    high.fill(0);
+                }
+                let parent = match p {
+                    Some(p) => Some(SpanId::from_bytes(p)?),
+                    None => None,
+                };
+                let ctx = TraceContext {
+                    parent_span_id: parent,
+                    id_width: if wide { IdWidth::Bits128 } else { IdWidth::Bits64 },
+                    ..TraceContext::new(TraceId::from_bytes(t)?, SpanId::from_bytes(s)?)
+                };
+                Some(ctx.with_sampling(sampling))
+            },
+        )
+    }
+
+    fn header_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(HEADERS.to_vec()).prop_map(String::from),
+            prop::sample::select(vec![
+                "X-B3-TraceId",
+                "X-B3-SpanId",
+                "X-B3-ParentSpanId",
+                "X-B3-Sampled",
+                "X-B3-Flags"
+            ])
+            .prop_map(String::from),
+            "[a-zA-Z0-9-]{0,20}",
+        ]
+    }
+
+    fn header_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..40),
+            "[0-9a-fA-F tdrue-]{0,34}".prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn format_parse_identity(ctx in context()) {
+            let mut out = Headers::default();
+            inject(&ctx, &mut out);
+            prop_assert_eq!(extract(&out), Ok(Some(Propagation::Context(ctx))));
+        }
+
+        #[test]
+        fn sampling_only_identity(s in any_sampling()) {
+            let mut out = Headers::default();
+            inject_sampling_only(s, &mut out);
+            let want = if s == Sampling::Defer { None } else { Some(Propagation::SamplingOnly(s)) };
+            prop_assert_eq!(extract(&out), Ok(want));
+        }
+
+        #[test]
+        fn parse_never_panics(map in proptest::collection::vec((header_name(), header_value()), 0..8)) {
+            let lines: Vec<(Vec<u8>, Vec<u8>)> = map.into_iter().map(|(n, v)| (n.into_bytes(), v)).collect();
+            if let Ok(Some(Propagation::Context(c))) = extract(&lines[..]) {
+                // Anything accepted is written back and read again unchanged.
+                let mut out = Headers::default();
+                inject(&c, &mut out);
+                prop_assert_eq!(extract(&out), Ok(Some(Propagation::Context(c))));
+            }
+        }
+    }
 }

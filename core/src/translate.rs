@@ -1,0 +1,1125 @@
+//! The translation policy: which formats to read and in what order, what to do on conflict or
+//! absence, and which formats to write.
+//!
+//! One [`Config`] — the same JSON shape for the Envoy filter, the npm package and Rust — builds a
+//! [`Translator`]. Its decisions, where the specs leave them open:
+//!
+//! - **Precedence** is the `extract` list, and the first format with a valid *context* wins. (The
+//!   OpenTelemetry composite propagators let the *last* one win, which surprises users.) Every other
+//!   valid context is compared with it: a different trace id is a [`Status::Conflict`], never merged.
+//!   A B3 decision without ids (`b3: 0`) is used only when no format carried a context.
+//! - **Sampling** maps by the table on [`Sampling`]: W3C has no *defer*, so it writes `sampled=0` and
+//!   our tracestate member remembers *defer* (and *debug*) for later legacy hops.
+//! - **Trust at the edge** ([`Trust`]): continue the incoming trace, restart it (a new root whose
+//!   tracestate member `o:` names the old ids, so they can be linked), or ignore it (its headers are
+//!   removed and `on_missing` applies). `drop_forced_sampling` turns a client's sampled/debug
+//!   decision into *defer*.
+//! - **tracestate** lines are combined, our member is added or refreshed at the front, members are
+//!   dropped by the W3C rules when limits are exceeded (first those over 128 characters, then from the
+//!   end), and an empty tracestate header is never written. A tracestate travels only with the
+//!   traceparent it came with: when the W3C context is not the one continued, it is replaced.
+//! - **X-Ray ids**: an X-Ray trace id's first 32 bits are an epoch. A W3C or B3 id written as X-Ray is
+//!   kept bit for bit (`1-{first 8 hex}-{last 24 hex}`), never changed; X-Ray accepts such ids
+//!   ([AWS: W3C trace IDs](https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids)).
+//! - **Width**: a 64-bit B3/Jaeger trace id is written as W3C left-padded with zeros, and our member
+//!   (`w:64`) lets a later B3/Jaeger hop write 16 digits again. `id_width: 64` truncates 128-bit ids
+//!   for legacy services that need it, and says so in [`Report::trace_id_truncated`].
+//! - **Untouched**: when the outcome is [`Outcome::PassThrough`] nothing is written or removed, and
+//!   the format a context came from is not rewritten unless the context changed.
+
+use core::fmt;
+
+use crate::carrier::{Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
+use crate::format::{Extracted, Format};
+use crate::id::{ascii_str, IdWidth, SpanId, TraceId};
+use crate::tracestate::{self, TraceStateBuf};
+use crate::{b3, ext, Error};
+
+const N: usize = Format::ALL.len();
+
+/// An ordered set of formats (no repeats).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FormatList {
+    items: [Format; N],
+    len: u8,
+}
+
+impl FormatList {
+    /// Every format, in the default extraction order: w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin.
+    pub const ALL: FormatList = FormatList { items: Format::ALL, len: N as u8 };
+    /// No formats.
+    pub const EMPTY: FormatList = FormatList { items: Format::ALL, len: 0 };
+
+    /// The list, in order; `Err` names a repeated format.
+    pub fn new(formats: &[Format]) -> Result<Self, Format> {
+        let mut list = FormatList::EMPTY;
+        for &f in formats {
+            list.push(f)?;
+        }
+        Ok(list)
+    }
+
+    fn push(&mut self, f: Format) -> Result<(), Format> {
+        if self.contains(f) {
+            return Err(f);
+        }
+        let slot = self.items.get_mut(usize::from(self.len)).ok_or(f)?;
+        *slot = f;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The formats in order.
+    pub fn as_slice(&self) -> &[Format] {
+        self.items.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The formats in order.
+    pub fn iter(&self) -> impl Iterator<Item = Format> + '_ {
+        self.as_slice().iter().copied()
+    }
+
+    /// True when `f` is listed.
+    pub fn contains(&self, f: Format) -> bool {
+        self.as_slice().contains(&f)
+    }
+
+    /// Number of formats.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// True when no format is listed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl fmt::Debug for FormatList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter().map(Format::name)).finish()
+    }
+}
+
+/// What to do when no valid context arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
+pub enum OnMissing {
+    /// Leave the request as it is (counted as missing).
+    #[default]
+    PassThrough,
+    /// Start a new root trace from caller-supplied randomness.
+    NewRoot,
+}
+
+/// What to do when valid headers name different traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
+pub enum OnConflict {
+    /// Continue the first valid format in `extract` order; report the others as conflicts.
+    #[default]
+    PreferFirst,
+    /// Start a new root, linked to the first valid context through our tracestate member.
+    NewRoot,
+    /// Change nothing; report the conflict.
+    PassThrough,
+}
+
+/// Whether to trust the incoming trace (at the edge of a network, clients are not trusted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
+pub enum Trust {
+    /// Continue it.
+    #[default]
+    Continue,
+    /// Start a new root; our tracestate member keeps the incoming ids (`o:`) for linking.
+    Restart,
+    /// Remove its headers and act as if nothing arrived (`on_missing` applies).
+    Ignore,
+}
+
+/// The sampling decision of a root this translator starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
+pub enum RootSampling {
+    /// No decision: the services downstream decide (W3C writes `sampled=0`, B3 omits it).
+    #[default]
+    Defer,
+    /// Sampled.
+    Accept,
+    /// Not sampled.
+    Deny,
+}
+
+/// The trace id width written in B3 and Jaeger headers (W3C, X-Ray and grpc always carry 128 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WidthPolicy {
+    /// As it arrived (a W3C/X-Ray/grpc id is 128-bit; a 64-bit B3/Jaeger id stays 64-bit).
+    #[default]
+    Keep,
+    /// Always 64 bits: a 128-bit id is truncated to its low 64 bits (reported).
+    Bits64,
+    /// Always 128 bits: a 64-bit id is left-padded with zeros.
+    Bits128,
+}
+
+/// Longest configurable tracestate member key.
+pub const MAX_MEMBER_KEY: usize = 64;
+
+/// The key of tracebridge's own tracestate member: a valid tracestate key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemberKey {
+    buf: [u8; MAX_MEMBER_KEY],
+    len: u8,
+}
+
+impl MemberKey {
+    /// `tracebridge`.
+    pub const DEFAULT: &'static str = "tracebridge";
+
+    /// The key, if it is a valid tracestate key of at most [`MAX_MEMBER_KEY`] characters.
+    pub fn new(key: &str) -> Option<Self> {
+        if key.len() > MAX_MEMBER_KEY || !tracestate::is_valid_key(key) {
+            return None;
+        }
+        let mut buf = [0u8; MAX_MEMBER_KEY];
+        buf.get_mut(..key.len())?.copy_from_slice(key.as_bytes());
+        Some(MemberKey { buf, len: u8::try_from(key.len()).ok()? })
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        ascii_str(self.buf.get(..usize::from(self.len)).unwrap_or_default())
+    }
+}
+
+impl Default for MemberKey {
+    fn default() -> Self {
+        let mut buf = [0u8; MAX_MEMBER_KEY];
+        let (dst, _) = buf.split_at_mut(Self::DEFAULT.len());
+        dst.copy_from_slice(Self::DEFAULT.as_bytes());
+        MemberKey { buf, len: Self::DEFAULT.len() as u8 }
+    }
+}
+
+impl fmt::Debug for MemberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// tracestate handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(default, deny_unknown_fields))]
+pub struct TracestateConfig {
+    /// Write our own member when a W3C hop would otherwise lose something a legacy format said.
+    pub member: bool,
+    /// Its key.
+    pub key: MemberKey,
+    /// The longest tracestate written, 512..=4096 (W3C: propagate at least 512 characters,
+    /// [§3.3.1.5](https://www.w3.org/TR/trace-context/#tracestate-limits)).
+    pub max_len: usize,
+}
+
+impl Default for TracestateConfig {
+    fn default() -> Self {
+        TracestateConfig { member: true, key: MemberKey::default(), max_len: 1024 }
+    }
+}
+
+/// The translator's configuration. Every field has a default; see the module docs for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(default, deny_unknown_fields))]
+pub struct Config {
+    /// Formats read, in precedence order (first valid wins). Default: all, w3c first.
+    pub extract: FormatList,
+    /// Formats written. Default: w3c.
+    pub inject: FormatList,
+    /// Remove the headers of formats that are read but not injected (when a context is continued or
+    /// started). Default: false.
+    pub remove_other_formats: bool,
+    /// Nothing valid arrived. Default: pass through.
+    pub on_missing: OnMissing,
+    /// Valid headers name different traces. Default: prefer the first.
+    pub on_conflict: OnConflict,
+    /// Continue, restart or ignore the incoming trace. Default: continue.
+    pub trust: Trust,
+    /// Turn an incoming sampled/debug decision into *defer*. Default: false.
+    pub drop_forced_sampling: bool,
+    /// Sampling of a new root. Default: defer.
+    pub root_sampling: RootSampling,
+    /// Trace id width in B3/Jaeger headers. Default: keep.
+    pub id_width: WidthPolicy,
+    /// tracestate handling.
+    pub tracestate: TracestateConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            extract: FormatList::ALL,
+            inject: FormatList { items: Format::ALL, len: 1 },
+            remove_other_formats: false,
+            on_missing: OnMissing::default(),
+            on_conflict: OnConflict::default(),
+            trust: Trust::default(),
+            drop_forced_sampling: false,
+            root_sampling: RootSampling::default(),
+            id_width: WidthPolicy::default(),
+            tracestate: TracestateConfig::default(),
+        }
+    }
+}
+
+/// A configuration that cannot work. `Display` names the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `extract` is empty.
+    EmptyExtract,
+    /// `tracestate.max_len` is outside 512..=4096.
+    TracestateMaxLen,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::EmptyExtract => "extract: must name at least one format",
+            ConfigError::TracestateMaxLen => "tracestate.max_len: must be between 512 and 4096",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// What was found for one format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Status {
+    /// Not in the `extract` list.
+    #[default]
+    NotRead,
+    /// None of its headers arrived.
+    Absent,
+    /// Valid.
+    Valid,
+    /// Present but invalid.
+    Invalid(Error),
+    /// Valid, but names a different trace than the chosen context.
+    Conflict,
+}
+
+impl Status {
+    /// `not-read`, `absent`, `valid`, `invalid`, `conflict`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Status::NotRead => "not-read",
+            Status::Absent => "absent",
+            Status::Valid => "valid",
+            Status::Invalid(_) => "invalid",
+            Status::Conflict => "conflict",
+        }
+    }
+}
+
+/// Everything read from the headers, and the choice made (no writes).
+#[derive(Debug, Clone, Copy)]
+pub struct Inspection<'a> {
+    /// The format whose context (or decision) was chosen.
+    pub source: Option<Format>,
+    /// The chosen context, with what our tracestate member carried applied.
+    pub context: Option<TraceContext<'a>>,
+    /// A decision without ids (B3), when no context arrived.
+    pub sampling_only: Option<Sampling>,
+    /// Per format, indexed by [`Format::index`].
+    pub status: [Status; N],
+    /// Why an incoming tracestate was dropped next to a valid traceparent.
+    pub tracestate_error: Option<Error>,
+    /// Ids a previous restart replaced (from our member's `o:`).
+    pub restarted_from: Option<(TraceId, SpanId)>,
+}
+
+impl Inspection<'_> {
+    /// The status of `f`.
+    pub fn status(&self, f: Format) -> Status {
+        self.status.get(f.index()).copied().unwrap_or_default()
+    }
+
+    /// Number of formats in conflict with the chosen context.
+    pub fn conflicts(&self) -> usize {
+        self.status.iter().filter(|s| matches!(s, Status::Conflict)).count()
+    }
+}
+
+/// Why a new root was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RootReason {
+    /// Nothing valid arrived (`on_missing: new-root`).
+    Missing,
+    /// Headers named different traces (`on_conflict: new-root`).
+    Conflict,
+    /// The incoming trace was not trusted (`trust: restart` or `ignore`).
+    Untrusted,
+}
+
+/// What the translator did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The incoming context is continued.
+    Continued,
+    /// A new root trace was started.
+    NewRoot(RootReason),
+    /// Only a B3 sampling decision arrived; it was passed on to the B3 formats injected.
+    SamplingOnly,
+    /// The incoming trace was removed and nothing replaced it (`trust: ignore`, `on_missing: pass-through`).
+    Ignored,
+    /// Nothing was changed.
+    PassThrough,
+}
+
+/// The outcome of a translation, for counting and logging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Report {
+    /// The format the continued context (or decision) came from.
+    pub source: Option<Format>,
+    /// Per format, indexed by [`Format::index`].
+    pub status: [Status; N],
+    /// What was done.
+    pub outcome: Outcome,
+    /// The trace id written, if any.
+    pub trace_id: Option<TraceId>,
+    /// The span id written (the downstream's parent), if any.
+    pub span_id: Option<SpanId>,
+    /// The sampling decision written, if any.
+    pub sampling: Option<Sampling>,
+    /// Formats written, indexed by [`Format::index`].
+    pub injected: [bool; N],
+    /// Formats whose headers were removed, indexed by [`Format::index`].
+    pub removed: [bool; N],
+    /// Incoming tracestate members dropped to fit the limits.
+    pub tracestate_dropped: usize,
+    /// Fields of our tracestate member that did not fit its 256 characters.
+    pub member_fields_lost: usize,
+    /// A 128-bit trace id was written as 64 bits (`id_width: 64`).
+    pub trace_id_truncated: bool,
+    /// Why an incoming tracestate was dropped next to a valid traceparent.
+    pub tracestate_error: Option<Error>,
+}
+
+impl Report {
+    /// The status of `f`.
+    pub fn status(&self, f: Format) -> Status {
+        self.status.get(f.index()).copied().unwrap_or_default()
+    }
+
+    /// Nothing valid arrived: the propagation-gap signal.
+    pub fn missing(&self) -> bool {
+        self.source.is_none()
+    }
+
+    /// Number of formats in conflict with the chosen context.
+    pub fn conflicts(&self) -> usize {
+        self.status.iter().filter(|s| matches!(s, Status::Conflict)).count()
+    }
+
+    /// A new root was generated.
+    pub fn root_generated(&self) -> bool {
+        matches!(self.outcome, Outcome::NewRoot(_))
+    }
+
+    /// True when `f` was written.
+    pub fn injected(&self, f: Format) -> bool {
+        self.injected.get(f.index()).copied().unwrap_or(false)
+    }
+}
+
+const MAX_OPS: usize = 32;
+const ARENA: usize = 2048;
+
+#[derive(Clone, Copy)]
+enum Op {
+    Set { name: &'static str, start: u16, len: u16 },
+    SetTracestate,
+    Remove(&'static str),
+}
+
+/// The headers to write and remove: owned, in fixed buffers, borrowing nothing from the input, so the
+/// carrier can be mutated after planning.
+#[derive(Clone)]
+pub struct Plan {
+    report: Report,
+    ops: [Option<Op>; MAX_OPS],
+    n_ops: usize,
+    arena: [u8; ARENA],
+    used: usize,
+    tracestate: Option<TraceStateBuf>,
+}
+
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("report", &self.report)
+            .field("removals", &Removals(self))
+            .field("writes", &Writes(self))
+            .finish()
+    }
+}
+
+struct Removals<'p>(&'p Plan);
+impl fmt::Debug for Removals<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.removals()).finish()
+    }
+}
+struct Writes<'p>(&'p Plan);
+impl fmt::Debug for Writes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.writes()).finish()
+    }
+}
+
+impl Plan {
+    fn new(report: Report) -> Self {
+        Plan { report, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+    }
+
+    /// The outcome, for counting and logging.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    fn push(&mut self, op: Op) {
+        if let Some(slot) = self.ops.get_mut(self.n_ops) {
+            *slot = Some(op);
+            self.n_ops += 1;
+        }
+    }
+
+    fn ops(&self) -> impl Iterator<Item = Op> + '_ {
+        self.ops.iter().take(self.n_ops).flatten().copied()
+    }
+
+    fn value(&self, start: u16, len: u16) -> &str {
+        let (start, len) = (usize::from(start), usize::from(len));
+        ascii_str(self.arena.get(start..start + len).unwrap_or_default())
+    }
+
+    /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
+    /// A name set twice appears once, with its last value.
+    pub fn writes(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let final_ops = self.ops().enumerate().filter(move |(i, op)| {
+            let name = op_name(op);
+            !self.ops().skip(i + 1).any(|later| op_name(&later) == name)
+        });
+        final_ops.filter_map(move |(_, op)| match op {
+            Op::Set { name, start, len } => Some((name, self.value(start, len))),
+            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_ref().map_or("", |t| t.as_str()))),
+            Op::Remove(_) => None,
+        })
+    }
+
+    /// Header names to remove (every line of each).
+    pub fn removals(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.ops().enumerate().filter_map(move |(i, op)| match op {
+            Op::Remove(name) if !self.ops().skip(i + 1).any(|later| op_name(&later) == name) => Some(name),
+            _ => None,
+        })
+    }
+
+    /// True when applying changes nothing.
+    pub fn is_noop(&self) -> bool {
+        self.n_ops == 0
+    }
+
+    /// Apply to a carrier: removals, then writes.
+    pub fn apply<I: Injector + ?Sized>(&self, headers: &mut I) {
+        for name in self.removals() {
+            headers.remove(name);
+        }
+        for (name, value) in self.writes() {
+            headers.set(name, value);
+        }
+    }
+}
+
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::Set { name, .. } | Op::Remove(name) => name,
+        Op::SetTracestate => tracestate::HEADER,
+    }
+}
+
+/// The static name of a header some format writes.
+fn static_name(name: &str) -> Option<&'static str> {
+    Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).find(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Captures a format's `inject` into the plan.
+impl Injector for Plan {
+    fn set(&mut self, name: &str, value: &str) {
+        let (Some(name), Some(dst)) = (static_name(name), self.arena.get_mut(self.used..self.used + value.len()))
+        else {
+            return;
+        };
+        dst.copy_from_slice(value.as_bytes());
+        let (Ok(start), Ok(len)) = (u16::try_from(self.used), u16::try_from(value.len())) else { return };
+        self.used += value.len();
+        self.push(Op::Set { name, start, len });
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Some(name) = static_name(name) {
+            self.push(Op::Remove(name));
+        }
+    }
+}
+
+/// The translation policy, built from a [`Config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Translator {
+    config: Config,
+}
+
+impl Translator {
+    /// A translator for `config`, checked.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        if config.extract.is_empty() {
+            return Err(ConfigError::EmptyExtract);
+        }
+        if !(512..=tracestate::MAX_OUTPUT_LEN).contains(&config.tracestate.max_len) {
+            return Err(ConfigError::TracestateMaxLen);
+        }
+        Ok(Translator { config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every header the translator may read or write (lowercase), e.g. for OpenTelemetry `fields()`.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        Format::ALL
+            .into_iter()
+            .filter(|f| self.config.extract.contains(*f) || self.config.inject.contains(*f))
+            .flat_map(|f| f.headers().iter().copied())
+    }
+
+    /// Read every configured format and choose a context (nothing is written).
+    pub fn inspect<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Inspection<'a> {
+        let mut ins = Inspection {
+            source: None,
+            context: None,
+            sampling_only: None,
+            status: [Status::NotRead; N],
+            tracestate_error: None,
+            restarted_from: None,
+        };
+        let mut decision: Option<(Format, Sampling)> = None;
+        for f in self.config.extract.iter() {
+            let status = match f.extract(headers) {
+                Ok(None) => Status::Absent,
+                Err(e) => Status::Invalid(e),
+                Ok(Some(Extracted { propagation, warning })) => {
+                    if f == Format::W3c {
+                        ins.tracestate_error = warning;
+                    }
+                    match (propagation, &ins.context) {
+                        (Propagation::Context(ctx), None) => {
+                            ins.source = Some(f);
+                            ins.context = Some(ctx);
+                            Status::Valid
+                        }
+                        (Propagation::Context(ctx), Some(chosen)) if ctx.trace_id != chosen.trace_id => {
+                            Status::Conflict
+                        }
+                        (Propagation::Context(_), Some(_)) => Status::Valid,
+                        (Propagation::SamplingOnly(s), _) => {
+                            decision = decision.or(Some((f, s)));
+                            Status::Valid
+                        }
+                    }
+                }
+            };
+            if let Some(slot) = ins.status.get_mut(f.index()) {
+                *slot = status;
+            }
+        }
+        // A conflict is only known once the chosen context is: formats read before it cannot
+        // conflict (they were invalid, absent or decisions), so one pass suffices.
+        if let (Some(ctx), Some(Format::W3c)) = (ins.context.as_mut(), ins.source) {
+            if let Some(member) = ctx.tracestate.get(self.config.tracestate.key.as_str()) {
+                ext::clear_extras(ctx);
+                ins.restarted_from = ext::apply(ctx, member).restarted_from;
+            }
+        }
+        if ins.context.is_none() {
+            if let Some((f, s)) = decision {
+                ins.source = Some(f);
+                ins.sampling_only = Some(s);
+            }
+        }
+        ins
+    }
+
+    /// Decide what to write. `random` is called only when a new root is started, and must return 24
+    /// random bytes (16 for the trace id, 8 for the span id).
+    pub fn plan<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
+        let ins = self.inspect(headers);
+        let cfg = &self.config;
+        let mut report = Report {
+            source: ins.source,
+            status: ins.status,
+            outcome: Outcome::PassThrough,
+            trace_id: None,
+            span_id: None,
+            sampling: None,
+            injected: [false; N],
+            removed: [false; N],
+            tracestate_dropped: 0,
+            member_fields_lost: 0,
+            trace_id_truncated: false,
+            tracestate_error: ins.tracestate_error,
+        };
+        let sampling_in = |s: Sampling| match s {
+            Sampling::Accept | Sampling::Debug if cfg.drop_forced_sampling => Sampling::Defer,
+            s => s,
+        };
+        // Decide the outgoing context.
+        let root = |reason: RootReason, sampling: Sampling| {
+            let bytes = random();
+            let (t, s) = bytes.split_at(16);
+            let mut tb = [0u8; 16];
+            let mut sb = [0u8; 8];
+            tb.copy_from_slice(t);
+            sb.copy_from_slice(s);
+            let (trace_id, span_id) = (TraceId::from_random(tb), SpanId::from_random(sb));
+            let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+            // Level 2 §3.2.2.5.2: the trace-id is random.
+            ctx.trace_flags = TraceFlags(ctx.trace_flags.0 | TraceFlags::RANDOM);
+            (ctx, Outcome::NewRoot(reason))
+        };
+        let root_sampling = match cfg.root_sampling {
+            RootSampling::Defer => Sampling::Defer,
+            RootSampling::Accept => Sampling::Accept,
+            RootSampling::Deny => Sampling::Deny,
+        };
+        let mut ignored = false;
+        let mut restarted_from = ins.restarted_from;
+        let chosen: Option<(TraceContext<'_>, Outcome)> = match (ins.context, ins.sampling_only) {
+            (Some(_), _) if ins.conflicts() > 0 && cfg.on_conflict == OnConflict::PassThrough => None,
+            (Some(ctx), _) if cfg.trust == Trust::Ignore => {
+                ignored = true;
+                let _ = ctx;
+                match cfg.on_missing {
+                    OnMissing::NewRoot => Some(root(RootReason::Untrusted, root_sampling)),
+                    OnMissing::PassThrough => None,
+                }
+            }
+            (Some(ctx), _) if cfg.trust == Trust::Restart => {
+                restarted_from = Some((ctx.trace_id, ctx.span_id));
+                Some(root(RootReason::Untrusted, root_sampling))
+            }
+            (Some(ctx), _) if ins.conflicts() > 0 && cfg.on_conflict == OnConflict::NewRoot => {
+                restarted_from = Some((ctx.trace_id, ctx.span_id));
+                Some(root(RootReason::Conflict, root_sampling))
+            }
+            (Some(ctx), _) => Some((ctx.with_sampling(sampling_in(ctx.sampling)), Outcome::Continued)),
+            (None, Some(s)) if cfg.trust == Trust::Ignore => {
+                ignored = true;
+                let _ = s;
+                match cfg.on_missing {
+                    OnMissing::NewRoot => Some(root(RootReason::Untrusted, root_sampling)),
+                    OnMissing::PassThrough => None,
+                }
+            }
+            (None, Some(s)) => match cfg.on_missing {
+                OnMissing::NewRoot => Some(root(RootReason::Missing, sampling_in(s))),
+                OnMissing::PassThrough => {
+                    report.outcome = Outcome::SamplingOnly;
+                    report.sampling = Some(sampling_in(s));
+                    None
+                }
+            },
+            (None, None) => match cfg.on_missing {
+                OnMissing::NewRoot => Some(root(RootReason::Missing, root_sampling)),
+                OnMissing::PassThrough => None,
+            },
+        };
+
+        let mut plan = Plan::new(report);
+        let Some((mut ctx, outcome)) = chosen else {
+            if ignored {
+                plan.report.outcome = Outcome::Ignored;
+                self.remove_formats(&mut plan, |f| ins.status(f) != Status::Absent && ins.status(f) != Status::NotRead);
+            } else if let Some(s) = plan.report.sampling {
+                // `b3: 0` stays a deny: pass the decision to the B3 formats written.
+                let from = ins.source;
+                for f in cfg.inject.iter().filter(|f| Some(*f) != from) {
+                    match f {
+                        Format::B3Single => b3::single::inject_sampling_only(s, &mut plan),
+                        Format::B3Multi => b3::multi::inject_sampling_only(s, &mut plan),
+                        _ => continue,
+                    }
+                    // Both B3 forms say nothing for defer.
+                    let done = s != Sampling::Defer;
+                    if let Some(slot) = plan.report.injected.get_mut(f.index()) {
+                        *slot = done;
+                    }
+                }
+                if cfg.remove_other_formats {
+                    let injected = plan.report.injected;
+                    self.remove_formats(&mut plan, |f| {
+                        !injected.get(f.index()).copied().unwrap_or(false) && Some(f) != from
+                    });
+                }
+            }
+            return plan;
+        };
+        let incoming = ins.context;
+        // Width policy for B3/Jaeger.
+        match cfg.id_width {
+            WidthPolicy::Keep => {}
+            WidthPolicy::Bits128 => ctx.id_width = IdWidth::Bits128,
+            WidthPolicy::Bits64 => {
+                ctx.id_width = IdWidth::Bits64;
+                plan.report.trace_id_truncated = !ctx.trace_id.fits_64();
+            }
+        }
+        if ctx.id_width == IdWidth::Bits64 && !ctx.trace_id.fits_64() && cfg.id_width == WidthPolicy::Keep {
+            ctx.id_width = IdWidth::Bits128;
+        }
+        plan.report.outcome = outcome;
+        plan.report.trace_id = Some(ctx.trace_id);
+        plan.report.span_id = Some(ctx.span_id);
+        plan.report.sampling = Some(ctx.sampling);
+        let continued_from = if outcome == Outcome::Continued { ins.source } else { None };
+        let unchanged = incoming
+            .is_some_and(|i| outcome == Outcome::Continued && i.sampling == ctx.sampling && i.id_width == ctx.id_width);
+
+        if cfg.remove_other_formats || ignored {
+            self.remove_formats(&mut plan, |f| {
+                !cfg.inject.contains(f) && ins.status(f) != Status::Absent && ins.status(f) != Status::NotRead
+            });
+        }
+        for f in cfg.inject.iter() {
+            if Some(f) == continued_from && unchanged {
+                // The source format is left byte for byte as it arrived.
+                if f == Format::W3c && ins.tracestate_error.is_some() {
+                    plan.push(Op::Remove(tracestate::HEADER));
+                }
+                continue;
+            }
+            f.inject(&ctx, &mut plan);
+            if f == Format::W3c {
+                self.plan_tracestate(&mut plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+            }
+            if let Some(slot) = plan.report.injected.get_mut(f.index()) {
+                *slot = true;
+            }
+        }
+        plan
+    }
+
+    fn remove_formats(&self, plan: &mut Plan, which: impl Fn(Format) -> bool) {
+        for f in self.config.extract.iter().filter(|f| which(*f)) {
+            for h in f.headers() {
+                plan.push(Op::Remove(h));
+            }
+            if let Some(slot) = plan.report.removed.get_mut(f.index()) {
+                *slot = true;
+            }
+        }
+    }
+
+    fn plan_tracestate(
+        &self,
+        plan: &mut Plan,
+        ctx: &TraceContext<'_>,
+        continued_w3c: bool,
+        restarted_from: Option<(TraceId, SpanId)>,
+    ) {
+        let ts_cfg = &self.config.tracestate;
+        let member = if ts_cfg.member { ext::encode(ctx, restarted_from) } else { None };
+        plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
+        // A tracestate travels only with the traceparent it came with.
+        let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
+        let buf = base.write(ts_cfg.key.as_str(), member.as_ref().map(|m| m.as_str()), ts_cfg.max_len);
+        plan.report.tracestate_dropped = buf.dropped();
+        if buf.as_str().is_empty() {
+            plan.push(Op::Remove(tracestate::HEADER));
+        } else {
+            plan.tracestate = Some(buf);
+            plan.push(Op::SetTracestate);
+        }
+    }
+
+    /// Plan and apply in one go, for carriers that read and write.
+    pub fn translate<H: Extractor + Injector + ?Sized>(
+        &self,
+        headers: &mut H,
+        random: impl FnOnce() -> [u8; 24],
+    ) -> Report {
+        let plan = self.plan(&*headers, random);
+        plan.apply(headers);
+        plan.report
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::*;
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+    use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+    use serde::{Deserialize, Serialize};
+
+    const FORMAT_NAMES: &[&str] = &["w3c", "b3-single", "b3-multi", "jaeger", "xray", "grpc-trace-bin"];
+
+    impl<'de> Deserialize<'de> for Format {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Format;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a format name")
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<Format, E> {
+                    Format::from_name(s).ok_or_else(|| E::unknown_variant(s, FORMAT_NAMES))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for FormatList {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = FormatList;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a list of format names (w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin)")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FormatList, A::Error> {
+                    let mut list = FormatList::EMPTY;
+                    while let Some(f) = seq.next_element::<Format>()? {
+                        list.push(f).map_err(|f| de::Error::custom(DuplicateFormat(f)))?;
+                    }
+                    Ok(list)
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+
+    struct DuplicateFormat(Format);
+    impl fmt::Display for DuplicateFormat {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "format `{}` is listed twice", self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for MemberKey {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = MemberKey;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a tracestate key of at most 64 characters: a lowercase letter, then a-z 0-9 _ - * /, or tenant@system")
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<MemberKey, E> {
+                    MemberKey::new(s).ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for WidthPolicy {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = WidthPolicy;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("\"keep\", 64 or 128")
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<WidthPolicy, E> {
+                    match s {
+                        "keep" => Ok(WidthPolicy::Keep),
+                        "64" => Ok(WidthPolicy::Bits64),
+                        "128" => Ok(WidthPolicy::Bits128),
+                        _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                    }
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<WidthPolicy, E> {
+                    match n {
+                        64 => Ok(WidthPolicy::Bits64),
+                        128 => Ok(WidthPolicy::Bits128),
+                        _ => Err(E::invalid_value(de::Unexpected::Unsigned(n), &self)),
+                    }
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<WidthPolicy, E> {
+                    u64::try_from(n)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
+                        .and_then(|n| self.visit_u64(n))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    impl Serialize for Format {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.name())
+        }
+    }
+
+    /// `{"status": "...", "error": "<message>", "code": "<code>"}` (the last two when invalid).
+    impl Serialize for Status {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let invalid = match self {
+                Status::Invalid(e) => Some(e),
+                _ => None,
+            };
+            let mut st = s.serialize_struct("Status", 1 + 2 * usize::from(invalid.is_some()))?;
+            st.serialize_field("status", self.name())?;
+            if let Some(e) = invalid {
+                st.serialize_field("error", e.as_str())?;
+                st.serialize_field("code", e.code())?;
+            }
+            st.end()
+        }
+    }
+
+    struct Statuses<'s>(&'s [Status; N]);
+    impl Serialize for Statuses<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(N))?;
+            for (f, st) in Format::ALL.iter().zip(self.0.iter()) {
+                m.serialize_entry(f.name(), st)?;
+            }
+            m.end()
+        }
+    }
+
+    /// The CLI's `inspect --json` shape:
+    /// `{"source": name|null, "context": {...}|null, "sampling_only": "deny"|...|null,
+    ///   "formats": {name: {"status", "error"?, "code"?}}, "tracestate_error": {...}|null}`.
+    impl Serialize for Inspection<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Inspection", 5)?;
+            st.serialize_field("source", &self.source)?;
+            st.serialize_field("context", &self.context)?;
+            st.serialize_field("sampling_only", &self.sampling_only)?;
+            st.serialize_field("formats", &Statuses(&self.status))?;
+            st.serialize_field("tracestate_error", &self.tracestate_error.map(Status::Invalid))?;
+            st.end()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    fn get<'h>(h: &'h [(String, String)], name: &str) -> Option<&'h str> {
+        h.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn rng() -> [u8; 24] {
+        [7; 24]
+    }
+
+    #[test]
+    fn w3c_in_w3c_out_is_untouched() {
+        let h = headers(&[("traceparent", TP), ("tracestate", "a=1")]);
+        let plan = Translator::default().plan(&h, rng);
+        assert!(plan.is_noop(), "{plan:?}");
+        assert_eq!(plan.report().outcome, Outcome::Continued);
+        assert_eq!(plan.report().source, Some(Format::W3c));
+    }
+
+    #[test]
+    fn missing_passes_through_or_starts_a_root() {
+        let h = headers(&[("x", "y")]);
+        let plan = Translator::default().plan(&h, rng);
+        assert!(plan.is_noop() && plan.report().missing());
+
+        let cfg = Config { on_missing: OnMissing::NewRoot, ..Config::default() };
+        let mut h = h;
+        let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+        assert_eq!(report.map(|r| r.outcome), Ok(Outcome::NewRoot(RootReason::Missing)));
+        // defer → sampled 0, random bit 1; defer remembered in our member.
+        assert_eq!(get(&h, "traceparent"), Some("00-07070707070707070707070707070707-0707070707070707-02"));
+        assert_eq!(get(&h, "tracestate"), Some("tracebridge=s:0707070707070707;m:d"));
+    }
+
+    #[test]
+    fn restart_links_the_old_ids() {
+        let cfg = Config { trust: Trust::Restart, ..Config::default() };
+        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1")]);
+        let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+        assert_eq!(report.map(|r| r.outcome), Ok(Outcome::NewRoot(RootReason::Untrusted)));
+        assert_eq!(
+            get(&h, "tracestate"),
+            Some("tracebridge=s:0707070707070707;m:d;o:4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7")
+        );
+        // and a later hop reads the link back
+        let ins = Translator::default().inspect(&h);
+        assert_eq!(ins.restarted_from.map(|(t, _)| t.to_string()).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    }
+
+    #[test]
+    fn ignore_removes_the_incoming_trace() {
+        let cfg = Config { trust: Trust::Ignore, ..Config::default() };
+        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1"), ("x", "y")]);
+        let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+        assert_eq!(report.map(|r| r.outcome), Ok(Outcome::Ignored));
+        assert_eq!(h, headers(&[("x", "y")]));
+    }
+
+    #[test]
+    fn forced_sampling_dropped() {
+        let cfg = Config { drop_forced_sampling: true, ..Config::default() };
+        let mut h = headers(&[("traceparent", TP)]);
+        let _ = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+        assert_eq!(get(&h, "traceparent"), Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
+        assert_eq!(get(&h, "tracestate"), Some("tracebridge=s:00f067aa0ba902b7;m:d"));
+    }
+
+    #[test]
+    fn invalid_tracestate_is_dropped_not_the_traceparent() {
+        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,a=2")]);
+        let report = Translator::default().translate(&mut h, rng);
+        assert_eq!(report.tracestate_error, Some(Error::TracestateDuplicateKey));
+        assert_eq!(h, headers(&[("traceparent", TP)]));
+    }
+
+    #[test]
+    fn config_checks() {
+        let bad = Config { extract: FormatList::EMPTY, ..Config::default() };
+        assert_eq!(Translator::new(bad).err(), Some(ConfigError::EmptyExtract));
+        let bad = Config {
+            tracestate: TracestateConfig { max_len: 100, ..TracestateConfig::default() },
+            ..Config::default()
+        };
+        assert_eq!(Translator::new(bad).err(), Some(ConfigError::TracestateMaxLen));
+        assert_eq!(FormatList::new(&[Format::W3c, Format::W3c]).err(), Some(Format::W3c));
+        assert!(MemberKey::new("Bad").is_none());
+    }
+
+    #[test]
+    fn fields_lists_every_header() {
+        let t = Translator::default();
+        let f: Vec<_> = t.fields().collect();
+        assert!(f.contains(&"traceparent") && f.contains(&"x-amzn-trace-id") && f.contains(&"x-b3-flags"));
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: builds everything and runs every test in every language.
+# Idempotent and non-interactive; installs what it needs (scripts/ensure-tools.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*"; }
+
+step "tools"
+bash scripts/ensure-tools.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "no_std core for wasm32-unknown-unknown (no features)"
+cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features --locked
+
+step "rust tests"
+cargo test --workspace --locked
