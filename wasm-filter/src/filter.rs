@@ -166,16 +166,16 @@ fn count(shared: &Shared, plan: &Plan) {
     c.requests.inc();
     for f in Format::ALL {
         let i = f.index();
-        match report.status.get(i) {
-            Some(Status::Valid | Status::Conflict) => c.extracted.get(i).copied().unwrap_or_default().inc(),
-            Some(Status::Invalid(e)) => {
+        match report.status(f) {
+            Status::Valid | Status::Conflict => c.extracted.get(i).copied().unwrap_or_default().inc(),
+            Status::Invalid(e) => {
                 // Malformed trace headers never fail a request: count, and tell at debug level.
                 debug!("ignoring malformed {} headers: {e}", f.name());
                 c.invalid.get(i).copied().unwrap_or_default().inc();
             }
             _ => {}
         }
-        if report.injected.get(i).copied().unwrap_or(false) && !shared.config.shadow {
+        if report.injected(f) && !shared.config.shadow {
             c.injected.get(i).copied().unwrap_or_default().inc();
         }
     }
@@ -206,7 +206,7 @@ fn describe(plan: &Plan) -> String {
         }
     };
     let source = report.source.map_or("-", Format::name);
-    let inject = join(&mut Format::ALL.iter().filter(|f| report.injected.get(f.index()) == Some(&true)).map(|f| f.name()));
+    let inject = join(&mut Format::ALL.iter().filter(|&&f| report.injected(f)).map(|f| f.name()));
     let trace_id = report.trace_id.map(|id| id.to_hex()).and_then(|h| String::from_utf8(h.to_vec()).ok());
     let set = join(&mut plan.writes().map(|(name, _)| name));
     let remove = join(&mut plan.removals());
