@@ -1,7 +1,42 @@
-//! STUB: to be written.
+//! gRPC `grpc-trace-bin`: the OpenCensus binary trace context, carried as gRPC binary metadata.
+//!
+//! Header: `grpc-trace-bin`. Its value is base64 (RFC 4648 §4, standard alphabet) because the name
+//! ends in `-bin`; receivers "MUST accept padded and un-padded values and should emit un-padded
+//! values" ([gRPC over HTTP2, Requests](https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md#requests)).
+//! The decoded bytes are the OpenCensus
+//! [BinaryFormat](https://github.com/census-instrumentation/opencensus-specs/blob/master/encodings/BinaryEncoding.md#trace-context):
+//!
+//! ```text
+//! value          = version-id version-format
+//! version-id     = %x00                   ; "General Format": another version is another format
+//! version-format = [trace-id] [span-id] [trace-options] [unknown]
+//! trace-id       = %x00 16OCTET           ; field 0, not all zeros (required here)
+//! span-id        = %x01 8OCTET            ; field 1, not all zeros (required here)
+//! trace-options  = %x02 OCTET             ; field 2, bit 0 = sampled, other bits undefined
+//! unknown        = %x03-FF *OCTET         ; a later field: parsing stops, the rest is ignored
+//! ```
+//!
+//! We write `00 00 <trace-id> 01 <span-id> 02 <options>`: 29 bytes, 39 base64 characters, unpadded.
+//!
+//! Decisions, each cited at its branch:
+//! - Fields must come in field-id order, each at most once ([`Error::GrpcFieldOrder`]). The spec now
+//!   allows any order within one data type version, but every OpenCensus implementation (Java
+//!   `BinaryFormatImpl`, Go `propagation.FromBinary`) reads fixed positions and documents "Fields MUST
+//!   be encoded using the field id order", so nothing sends another order.
+//! - Trace id and span id are "optional" in the spec, but a context without them is not a context;
+//!   OpenCensus Java rejects their absence too.
+//! - Missing trace-options is *defer*: the spec defines no default for it, and says a clear sampled
+//!   bit means "the caller does not make a decision"; OpenCensus implementations fall back to
+//!   `TraceOptions.DEFAULT` (0), i.e. not sampled, which their samplers treat as "callee decides".
+//!   A present options byte maps `1` → accept, `0` → deny (see [`Sampling`]).
 
-use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{DecodeSliceError, Engine};
+
+use crate::carrier::{self, Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext};
+use crate::id::{IdWidth, SpanId, TraceId};
 use crate::Error;
 
 /// Header name.
@@ -9,13 +44,294 @@ pub const HEADER: &str = "grpc-trace-bin";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[HEADER];
 
-/// Read this format.
-pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let _ = headers;
-    Ok(None)
+/// The most decoded bytes accepted: room for the 29 bytes of version 0 and unknown later fields.
+pub const MAX_DECODED_LEN: usize = 96;
+/// The most base64 characters accepted (`MAX_DECODED_LEN` bytes, padded); longer is
+/// [`Error::TooLong`] before decoding.
+pub const MAX_ENCODED_LEN: usize = MAX_DECODED_LEN / 3 * 4;
+
+const VERSION: u8 = 0;
+const TRACE_ID_FIELD: u8 = 0;
+const SPAN_ID_FIELD: u8 = 1;
+const TRACE_OPTIONS_FIELD: u8 = 2;
+const SAMPLED: u8 = 0x01;
+
+/// Standard alphabet; decoding accepts padding or none, encoding writes none (gRPC PROTOCOL-HTTP2).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A parsed `grpc-trace-bin` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceBin {
+    /// Field 0.
+    pub trace_id: TraceId,
+    /// Field 1: the caller's span.
+    pub span_id: SpanId,
+    /// Field 2 as received, `None` when absent.
+    pub trace_options: Option<u8>,
 }
 
-/// Write this format.
+impl TraceBin {
+    /// Length of the binary value we write.
+    pub const LEN: usize = 29;
+
+    /// Parse a header value: base64, padded or not, around optional whitespace.
+    pub fn parse(value: &[u8]) -> Result<Self, Error> {
+        // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy seeing it raw trims it too.
+        let value = carrier::visible_ascii(carrier::trim_ows(value))?;
+        // PROTOCOL-HTTP2: repeated binary headers "may have their values joined with ','" and must be
+        // split before decoding, so a comma means two values.
+        if value.contains(',') {
+            return Err(Error::GrpcDuplicate);
+        }
+        if value.len() > MAX_ENCODED_LEN {
+            return Err(Error::TooLong);
+        }
+        let mut buf = [0u8; MAX_DECODED_LEN];
+        let n = BASE64.decode_slice(value, &mut buf).map_err(|e| match e {
+            DecodeSliceError::DecodeError(_) => Error::GrpcBase64,
+            DecodeSliceError::OutputSliceTooSmall => Error::TooLong,
+        })?;
+        Self::from_bytes(buf.get(..n).unwrap_or_default())
+    }
+
+    /// Parse the decoded binary value.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let Some((&version, mut rest)) = bytes.split_first() else {
+            return Err(Error::GrpcTruncated);
+        };
+        // "General Format": the version selects the whole format; only version 0 is defined, and
+        // OpenCensus Java/Go reject any other ("Unsupported version").
+        if version != VERSION {
+            return Err(Error::GrpcVersion);
+        }
+        let (mut trace, mut span, mut options) = (None, None, None);
+        // The lowest known field id that may still come.
+        let mut next = TRACE_ID_FIELD;
+        while let Some((&id, body)) = rest.split_first() {
+            if id > TRACE_OPTIONS_FIELD {
+                // "Deserialization Rules": read "until the first unknown field_id", not an error.
+                break;
+            }
+            if id < next {
+                return Err(Error::GrpcFieldOrder);
+            }
+            rest = match id {
+                TRACE_ID_FIELD => {
+                    let (v, r) = body.split_first_chunk::<16>().ok_or(Error::GrpcTruncated)?;
+                    trace = Some(*v);
+                    r
+                }
+                SPAN_ID_FIELD => {
+                    let (v, r) = body.split_first_chunk::<8>().ok_or(Error::GrpcTruncated)?;
+                    span = Some(*v);
+                    r
+                }
+                _ => {
+                    let (&v, r) = body.split_first().ok_or(Error::GrpcTruncated)?;
+                    options = Some(v);
+                    r
+                }
+            };
+            next = id + 1;
+        }
+        let trace = trace.ok_or(Error::GrpcMissingTraceId)?;
+        let span = span.ok_or(Error::GrpcMissingSpanId)?;
+        Ok(TraceBin {
+            trace_id: TraceId::from_bytes(trace).ok_or(Error::GrpcTraceIdZero)?,
+            span_id: SpanId::from_bytes(span).ok_or(Error::GrpcSpanIdZero)?,
+            trace_options: options,
+        })
+    }
+
+    /// The sampling decision: options bit 0, or *defer* when the options field is absent.
+    pub const fn sampling(&self) -> Sampling {
+        match self.trace_options {
+            None => Sampling::Defer,
+            Some(o) if o & SAMPLED != 0 => Sampling::Accept,
+            Some(_) => Sampling::Deny,
+        }
+    }
+
+    /// The value for a context: options `1` when sampled (accept or debug), else `0`; a 64-bit
+    /// trace id width writes the low 64 bits (zero-extended, as the binary format is always 16 bytes).
+    pub fn from_context(ctx: &TraceContext<'_>) -> Self {
+        let trace_id = match ctx.id_width {
+            IdWidth::Bits64 => ctx.trace_id.low_64().unwrap_or(ctx.trace_id),
+            IdWidth::Bits128 => ctx.trace_id,
+        };
+        TraceBin {
+            trace_id,
+            span_id: ctx.span_id,
+            trace_options: Some(if ctx.sampling.is_sampled() { SAMPLED } else { 0 }),
+        }
+    }
+
+    /// The binary value: version 0 and all three fields (absent options are written as `0`).
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        let (head, rest) = out.split_at_mut(2);
+        head.copy_from_slice(&[VERSION, TRACE_ID_FIELD]);
+        let (t, rest) = rest.split_at_mut(16);
+        t.copy_from_slice(self.trace_id.as_bytes());
+        let (id, rest) = rest.split_at_mut(1);
+        id.fill(SPAN_ID_FIELD);
+        let (s, rest) = rest.split_at_mut(8);
+        s.copy_from_slice(self.span_id.as_bytes());
+        rest.copy_from_slice(&[TRACE_OPTIONS_FIELD, self.trace_options.unwrap_or(0)]);
+        out
+    }
+
+    /// The header value: [`to_bytes`](Self::to_bytes) in unpadded base64.
+    pub fn encode(&self) -> Encoded {
+        let mut buf = [0u8; Encoded::LEN];
+        // 29 bytes are exactly 39 unpadded characters, so the only error (short output) cannot occur.
+        let _ = BASE64.encode_slice(self.to_bytes(), &mut buf);
+        Encoded { buf }
+    }
+}
+
+/// A written `grpc-trace-bin` value: 39 base64 characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Encoded {
+    buf: [u8; Encoded::LEN],
+}
+
+impl Encoded {
+    /// Length of the header value.
+    pub const LEN: usize = 39;
+
+    /// The header value.
+    pub fn as_str(&self) -> &str {
+        crate::id::ascii_str(&self.buf)
+    }
+}
+
+impl core::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Encoded").field(&self.as_str()).finish()
+    }
+}
+
+/// The context in `grpc-trace-bin`: `Ok(None)` when the header is absent.
+pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    let Some(value) = carrier::single(headers, HEADER, Error::GrpcDuplicate)? else {
+        return Ok(None);
+    };
+    let tb = TraceBin::parse(value)?;
+    let ctx = TraceContext::new(tb.trace_id, tb.span_id).with_sampling(tb.sampling());
+    Ok(Some(Propagation::Context(ctx)))
+}
+
+/// Write `grpc-trace-bin` for `ctx`.
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    let _ = (ctx, headers);
+    headers.set(HEADER, TraceBin::from_context(ctx).encode().as_str());
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// The spec's example: trace id 4bf92f3577b34da6a3ce929d000e4736, span id 34f067aa0ba902b7, sampled.
+    const SPEC: [u8; 29] = [
+        0, 0, 75, 249, 47, 53, 119, 179, 77, 166, 163, 206, 146, 157, 0, 14, 71, 54, 1, 52, 240, 103, 170, 11, 169, 2,
+        183, 2, 1,
+    ];
+
+    fn b64(bytes: &[u8]) -> Vec<u8> {
+        let mut buf = [0u8; 256];
+        let n = BASE64.encode_slice(bytes, &mut buf).unwrap_or(0);
+        buf.get(..n).unwrap_or_default().to_vec()
+    }
+
+    #[test]
+    fn spec_example() {
+        let tb = TraceBin::from_bytes(&SPEC);
+        assert_eq!(tb.map(|t| t.trace_id.to_hex()), Ok(*b"4bf92f3577b34da6a3ce929d000e4736"));
+        assert_eq!(tb.map(|t| t.span_id.to_hex()), Ok(*b"34f067aa0ba902b7"));
+        assert_eq!(tb.map(|t| t.sampling()), Ok(Sampling::Accept));
+        assert_eq!(tb.map(|t| t.to_bytes()), Ok(SPEC));
+        assert_eq!(tb.map(|t| t.encode().as_str() == "AABL+S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE"), Ok(true));
+    }
+
+    #[test]
+    fn padded_and_unpadded() {
+        let unpadded = b"AABL+S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE";
+        assert_eq!(TraceBin::parse(unpadded), TraceBin::from_bytes(&SPEC));
+        assert_eq!(TraceBin::parse(b"AABL+S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE="), TraceBin::from_bytes(&SPEC));
+        assert_eq!(TraceBin::parse(b" AABL+S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE\t"), TraceBin::from_bytes(&SPEC));
+        assert_eq!(TraceBin::parse(b"AABL-S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE").err(), Some(Error::GrpcBase64));
+        assert_eq!(TraceBin::parse(b"AABL S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE").err(), Some(Error::GrpcBase64));
+        assert_eq!(TraceBin::parse(b"AABL\x00S81d7NNpqPOkp0ADkc2ATTwZ6oLqQK3AgE").err(), Some(Error::NotAscii));
+        assert_eq!(TraceBin::parse(b"AAB,AAB").err(), Some(Error::GrpcDuplicate));
+        assert_eq!(TraceBin::parse(&[b'A'; MAX_ENCODED_LEN + 1]).err(), Some(Error::TooLong));
+    }
+
+    #[test]
+    fn field_rules() {
+        let e = |b: &[u8]| TraceBin::from_bytes(b).err();
+        assert_eq!(e(&[]), Some(Error::GrpcTruncated));
+        assert_eq!(e(&[1]), Some(Error::GrpcVersion));
+        assert_eq!(e(&[0]), Some(Error::GrpcMissingTraceId));
+        let no_options = SPEC.get(..27).unwrap_or_default();
+        assert_eq!(TraceBin::from_bytes(no_options).map(|t| t.sampling()), Ok(Sampling::Defer));
+        assert_eq!(e(SPEC.get(..28).unwrap_or_default()), Some(Error::GrpcTruncated));
+        assert_eq!(e(SPEC.get(..26).unwrap_or_default()), Some(Error::GrpcTruncated));
+        assert_eq!(e(SPEC.get(..18).unwrap_or_default()), Some(Error::GrpcMissingSpanId));
+        let mut unknown = SPEC.to_vec();
+        unknown.extend_from_slice(&[3, 9, 9]);
+        assert_eq!(TraceBin::from_bytes(&unknown), TraceBin::from_bytes(&SPEC));
+        let mut repeated = SPEC.to_vec();
+        repeated.extend_from_slice(&[2, 0]);
+        assert_eq!(e(&repeated), Some(Error::GrpcFieldOrder));
+    }
+
+    #[test]
+    fn inject_width_and_sampling() {
+        let (Ok(t), Ok(s)) =
+            (TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736"), SpanId::from_hex(b"00f067aa0ba902b7"))
+        else {
+            return;
+        };
+        let ctx = TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s).with_sampling(Sampling::Debug) };
+        let tb = TraceBin::from_context(&ctx);
+        assert_eq!(tb.trace_id.to_hex(), *b"0000000000000000a3ce929d0e0e4736");
+        assert_eq!(tb.trace_options, Some(1));
+        let defer = TraceBin::from_context(&TraceContext::new(t, s));
+        assert_eq!(defer.trace_options, Some(0));
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_is_identity(
+            t in any::<[u8; 16]>(), s in any::<[u8; 8]>(), sampled in any::<bool>()
+        ) {
+            if let (Some(trace_id), Some(span_id)) = (TraceId::from_bytes(t), SpanId::from_bytes(s)) {
+                let sampling = if sampled { Sampling::Accept } else { Sampling::Deny };
+                let ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+                let enc = TraceBin::from_context(&ctx).encode();
+                let got = TraceBin::parse(enc.as_str().as_bytes());
+                prop_assert_eq!(got.map(|t| (t.trace_id, t.span_id, t.sampling())), Ok((trace_id, span_id, sampling)));
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(v in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = TraceBin::parse(&v);
+            let _ = TraceBin::from_bytes(&v);
+            let _ = TraceBin::parse(&b64(&v));
+        }
+
+        #[test]
+        fn binary_fuzz_near_valid(cut in 0usize..40, tail in proptest::collection::vec(any::<u8>(), 0..12)) {
+            let mut v = SPEC.get(..cut.min(29)).unwrap_or_default().to_vec();
+            v.extend_from_slice(&tail);
+            let _ = TraceBin::parse(&b64(&v));
+        }
+    }
 }

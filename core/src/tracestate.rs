@@ -342,10 +342,7 @@ mod tests {
     fn limits() {
         let many: std::vec::Vec<_> = (0..33).map(|i| format!("k{i}=v")).collect();
         assert_eq!(TraceState::parse(&many.join(",")).err(), Some(Error::TracestateTooManyMembers));
-        assert_eq!(
-            TraceState::parse(&many.iter().take(32).cloned().collect::<std::vec::Vec<_>>().join(",")).map(|t| t.len()),
-            Ok(32)
-        );
+        assert_eq!(TraceState::parse(&many.get(..32).unwrap_or_default().join(",")).map(|t| t.len()), Ok(32));
         assert_eq!(TraceState::parse("a=1,a=2").err(), Some(Error::TracestateDuplicateKey));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
@@ -369,5 +366,121 @@ mod tests {
         let out = ts.write("tb", Some("1"), 4096);
         assert_eq!(out.dropped(), 1);
         assert!(out.as_str().starts_with("tb=1,k0=v") && out.as_str().ends_with("k30=v"));
+    }
+
+    mod props {
+        extern crate std;
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::string::{String, ToString};
+        use std::vec::Vec;
+
+        /// simple-key or multi-tenant-key, mostly short, sometimes at the length limits.
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[a-z][a-z0-9_*/-]{0,12}",
+                2 => "[a-z0-9][a-z0-9_*/-]{0,12}@[a-z][a-z0-9_*/-]{0,13}",
+                1 => "[a-z][a-z0-9_*/-]{200,255}",
+                1 => "[a-z0-9][a-z0-9_*/-]{230,240}@[a-z][a-z0-9_*/-]{13}",
+            ]
+        }
+
+        /// `0*255(chr) nblk-chr`.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[ \\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,20}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]",
+                1 => "[ \\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{100,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]",
+            ]
+        }
+
+        /// Up to 32 members with distinct keys.
+        fn members() -> impl Strategy<Value = Vec<(String, String)>> {
+            proptest::collection::vec((key(), value()), 0..=MAX_MEMBERS).prop_map(|mut v| {
+                let mut seen = std::collections::BTreeSet::new();
+                v.retain(|(k, _)| seen.insert(k.clone()));
+                v
+            })
+        }
+
+        fn join(m: &[(String, String)]) -> String {
+            m.iter().map(|(k, v)| std::format!("{k}={v}")).collect::<Vec<_>>().join(",")
+        }
+
+        fn owned(ts: &TraceState<'_>) -> Vec<(String, String)> {
+            ts.members().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn generated_lists_are_valid(k in key(), v in value()) {
+                prop_assert!(is_valid_key(&k), "{}", k);
+                prop_assert!(is_valid_value(&v), "{:?}", v);
+            }
+
+            #[test]
+            fn parse_write_parse_is_identity(m in members()) {
+                let text = join(&m);
+                let parsed = TraceState::parse(&text);
+                prop_assert_eq!(parsed.as_ref().map(owned), Ok(m.clone()));
+                let Ok(parsed) = parsed else { return Ok(()) };
+                let out = parsed.write("tracebridge-none", None, MAX_OUTPUT_LEN);
+                if text.len() <= MAX_OUTPUT_LEN {
+                    prop_assert_eq!(out.as_str(), text.as_str());
+                    prop_assert_eq!(out.dropped(), 0);
+                    let back = TraceState::parse(out.as_str()).map(|t| owned(&t));
+                    prop_assert_eq!(back, Ok(m));
+                } else {
+                    prop_assert!(out.as_str().len() <= MAX_OUTPUT_LEN && out.dropped() > 0);
+                }
+            }
+
+            #[test]
+            fn write_with_front_respects_limits(
+                m in members(), fk in key(), fv in value(), reuse in any::<Option<prop::sample::Index>>(),
+                max_len in 0usize..5000,
+            ) {
+                // The front member is new, or replaces one of ours.
+                let fk = match reuse {
+                    Some(i) if !m.is_empty() => m.get(i.index(m.len())).map(|(k, _)| k.clone()).unwrap_or(fk),
+                    _ => fk,
+                };
+                let text = join(&m);
+                let Ok(ts) = TraceState::parse(&text) else { return Err(TestCaseError::fail("generated list invalid")) };
+                let out = ts.write(&fk, Some(&fv), max_len);
+                let s = out.as_str();
+                let front_len = fk.len() + 1 + fv.len();
+                // Never empty, front first; within the limit unless the front member alone exceeds it.
+                prop_assert!(!s.is_empty());
+                let front = std::format!("{fk}={fv}");
+                prop_assert!(s.starts_with(&front));
+                prop_assert!(s.len() <= max_len.min(MAX_OUTPUT_LEN).max(front_len), "{} > {}", s.len(), max_len);
+                // A valid, canonical list (no empty members, no OWS) of at most 32 members.
+                let back = TraceState::parse(s);
+                prop_assert!(back.is_ok(), "{:?}", back);
+                let Ok(back) = back else { return Ok(()) };
+                prop_assert!(back.len() <= MAX_MEMBERS);
+                prop_assert_eq!(back.to_string(), s);
+                prop_assert_eq!(back.get(&fk), Some(fv.as_str()));
+                // Every member we kept is one of ours, in our order; the count adds up.
+                let ours: Vec<_> = m.iter().filter(|(k, _)| *k != fk).cloned().collect();
+                let kept: Vec<_> = owned(&back).into_iter().skip(1).collect();
+                let mut it = ours.iter();
+                prop_assert!(kept.iter().all(|x| it.any(|y| y == x)));
+                prop_assert_eq!(kept.len() + out.dropped(), ours.len());
+            }
+
+            #[test]
+            fn parse_never_panics(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..6)) {
+                let _ = TraceState::parse_lines(lines.iter().map(|l| &l[..]));
+            }
+
+            #[test]
+            fn parse_list_like_never_panics(lines in proptest::collection::vec("[a-z0-9@=, \\t_*/-]{0,40}", 0..4)) {
+                if let Ok(ts) = TraceState::parse_lines(lines.iter().map(|l| l.as_bytes())) {
+                    let out = ts.write("tb", Some("1"), 64);
+                    prop_assert!(TraceState::parse(out.as_str()).is_ok());
+                }
+            }
+        }
     }
 }

@@ -198,4 +198,65 @@ mod tests {
         let got = extract(&h[..]);
         assert!(matches!(got, Ok(Some((Propagation::Context(_), Some(Error::TracestateDuplicateKey))))));
     }
+
+    mod props {
+        extern crate std;
+        use super::super::*;
+        use super::VALID;
+        use proptest::prelude::*;
+        use std::vec::Vec;
+
+        proptest! {
+            #[test]
+            fn format_then_parse_is_identity(t in any::<[u8; 16]>(), p in any::<[u8; 8]>(), flags in any::<u8>()) {
+                if let (Some(trace_id), Some(parent_id)) = (TraceId::from_bytes(t), SpanId::from_bytes(p)) {
+                    let tp = Traceparent { version: 0, trace_id, parent_id, flags: TraceFlags(flags) };
+                    prop_assert_eq!(Traceparent::parse(&tp.encode()), Ok(tp));
+                }
+            }
+
+            #[test]
+            fn context_round_trip_keeps_every_flag_bit(t in any::<[u8; 16]>(), p in any::<[u8; 8]>(), flags in any::<u8>()) {
+                if let (Some(trace_id), Some(parent_id)) = (TraceId::from_bytes(t), SpanId::from_bytes(p)) {
+                    let tp = Traceparent { version: 0, trace_id, parent_id, flags: TraceFlags(flags) };
+                    let enc = tp.encode();
+                    let h = [(TRACEPARENT, &enc[..])];
+                    let ctx = match extract(&h[..]) {
+                        Ok(Some((Propagation::Context(c), None))) => Some(c),
+                        _ => None,
+                    };
+                    prop_assert_eq!(ctx.map(|c| Traceparent::from_context(&c)), Some(tp));
+                }
+            }
+
+            #[test]
+            fn parse_never_panics(v in proptest::collection::vec(any::<u8>(), 0..128)) {
+                let _ = Traceparent::parse(&v);
+            }
+
+            #[test]
+            fn parse_near_valid_never_panics(i in 0usize..64, b in any::<u8>(), tail in proptest::collection::vec(any::<u8>(), 0..4)) {
+                let mut v = VALID.to_vec();
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = b;
+                }
+                v.extend_from_slice(&tail);
+                let _ = Traceparent::parse(&v);
+                if let Some(first) = v.first_mut() {
+                    *first = b'c';
+                }
+                let _ = Traceparent::parse(&v);
+            }
+
+            #[test]
+            fn extract_never_panics(
+                tp in proptest::collection::vec(any::<u8>(), 0..80),
+                ts in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..4),
+            ) {
+                let mut h: Vec<(&str, &[u8])> = std::vec![(TRACEPARENT, &tp[..])];
+                h.extend(ts.iter().map(|l| (TRACESTATE, &l[..])));
+                let _ = extract(&h[..]);
+            }
+        }
+    }
 }
