@@ -73,8 +73,7 @@ fn header_name(object: &mut Map<String, Value>, key: &str) -> Result<Option<Stri
 
 /// RFC 9110 §5.6.2 `token` (no pseudo-headers, no empty name).
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -89,7 +88,9 @@ mod tests {
     fn empty_is_defaults() {
         for text in ["", "  \n", "{}"] {
             let c = parse(text.as_bytes());
-            assert!(matches!(&c, Ok(c) if !c.shadow && c.shadow_header.is_none() && c.response_trace_id_header.is_none()));
+            assert!(
+                matches!(&c, Ok(c) if !c.shadow && c.shadow_header.is_none() && c.response_trace_id_header.is_none())
+            );
         }
     }
 

@@ -275,7 +275,13 @@ impl Envoy {
     /// Send a request to listener `name`.
     pub fn send(&self, name: &str, headers: &[(&str, &str)]) -> Exchange {
         let ex = request(self.port(name), headers);
-        assert_eq!(ex.status, 200, "listener {name}: status {} for {headers:?}; log: {}", ex.status, self.log.display());
+        assert_eq!(
+            ex.status,
+            200,
+            "listener {name}: status {} for {headers:?}; log: {}",
+            ex.status,
+            self.log.display()
+        );
         ex
     }
 
@@ -340,7 +346,13 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-fn envoy_yaml(wasm: &Path, admin: u16, upstream: u16, listeners: &[(&str, &str)], ports: &BTreeMap<String, u16>) -> String {
+fn envoy_yaml(
+    wasm: &Path,
+    admin: u16,
+    upstream: u16,
+    listeners: &[(&str, &str)],
+    ports: &BTreeMap<String, u16>,
+) -> String {
     let mut yaml = format!(
         "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin} }}\n\
          static_resources:\n  clusters:\n  - name: upstream\n    type: STATIC\n    connect_timeout: 1s\n\
