@@ -18,5 +18,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "no_std core for wasm32-unknown-unknown (no features)"
 cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features --locked
 
+step "Envoy filter (wasm32-wasip1) for the end-to-end tests"
+bash scripts/build-filter.sh
+
 step "rust tests"
 cargo test --workspace --locked

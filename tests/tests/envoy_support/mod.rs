@@ -405,15 +405,17 @@ fn envoy_yaml(
     yaml
 }
 
-/// A temporary directory removed on drop.
+/// A scratch directory, removed on drop unless `TRACEBRIDGE_KEEP_ENVOY_LOGS` is set.
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new() -> TempDir {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "tracebridge-envoy-{}-{}",
+        // Cargo's scratch directory for integration tests: the shared Envoy (a static, never
+        // dropped) leaves its config and log there, not in /tmp.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "envoy-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
