@@ -377,6 +377,19 @@ pub enum Outcome {
     PassThrough,
 }
 
+impl Outcome {
+    /// `continued`, `new-root`, `sampling-only`, `ignored`, `pass-through`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Outcome::Continued => "continued",
+            Outcome::NewRoot(_) => "new-root",
+            Outcome::SamplingOnly => "sampling-only",
+            Outcome::Ignored => "ignored",
+            Outcome::PassThrough => "pass-through",
+        }
+    }
+}
+
 /// The outcome of a translation, for counting and logging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Report {

@@ -1,0 +1,85 @@
+//! Runs `tests/vectors/translate.json` — the translation policy end to end on header lists — through
+//! core's `Translator`. The Envoy filter and npm package run the same file.
+//!
+//! Vector shape: `{"name", "rule", "config": <Translator JSON>, "headers": [[name, value]...],
+//! "random": "<48 hex digits, the bytes a new root draws>"?, "expect": {"outcome": "continued" |
+//! "new-root" | "sampling-only" | "ignored" | "pass-through", "source": <format>|null,
+//! "status": {<format>: "absent"|"valid"|"invalid"|"conflict"|"not-read"}? (only the listed ones are
+//! checked), "headers": [[name, value]...]}}` where `expect.headers` is the whole header list after the
+//! translation, compared with lowercase names, in any order.
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use tracebridge::translate::Config;
+use tracebridge::{Format, Translator};
+
+fn random_from(v: &Value) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    if let Some(hex) = v.as_str() {
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = hex.get(2 * i..2 * i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()).unwrap_or(0);
+        }
+    }
+    out
+}
+
+fn sorted(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let mut h: Vec<_> = headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
+    h.sort();
+    h
+}
+
+#[test]
+fn translate_vectors_agree_with_core() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/translate.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    assert_eq!(doc["format"], "translate", "{} missing or malformed", path.display());
+    let mut failures = Vec::new();
+    let vectors = doc["vectors"].as_array().cloned().unwrap_or_default();
+    for v in &vectors {
+        let name = v["name"].as_str().unwrap_or("?");
+        let config: Config = match serde_json::from_value(v["config"].clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{name}: config: {e}"));
+                continue;
+            }
+        };
+        let translator = match Translator::new(config) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(format!("{name}: config: {e}"));
+                continue;
+            }
+        };
+        let mut headers: Vec<(String, String)> = serde_json::from_value(v["headers"].clone()).unwrap_or_default();
+        let random = random_from(&v["random"]);
+        let report = translator.translate(&mut headers, || random);
+        let want = &v["expect"];
+        let got_outcome = json!(report.outcome.name());
+        if want["outcome"] != got_outcome {
+            failures.push(format!("{name}: outcome {got_outcome}, expected {}", want["outcome"]));
+        }
+        let got_source = json!(report.source.map(Format::name));
+        if want["source"] != got_source {
+            failures.push(format!("{name}: source {got_source}, expected {}", want["source"]));
+        }
+        for (f, st) in want["status"].as_object().into_iter().flatten() {
+            let got = Format::from_name(f).map(|f| report.status(f).name());
+            if got != st.as_str() {
+                failures.push(format!("{name}: status of {f} is {got:?}, expected {st}"));
+            }
+        }
+        let want_headers: Vec<(String, String)> = serde_json::from_value(want["headers"].clone()).unwrap_or_default();
+        if sorted(&headers) != sorted(&want_headers) {
+            failures.push(format!(
+                "{name}: headers\n   got {:?}\n  want {:?}",
+                sorted(&headers),
+                sorted(&want_headers)
+            ));
+        }
+    }
+    assert!(!vectors.is_empty(), "no vectors in {}", path.display());
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+}
