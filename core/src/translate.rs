@@ -230,7 +230,6 @@ impl Default for TracestateConfig {
 
 /// The translator's configuration. Every field has a default; see the module docs for the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Formats read, in precedence order (first valid wins). Default: all, w3c first.
     pub extract: FormatList,
@@ -880,6 +879,9 @@ impl Translator {
 }
 
 #[cfg(feature = "serde")]
+pub use serde_impls::ConfigSeed;
+
+#[cfg(feature = "serde")]
 mod serde_impls {
     use super::*;
     use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -977,6 +979,151 @@ mod serde_impls {
                 }
             }
             d.deserialize_any(V)
+        }
+    }
+
+    /// The configuration keys, for error messages.
+    pub(super) const CONFIG_KEYS: &[&str] = &[
+        "extract",
+        "inject",
+        "remove_other_formats",
+        "on_missing",
+        "on_conflict",
+        "trust",
+        "drop_forced_sampling",
+        "root_sampling",
+        "id_width",
+        "tracestate",
+    ];
+
+    /// Reads a [`Config`] from a JSON-shaped map, naming the key in every error
+    /// (`on_missing: unknown variant ...`), and skipping `extra_keys` — keys a door reads itself (the
+    /// Envoy filter's `shadow`, say) — so one object can configure both.
+    ///
+    /// ```
+    /// use serde::de::DeserializeSeed;
+    /// use tracebridge::translate::ConfigSeed;
+    /// let mut json = serde_json::Deserializer::from_str(r#"{"inject": ["b3-multi"], "shadow": true}"#);
+    /// let config = ConfigSeed { extra_keys: &["shadow"] }.deserialize(&mut json);
+    /// assert!(config.is_ok());
+    /// ```
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct ConfigSeed<'k> {
+        /// Keys to skip (their values are not checked here).
+        pub extra_keys: &'k [&'k str],
+    }
+
+    impl<'de> de::DeserializeSeed<'de> for ConfigSeed<'_> {
+        type Value = Config;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Config, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ConfigSeed<'_> {
+        type Value = Config;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a tracebridge configuration object")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
+            let mut c = Config::default();
+            let mut seen = [false; CONFIG_KEYS.len()];
+            while let Some(key) = map.next_key::<KeyName<'de>>()? {
+                let key = key.as_str();
+                let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
+                    if self.extra_keys.contains(&key) {
+                        map.next_value::<de::IgnoredAny>()?;
+                        continue;
+                    }
+                    return Err(de::Error::custom(format_args!(
+                        "unknown configuration key `{key}`, expected one of: {}",
+                        Joined(CONFIG_KEYS)
+                    )));
+                };
+                if let Some(s) = seen.get_mut(i) {
+                    if *s {
+                        return Err(de::Error::custom(format_args!("{key}: given twice")));
+                    }
+                    *s = true;
+                }
+                let named = |e: A::Error| de::Error::custom(format_args!("{key}: {e}"));
+                match key {
+                    "extract" => c.extract = map.next_value().map_err(named)?,
+                    "inject" => c.inject = map.next_value().map_err(named)?,
+                    "remove_other_formats" => c.remove_other_formats = map.next_value().map_err(named)?,
+                    "on_missing" => c.on_missing = map.next_value().map_err(named)?,
+                    "on_conflict" => c.on_conflict = map.next_value().map_err(named)?,
+                    "trust" => c.trust = map.next_value().map_err(named)?,
+                    "drop_forced_sampling" => c.drop_forced_sampling = map.next_value().map_err(named)?,
+                    "root_sampling" => c.root_sampling = map.next_value().map_err(named)?,
+                    "id_width" => c.id_width = map.next_value().map_err(named)?,
+                    _ => c.tracestate = map.next_value().map_err(named)?,
+                }
+            }
+            Ok(c)
+        }
+    }
+
+    /// `{}` (JSON `null` or an object) reads as all defaults.
+    impl<'de> Deserialize<'de> for Config {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            de::DeserializeSeed::deserialize(ConfigSeed::default(), d)
+        }
+    }
+
+    /// A map key, borrowed when the input allows.
+    struct KeyName<'de>(KeyBuf<'de>);
+    enum KeyBuf<'de> {
+        Borrowed(&'de str),
+        Inline([u8; 32], usize),
+    }
+    impl KeyName<'_> {
+        fn as_str(&self) -> &str {
+            match &self.0 {
+                KeyBuf::Borrowed(s) => s,
+                KeyBuf::Inline(b, n) => ascii_or_empty(b.get(..*n).unwrap_or_default()),
+            }
+        }
+    }
+    fn ascii_or_empty(b: &[u8]) -> &str {
+        core::str::from_utf8(b).unwrap_or_default()
+    }
+    impl<'de> Deserialize<'de> for KeyName<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = KeyName<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<KeyName<'de>, E> {
+                    Ok(KeyName(KeyBuf::Borrowed(s)))
+                }
+                fn visit_str<E: de::Error>(self, s: &str) -> Result<KeyName<'de>, E> {
+                    // Escaped keys: long ones cannot be a known key; keep a prefix for the message.
+                    let mut b = [0u8; 32];
+                    let n = s.len().min(32);
+                    let n = (0..=n).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                    if let (Some(dst), Some(src)) = (b.get_mut(..n), s.as_bytes().get(..n)) {
+                        dst.copy_from_slice(src);
+                    }
+                    Ok(KeyName(KeyBuf::Inline(b, n)))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    struct Joined(&'static [&'static str]);
+    impl fmt::Display for Joined {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for (i, k) in self.0.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(k)?;
+            }
+            Ok(())
         }
     }
 
@@ -1134,5 +1281,67 @@ mod tests {
         let t = Translator::default();
         let f: Vec<_> = t.fields().collect();
         assert!(f.contains(&"traceparent") && f.contains(&"x-amzn-trace-id") && f.contains(&"x-b3-flags"));
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod config_json_tests {
+    extern crate std;
+    use super::*;
+    use serde::de::DeserializeSeed;
+    use std::string::{String, ToString};
+
+    fn parse(json: &str) -> Result<Config, String> {
+        serde_json::from_str::<Config>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_object_is_the_defaults() {
+        assert_eq!(parse("{}"), Ok(Config::default()));
+    }
+
+    #[test]
+    fn every_key() {
+        let c = parse(
+            r#"{"extract": ["xray", "w3c"], "inject": ["w3c", "b3-multi"], "remove_other_formats": true,
+                "on_missing": "new-root", "on_conflict": "pass-through", "trust": "restart",
+                "drop_forced_sampling": true, "root_sampling": "accept", "id_width": 64,
+                "tracestate": {"member": false, "key": "acme@tb", "max_len": 512}}"#,
+        );
+        let Ok(c) = c else { return assert!(c.is_ok(), "{c:?}") };
+        assert_eq!(c.extract.as_slice(), &[Format::XRay, Format::W3c]);
+        assert_eq!(c.inject.as_slice(), &[Format::W3c, Format::B3Multi]);
+        assert!(c.remove_other_formats && c.drop_forced_sampling && !c.tracestate.member);
+        assert_eq!(
+            (c.on_missing, c.on_conflict, c.trust),
+            (OnMissing::NewRoot, OnConflict::PassThrough, Trust::Restart)
+        );
+        assert_eq!((c.root_sampling, c.id_width), (RootSampling::Accept, WidthPolicy::Bits64));
+        assert_eq!((c.tracestate.key.as_str(), c.tracestate.max_len), ("acme@tb", 512));
+        assert_eq!(parse(r#"{"id_width": "keep"}"#).map(|c| c.id_width), Ok(WidthPolicy::Keep));
+        assert_eq!(parse(r#"{"id_width": "128"}"#).map(|c| c.id_width), Ok(WidthPolicy::Bits128));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = |j: &str| parse(j).err().unwrap_or_default();
+        assert!(e(r#"{"injekt": []}"#).starts_with("unknown configuration key `injekt`, expected one of: extract"));
+        assert!(e(r#"{"on_missing": "panic"}"#).starts_with("on_missing: unknown variant `panic`"));
+        assert!(e(r#"{"inject": ["w3c", "zipkin"]}"#).starts_with("inject: unknown variant `zipkin`"));
+        assert!(e(r#"{"extract": ["w3c", "w3c"]}"#).starts_with("extract: format `w3c` is listed twice"));
+        assert!(e(r#"{"id_width": 32}"#).starts_with("id_width: invalid value"));
+        assert!(e(r#"{"tracestate": {"key": "Bad"}}"#).starts_with("tracestate: invalid value: string \"Bad\""));
+        assert!(e(r#"{"tracestate": {"nope": 1}}"#).starts_with("tracestate: unknown field `nope`"));
+        assert!(e(r#"{"trust": "continue", "trust": "ignore"}"#).starts_with("trust: given twice"));
+        assert!(e(r#"[1]"#).contains("expected a tracebridge configuration object"));
+    }
+
+    #[test]
+    fn doors_skip_their_own_keys() {
+        let mut d = serde_json::Deserializer::from_str(r#"{"shadow": {"anything": 1}, "inject": ["jaeger"]}"#);
+        let c = ConfigSeed { extra_keys: &["shadow"] }.deserialize(&mut d);
+        assert_eq!(c.map(|c| c.inject.as_slice() == [Format::Jaeger]).ok(), Some(true));
+        let mut d = serde_json::Deserializer::from_str(r#"{"shadow": true}"#);
+        assert!(ConfigSeed::default().deserialize(&mut d).is_err());
     }
 }

@@ -3,10 +3,12 @@
 //! Parsed once per `on_configure`; an error is one line that names the offending key, so an
 //! operator reading Envoy's log sees what to fix.
 
-use serde_json::{Map, Value};
-use tracebridge::translate::{Config, Translator};
+use core::fmt;
 
-/// Keys only the filter understands; every other key belongs to core's [`Config`].
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use tracebridge::translate::{ConfigSeed, Translator};
+
+/// Keys only the filter understands; every other key belongs to core's `Config`.
 pub const FILTER_KEYS: [&str; 3] = ["shadow", "shadow_header", "response_trace_id_header"];
 
 /// The parsed plugin configuration.
@@ -22,52 +24,85 @@ pub struct FilterConfig {
 }
 
 /// Parse the plugin configuration bytes. Empty (or whitespace-only) configuration = all defaults.
+///
+/// The JSON is read twice without building a `serde_json::Value` (which would add ~80 KiB to the
+/// `.wasm`): once for the filter's own keys, once by core's `ConfigSeed`, which skips them and names
+/// the key in every error.
 pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     let text = core::str::from_utf8(bytes).map_err(|_| "configuration is not UTF-8".to_string())?;
-    let mut object = if text.trim().is_empty() {
-        Map::new()
-    } else {
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(o)) => o,
-            Ok(_) => return Err("configuration must be a JSON object".into()),
-            Err(e) => return Err(format!("configuration is not valid JSON: {e}")),
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let syntax = |e: serde_json::Error| {
+        if e.is_syntax() || e.is_eof() {
+            format!("configuration is not valid JSON: {e}")
+        } else {
+            e.to_string()
         }
     };
-
-    let shadow = match object.remove("shadow") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => b,
-        Some(other) => return Err(format!("shadow: expected true or false, got {other}")),
-    };
-    let shadow_header = header_name(&mut object, "shadow_header")?;
-    let response_trace_id_header = header_name(&mut object, "response_trace_id_header")?;
-
-    // Each key alone first, so a bad value is reported with the key it belongs to (serde's own
-    // message for a bad enum value does not say which field held it).
-    for (key, value) in &object {
-        let mut one = Map::new();
-        one.insert(key.clone(), value.clone());
-        if let Err(e) = serde_json::from_value::<Config>(Value::Object(one)) {
-            return Err(if e.to_string().starts_with("unknown field") {
-                format!("unknown configuration key `{key}`: {e}")
-            } else {
-                format!("{key}: {e}")
-            });
-        }
-    }
-    let config = serde_json::from_value::<Config>(Value::Object(object)).map_err(|e| format!("configuration: {e}"))?;
+    let own = FilterKeys::default().deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(syntax)?;
+    let config = ConfigSeed { extra_keys: &FILTER_KEYS }
+        .deserialize(&mut serde_json::Deserializer::from_str(text))
+        .map_err(syntax)?;
     let translator = Translator::new(config).map_err(|e| e.to_string())?;
-    Ok(FilterConfig { translator, shadow, shadow_header, response_trace_id_header })
+    Ok(FilterConfig {
+        translator,
+        shadow: own.shadow,
+        shadow_header: own.shadow_header,
+        response_trace_id_header: own.response_trace_id_header,
+    })
 }
 
-/// An optional header name: `null`/absent = none; otherwise an RFC 9110 token, stored lowercase
-/// (HTTP/2 and HTTP/3 require lowercase names).
-fn header_name(object: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match object.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if is_token(&s) => Ok(Some(s.to_ascii_lowercase())),
-        Some(Value::String(s)) => Err(format!("{key}: {s:?} is not a valid header name")),
-        Some(other) => Err(format!("{key}: expected a header name or null, got {other}")),
+/// The filter's own keys, read from the same object; other keys are left to core.
+#[derive(Default)]
+struct FilterKeys {
+    shadow: bool,
+    shadow_header: Option<String>,
+    response_trace_id_header: Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for FilterKeys {
+    type Value = FilterKeys;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FilterKeys, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilterKeys {
+    type Value = FilterKeys;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<FilterKeys, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "shadow" => {
+                    self.shadow = map
+                        .next_value::<Option<bool>>()
+                        .map_err(|e| de::Error::custom(format_args!("shadow: expected true or false ({e})")))?
+                        .unwrap_or(false)
+                }
+                "shadow_header" | "response_trace_id_header" => {
+                    let name = map
+                        .next_value::<Option<String>>()
+                        .map_err(|e| de::Error::custom(format_args!("{key}: expected a header name or null ({e})")))?;
+                    let name = match name {
+                        Some(s) if is_token(&s) => Some(s.to_ascii_lowercase()),
+                        Some(s) => {
+                            return Err(de::Error::custom(format_args!("{key}: `{s}` is not a valid header name")))
+                        }
+                        None => None,
+                    };
+                    if key == "shadow_header" {
+                        self.shadow_header = name;
+                    } else {
+                        self.response_trace_id_header = name;
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -123,7 +158,7 @@ mod tests {
         assert!(err(r#"{"shadow": "yes"}"#).starts_with("shadow:"));
         assert!(err(r#"{"shadow_header": "bad header"}"#).starts_with("shadow_header:"));
         assert!(err(r#"{"response_trace_id_header": 7}"#).starts_with("response_trace_id_header:"));
-        assert!(err("[]").contains("JSON object"));
+        assert!(err("[]").contains("JSON object"), "{}", err("[]"));
         assert!(err("{").contains("not valid JSON"));
     }
 }
