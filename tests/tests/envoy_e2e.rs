@@ -404,3 +404,56 @@ fn bad_configuration_is_refused_with_the_key_named() {
         }
     }
 }
+
+/// Every `tests/vectors/translate.json` vector (the translation policy) through an Envoy with one
+/// listener per vector configuration: the upstream must receive exactly the vector's trace headers.
+/// Vectors that start a new root get real randomness in Envoy, so for them the headers that carry the
+/// random ids are checked by name and shape, the rest exactly.
+#[test]
+fn translate_vectors_through_envoy() {
+    let path = envoy_support::workspace_root().join("tests/vectors/translate.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
+    let vectors = doc["vectors"].as_array().cloned().unwrap_or_default();
+    assert!(!vectors.is_empty(), "no vectors in {}", path.display());
+    let names: Vec<String> = (0..vectors.len()).map(|i| format!("t{i}")).collect();
+    let configs: Vec<String> = vectors.iter().map(|v| v["config"].to_string()).collect();
+    let listeners: Vec<(&str, &str)> =
+        names.iter().map(String::as_str).zip(configs.iter().map(String::as_str)).collect();
+    let envoy = Envoy::start(&listeners);
+    let pairs = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| Some((h[0].as_str()?.to_string(), h[1].as_str()?.to_string())))
+            .collect()
+    };
+    let mut failures = Vec::new();
+    for (v, listener) in vectors.iter().zip(&names) {
+        let name = v["name"].as_str().unwrap_or("?");
+        let sent = pairs(&v["headers"]);
+        let refs: Vec<(&str, &str)> = sent.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let ex = envoy.send(listener, &refs);
+        let want = only_trace_headers(&pairs(&v["expect"]["headers"]));
+        let got = ex.trace_headers();
+        let random = v.get("random").is_some();
+        let same = if random {
+            let shape = |h: &Headers| -> Vec<(String, usize)> { h.iter().map(|(n, v)| (n.clone(), v.len())).collect() };
+            let fixed = |h: &Headers| -> Headers {
+                h.iter().filter(|(n, _)| n != "traceparent" && n != "tracestate" && n != "b3").cloned().collect()
+            };
+            shape(&got) == shape(&want) && fixed(&got) == fixed(&want)
+        } else {
+            got == want
+        };
+        if !same {
+            failures.push(format!("{name}:\n   got {got:?}\n  want {want:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} translate vectors differ through Envoy:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
+}
