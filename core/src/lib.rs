@@ -4,6 +4,7 @@
 //! One model ([`TraceContext`]), one module per format (parse and format as a pair), and the
 //! translation policy ([`Translator`]). `#![no_std]`, no heap on any parse or format path, no panics.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[cfg(feature = "alloc")]
@@ -20,6 +21,12 @@ pub mod format;
 pub mod grpc;
 pub mod id;
 pub mod jaeger;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod otel;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 pub mod tracestate;
 pub mod translate;
 pub mod w3c;
