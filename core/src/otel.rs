@@ -32,6 +32,10 @@
 //! flags, X-Ray `Lineage`/`Self`) rides in tracebridge's own tracestate member, exactly as the
 //! [`Translator`] writes it, so a pass-through of the remote context loses nothing.
 //!
+//! The `SpanContext`'s trace flags carry only the sampled bit, as OpenTelemetry's own W3C propagator
+//! does: its B3 and X-Ray propagators use bits `0x02` and `0x04` for *deferred* and *debug*, which
+//! W3C's other bits (level 2 `random` is `0x02`) would be mistaken for.
+//!
 //! **Inject** builds a [`TraceContext`] from the current span context and calls
 //! [`Format::inject`](crate::Format::inject) for every configured `inject` format, plus `tracestate`
 //! when W3C is among them. Sampling is the span's sampled flag, except that our member's *defer* or
@@ -49,11 +53,11 @@ use opentelemetry::Context;
 
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Sampling, TraceContext, TraceFlags};
+use crate::ext;
 use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::tracestate::{self, TraceState};
 use crate::translate::{Config, ConfigError, OnConflict, Translator, Trust, WidthPolicy};
-use crate::ext;
 
 /// An OpenTelemetry [`TextMapPropagator`] for every format, driven by one [`Config`].
 ///
@@ -133,14 +137,17 @@ impl TraceBridgePropagator {
         if cfg.drop_forced_sampling && ctx.sampling.is_sampled() {
             ctx = ctx.with_sampling(Sampling::Defer);
         }
-        // W3C trace-flags: every bit kept, sampled in step with the decision (defer → 0, W3C §3.2.2.5.1).
-        let flags = ctx.trace_flags.with_sampled(ctx.sampling.is_sampled());
+        // Only the sampled bit (defer → 0, W3C §3.2.2.5.1), as OpenTelemetry's own W3C propagator does:
+        // interop: opentelemetry-zipkin and opentelemetry-aws read bit 0x02 as "deferred" and 0x04 as
+        // "debug", so W3C level 2's `random` bit (0x02) passed on would turn their B3/X-Ray into defer.
+        let flags = TraceFlags(0).with_sampled(ctx.sampling.is_sampled());
         let ts = &cfg.tracestate;
         let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
         let written = ctx.tracestate.write(ts.key.as_str(), member.as_ref().map(|m| m.as_str()), ts.max_len);
-        let trace_state =
-            OtelTraceState::from_key_value(TraceState::parse(written.as_str()).unwrap_or(TraceState::EMPTY).members().iter().copied())
-                .unwrap_or_default();
+        let trace_state = OtelTraceState::from_key_value(
+            TraceState::parse(written.as_str()).unwrap_or(TraceState::EMPTY).members().iter().copied(),
+        )
+        .unwrap_or_default();
         Some(SpanContext::new(
             opentelemetry::TraceId::from_bytes(ctx.trace_id.to_bytes()),
             opentelemetry::SpanId::from_bytes(ctx.span_id.to_bytes()),
@@ -163,8 +170,8 @@ impl TextMapPropagator for TraceBridgePropagator {
         let cfg = self.translator.config();
         let header = sc.trace_state().header();
         let sampling = if sc.is_sampled() { Sampling::Accept } else { Sampling::Deny };
+        // The sampled bit only: OpenTelemetry propagators give the other bits private meanings (above).
         let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
-        ctx.trace_flags = TraceFlags(sc.trace_flags().to_u8()).with_sampled(sampling.is_sampled());
         ctx.tracestate = TraceState::parse(&header).unwrap_or(TraceState::EMPTY);
         let key = cfg.tracestate.key.as_str();
         let mut restarted_from = None;
