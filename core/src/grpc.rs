@@ -63,6 +63,19 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// A parsed `grpc-trace-bin` value.
+///
+/// ```
+/// use tracebridge::grpc::TraceBin;
+/// use tracebridge::Sampling;
+///
+/// let bin = TraceBin::parse(b"AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE=")?;
+/// assert_eq!(&bin.trace_id.to_hex(), b"4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(&bin.span_id.to_hex(), b"00f067aa0ba902b7");
+/// assert_eq!(bin.sampling(), Sampling::Accept);
+/// // We write base64 without padding; both forms are read.
+/// assert_eq!(bin.encode().as_str(), "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE");
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceBin {
     /// Field 0.
