@@ -229,6 +229,15 @@ impl core::fmt::Debug for Encoded {
 }
 
 /// The context in `grpc-trace-bin`: `Ok(None)` when the header is absent.
+///
+/// ```
+/// use tracebridge::grpc;
+///
+/// let headers = [("grpc-trace-bin", "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE")];
+/// let ctx = grpc::extract(&headers[..])?.and_then(|p| p.context().copied());
+/// assert_eq!(ctx.map(|c| c.is_sampled()), Some(true));
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::GrpcDuplicate)? else {
         return Ok(None);

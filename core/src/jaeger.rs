@@ -203,6 +203,13 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 }
 
 /// The Jaeger context of `headers`: `Ok(None)` when there is no `uber-trace-id`.
+///
+/// ```
+/// use tracebridge::{jaeger, Error};
+///
+/// let twice = [("uber-trace-id", "1:2:0:1"), ("Uber-Trace-Id", "1:2:0:1")];
+/// assert!(matches!(jaeger::extract(&twice[..]), Err(Error::JaegerDuplicate)));
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::JaegerDuplicate)? else {
         return Ok(None);

@@ -403,6 +403,17 @@ pub enum Outcome {
 }
 
 /// The outcome of a translation, for counting and logging.
+///
+/// ```
+/// use tracebridge::translate::{Outcome, Status};
+/// use tracebridge::{Format, Translator};
+///
+/// let mut headers = vec![("b3".to_string(), "not-valid".to_string())];
+/// let report = Translator::default().translate(&mut headers, || [0; 24]);
+/// assert!(report.missing()); // the propagation-gap signal
+/// assert_eq!(report.outcome, Outcome::PassThrough);
+/// assert!(matches!(report.status(Format::B3Single), Status::Invalid(_)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Report {
     /// The format the continued context (or decision) came from.
@@ -470,6 +481,22 @@ enum Op {
 
 /// The headers to write and remove: owned, in fixed buffers, borrowing nothing from the input, so the
 /// carrier can be mutated after planning.
+///
+/// ```
+/// use tracebridge::translate::{Config, FormatList};
+/// use tracebridge::{Format, Translator};
+///
+/// let config = Config { inject: FormatList::new(&[Format::B3Single]).map_err(|_| "repeat")?, remove_other_formats: true, ..Config::default() };
+/// let translator = Translator::new(config).map_err(|_| "config")?;
+/// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+/// let plan = translator.plan(&headers[..], || [0; 24]);
+/// assert_eq!(plan.removals().collect::<Vec<_>>(), ["uber-trace-id"]);
+/// assert_eq!(plan.writes().collect::<Vec<_>>(), [("b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1")]);
+/// let mut out: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+/// plan.apply(&mut out);
+/// assert_eq!(out.len(), 1);
+/// # Ok::<(), &str>(())
+/// ```
 #[derive(Clone)]
 pub struct Plan {
     report: Report,

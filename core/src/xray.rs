@@ -298,6 +298,16 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 }
 
 /// The X-Ray context of `headers`: `Ok(None)` when there is no `X-Amzn-Trace-Id`.
+///
+/// ```
+/// use tracebridge::xray;
+///
+/// // Keys are case-insensitive and may come in any order.
+/// let headers = [("X-Amzn-Trace-Id", "Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793")];
+/// let ctx = xray::extract(&headers[..])?.and_then(|p| p.context().copied());
+/// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"53995c3f42cd8ad8"));
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::XRayDuplicate)? else {
         return Ok(None);

@@ -160,6 +160,13 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 
 /// A bare SamplingState (`0`, `1`, `d`): a decision without ids, as in `b3: 0`. Defer has no
 /// encoding (#sampling-state-2), so for defer the `b3` header is removed.
+///
+/// ```
+/// use tracebridge::{b3, Sampling};
+///
+/// assert_eq!(b3::single::encode_sampling_only(Sampling::Deny), Some("0"));
+/// assert_eq!(b3::single::encode_sampling_only(Sampling::Defer), None);
+/// ```
 pub fn encode_sampling_only(sampling: Sampling) -> Option<&'static str> {
     sampling_state(sampling)
 }
