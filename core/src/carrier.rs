@@ -7,12 +7,43 @@
 use crate::Error;
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
+///
+/// ```
+/// // Slices and arrays of pairs are carriers; names match case-insensitively.
+/// use tracebridge::Extractor;
+///
+/// let headers = [("TraceState", "a=1"), ("tracestate", "b=2")];
+/// let lines: Vec<&[u8]> = headers.get_all("tracestate").collect();
+/// assert_eq!(lines, [&b"a=1"[..], &b"b=2"[..]]);
+/// ```
 pub trait Extractor {
     /// Every value of header `name` (given in lowercase), in the order received.
     fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]>;
 }
 
 /// Sets and removes headers.
+///
+/// ```
+/// // Your own header type needs `set` and `remove`.
+/// use tracebridge::{Injector, SpanId, TraceContext, TraceId};
+///
+/// #[derive(Default)]
+/// struct Headers(Vec<(String, String)>);
+/// impl Injector for Headers {
+///     fn set(&mut self, name: &str, value: &str) {
+///         self.remove(name);
+///         self.0.push((name.to_string(), value.to_string()));
+///     }
+///     fn remove(&mut self, name: &str) {
+///         self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+///     }
+/// }
+///
+/// let (Ok(t), Ok(s)) = (TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736"), SpanId::from_hex(b"00f067aa0ba902b7")) else { panic!() };
+/// let mut out = Headers::default();
+/// tracebridge::jaeger::inject(&TraceContext::new(t, s), &mut out);
+/// assert_eq!(out.0, [("uber-trace-id".to_string(), "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:0".to_string())]);
+/// ```
 pub trait Injector {
     /// Set header `name` (lowercase) to `value`, replacing every existing line of that name.
     fn set(&mut self, name: &str, value: &str);

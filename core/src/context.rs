@@ -22,6 +22,14 @@ use crate::tracestate::TraceState;
 /// ([§3.2.2.5.1](https://www.w3.org/TR/trace-context/#sampled-flag)), the closest meaning; the
 /// [`Translator`](crate::Translator) also records *defer*/*debug* in its own tracestate member so a
 /// later legacy hop gets them back exactly.
+///
+/// ```
+/// use tracebridge::Sampling;
+///
+/// assert!(Sampling::Debug.is_sampled());
+/// assert_eq!(Sampling::Defer.decision(), None);
+/// assert_eq!(Sampling::default(), Sampling::Defer);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Sampling {
     /// Not sampled.
@@ -55,6 +63,14 @@ impl Sampling {
 /// Bit 0 is `sampled`; level 2 defines bit 1 as `random`
 /// ([Level 2 §3.2.2.5.2](https://www.w3.org/TR/trace-context-2/#random-trace-id-flag)); the others are
 /// reserved. A translating proxy does not start a span, so it forwards bits it does not know.
+///
+/// ```
+/// use tracebridge::TraceFlags;
+///
+/// let flags = TraceFlags(TraceFlags::RANDOM).with_sampled(true);
+/// assert_eq!(flags, TraceFlags(0x03));
+/// assert!(flags.is_sampled());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TraceFlags(pub u8);
 
@@ -132,6 +148,17 @@ impl XRayFields<'_> {
 }
 
 /// A trace context: the remote parent span that the next hop continues.
+///
+/// ```
+/// use tracebridge::{Sampling, SpanId, TraceContext, TraceId};
+///
+/// let trace_id = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?;
+/// let span_id = SpanId::from_hex(b"00f067aa0ba902b7")?;
+/// let ctx = TraceContext::new(trace_id, span_id).with_sampling(Sampling::Accept);
+/// assert!(ctx.is_sampled());
+/// assert_eq!(tracebridge::b3::single::encode(&ctx).as_str(), "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1");
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceContext<'a> {
     /// The trace id (a 64-bit id sits in the low 8 bytes; see [`id_width`](Self::id_width)).
@@ -188,6 +215,16 @@ impl TraceContext<'_> {
 /// What a format's header carried: a full context, or (B3 only) a sampling decision with no ids,
 /// such as `b3: 0` — kept as a decision, never dropped
 /// ([b3-propagation: single header](https://github.com/openzipkin/b3-propagation#single-header)).
+///
+/// ```
+/// use tracebridge::{Propagation, Sampling};
+///
+/// // `b3: 0` is a decision without ids.
+/// let p = tracebridge::b3::single::parse(b"0")?;
+/// assert_eq!(p, Propagation::SamplingOnly(Sampling::Deny));
+/// assert!(p.context().is_none());
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 // Boxing the context would need a heap; it is returned once per format per request and moved, not
 // stored, so the size difference costs a memcpy at most.

@@ -9,6 +9,16 @@ macro_rules! errors {
     ($( $(#[$doc:meta])* $name:ident = $code:literal : $msg:literal, )*) => {
         /// Why a header could not be read. `as_str()` is a human message that names the header;
         /// `code()` a stable snake_case identifier for programs (the npm package's `err.code`).
+        ///
+        /// ```
+        /// use tracebridge::Error;
+        ///
+        /// let err = tracebridge::w3c::Traceparent::parse(b"not a traceparent").unwrap_err();
+        /// assert!(Error::ALL.contains(&err));
+        /// // A stable snake_case code for metrics and JSON, and a message naming the header.
+        /// assert!(!err.code().is_empty() && err.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        /// assert!(err.to_string().contains("traceparent"));
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Error {

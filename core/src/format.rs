@@ -7,6 +7,17 @@ use crate::context::{Propagation, TraceContext};
 use crate::{b3, grpc, jaeger, w3c, xray, Error};
 
 /// A trace header format.
+///
+/// ```
+/// use tracebridge::Format;
+///
+/// let f: Format = "b3-single".parse()?;
+/// assert_eq!(f, Format::B3Single);
+/// assert_eq!(f.headers(), ["b3"]);
+/// assert_eq!(Format::from_name("xray").map(Format::name), Some("xray"));
+/// assert_eq!(Format::ALL.len(), 6);
+/// # Ok::<(), tracebridge::format::UnknownFormat>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Format {
@@ -75,6 +86,17 @@ impl Format {
     }
 
     /// Read this format from `headers`: `Ok(None)` when its headers are absent.
+    ///
+    /// ```
+    /// use tracebridge::Format;
+    ///
+    /// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+    /// let found = Format::Jaeger.extract(&headers[..])?;
+    /// let ctx = found.and_then(|e| e.propagation.context().copied());
+    /// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"00f067aa0ba902b7"));
+    /// assert_eq!(Format::W3c.extract(&headers[..])?, None);
+    /// # Ok::<(), tracebridge::Error>(())
+    /// ```
     pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
         let plain = |p: Option<Propagation<'a>>| p.map(|propagation| Extracted { propagation, warning: None });
         match self {
@@ -88,6 +110,18 @@ impl Format {
     }
 
     /// Write this format's headers for `ctx` (W3C: `traceparent` only; the translator owns tracestate).
+    ///
+    /// ```
+    /// use tracebridge::{Format, SpanId, TraceContext, TraceId};
+    ///
+    /// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?);
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// Format::XRay.inject(&ctx, &mut headers);
+    /// assert_eq!(headers[0].0, "x-amzn-trace-id");
+    /// // No decision yet: X-Ray says `Sampled=?`.
+    /// assert_eq!(headers[0].1, "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=?");
+    /// # Ok::<(), tracebridge::id::HexError>(())
+    /// ```
     pub fn inject<I: Injector + ?Sized>(self, ctx: &TraceContext<'_>, headers: &mut I) {
         match self {
             Format::W3c => w3c::inject(ctx, headers),

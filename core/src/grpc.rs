@@ -63,6 +63,19 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// A parsed `grpc-trace-bin` value.
+///
+/// ```
+/// use tracebridge::grpc::TraceBin;
+/// use tracebridge::Sampling;
+///
+/// let bin = TraceBin::parse(b"AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE=")?;
+/// assert_eq!(&bin.trace_id.to_hex(), b"4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(&bin.span_id.to_hex(), b"00f067aa0ba902b7");
+/// assert_eq!(bin.sampling(), Sampling::Accept);
+/// // We write base64 without padding; both forms are read.
+/// assert_eq!(bin.encode().as_str(), "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE");
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceBin {
     /// Field 0.
@@ -216,6 +229,15 @@ impl core::fmt::Debug for Encoded {
 }
 
 /// The context in `grpc-trace-bin`: `Ok(None)` when the header is absent.
+///
+/// ```
+/// use tracebridge::grpc;
+///
+/// let headers = [("grpc-trace-bin", "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE")];
+/// let ctx = grpc::extract(&headers[..])?.and_then(|p| p.context().copied());
+/// assert_eq!(ctx.map(|c| c.is_sampled()), Some(true));
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::GrpcDuplicate)? else {
         return Ok(None);

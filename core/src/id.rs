@@ -32,10 +32,35 @@ pub enum IdWidth {
 }
 
 /// A 16-byte trace id that is never all zeros.
+///
+/// ```
+/// use tracebridge::{IdWidth, TraceId};
+///
+/// let id = TraceId::from_hex(b"0000000000000000463ac35c9f6413ad")?;
+/// assert!(id.fits_64());
+/// assert_eq!(id.to_hex_width(IdWidth::Bits64).as_str(), "463ac35c9f6413ad");
+/// // Jaeger strips leading zeros; B3 may send 16 digits.
+/// assert_eq!(TraceId::from_hex_padded(b"463ac35c9f6413ad")?, id);
+/// // Uppercase, the wrong length and all zeros are refused.
+/// assert!(TraceId::from_hex(b"0000000000000000463AC35C9F6413AD").is_err());
+/// assert_eq!(TraceId::from_bytes([0; 16]), None);
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TraceId([u8; 16]);
 
 /// An 8-byte span id that is never all zeros.
+///
+/// ```
+/// use tracebridge::SpanId;
+/// use tracebridge::id::HexError;
+///
+/// let id = SpanId::from_hex(b"00f067aa0ba902b7")?;
+/// assert_eq!(&id.to_hex(), b"00f067aa0ba902b7");
+/// assert_eq!(id.to_bytes(), [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+/// assert_eq!(SpanId::from_hex(b"0000000000000000"), Err(HexError::Zero));
+/// # Ok::<(), HexError>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SpanId([u8; 8]);
 

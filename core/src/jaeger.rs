@@ -47,6 +47,16 @@ pub const FLAG_DEBUG: u8 = 0x02;
 pub const FLAG_FIREHOSE: u8 = 0x08;
 
 /// Parse an `uber-trace-id` value into a context (no tracestate, no X-Ray fields).
+///
+/// ```
+/// use tracebridge::{jaeger, IdWidth, Sampling};
+///
+/// // Leading zeros may be stripped; `%3A` is accepted for `:`.
+/// let ctx = jaeger::parse(b"463ac35c9f6413ad%3Aa2fb4a1d1a96d312%3A0%3A3")?;
+/// assert_eq!((ctx.id_width, ctx.sampling), (IdWidth::Bits64, Sampling::Debug));
+/// assert_eq!(jaeger::encode(&ctx).as_str(), "463ac35c9f6413ad:a2fb4a1d1a96d312:0:3");
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
     // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
     let value = carrier::trim_ows(value);
@@ -152,6 +162,16 @@ impl Encoded {
 /// from [`TraceContext::sampling`] (debug `3`, accept `1`, deny and defer `0`: Jaeger cannot say
 /// *defer*) OR'd with [`TraceContext::jaeger_flags`], in hex without a leading zero as Jaeger clients
 /// write them (`1`, `3`, `9`).
+///
+/// ```
+/// use tracebridge::{jaeger, Sampling, SpanId, TraceContext, TraceId};
+///
+/// let mut ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?)
+///     .with_sampling(Sampling::Accept);
+/// ctx.jaeger_flags = 0x08; // firehose
+/// assert_eq!(jaeger::encode(&ctx).as_str(), "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:9");
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
     let width = match ctx.id_width {
@@ -183,6 +203,13 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 }
 
 /// The Jaeger context of `headers`: `Ok(None)` when there is no `uber-trace-id`.
+///
+/// ```
+/// use tracebridge::{jaeger, Error};
+///
+/// let twice = [("uber-trace-id", "1:2:0:1"), ("Uber-Trace-Id", "1:2:0:1")];
+/// assert!(matches!(jaeger::extract(&twice[..]), Err(Error::JaegerDuplicate)));
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::JaegerDuplicate)? else {
         return Ok(None);

@@ -1,9 +1,55 @@
-//! tracebridge: translate distributed trace context between W3C Trace Context, Zipkin B3 (single
-//! and multi header), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC `grpc-trace-bin`.
+//! Translate distributed trace context between W3C Trace Context, Zipkin B3 (single and multi
+//! header), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC `grpc-trace-bin`.
 //!
-//! One model ([`TraceContext`]), one module per format (parse and format as a pair), and the
-//! translation policy ([`Translator`]). `#![no_std]`, no heap on any parse or format path, no panics.
+//! ```
+//! # use tracebridge::{Config, Translator};
+//! # let mut headers = vec![("b3".to_string(), "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".to_string())];
+//! # let random_bytes = || [7u8; 24];
+//! let translator = Translator::new(Config::default())?; // once, from your configuration
+//! let report = translator.translate(&mut headers, random_bytes); // per request, in place
+//! println!("{:?} from {:?}", report.outcome, report.source); // count, log
+//! # assert!(headers.iter().any(|(n, v)| n == "traceparent" && v == "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01"));
+//! # Ok::<(), tracebridge::translate::ConfigError>(())
+//! ```
+//!
+//! `headers` is anything that implements [`Extractor`] and [`Injector`]: a `Vec<(String, String)>`,
+//! an `http::HeaderMap` (feature `http`), or your own header type. `random_bytes` returns 24 random
+//! bytes and is called only when a new root trace is started. The [`Report`] says where the context
+//! came from, what was done ([`Outcome`]), and the status of every format.
+//!
+//! # What is where
+//!
+//! - [`Translator`] and [`Config`] ([`translate`]): the policy — which formats to read in which order,
+//!   which to write, what to do when nothing or several different traces arrive, whether to trust the
+//!   caller. [`Translator::inspect`] reads without writing; [`Translator::plan`] decides without
+//!   touching the carrier.
+//! - One module per format, each with its header names, a parser and an encoder into a fixed buffer:
+//!   [`w3c`], [`b3::single`], [`b3::multi`], [`jaeger`], [`xray`], [`grpc`]. [`Format`] dispatches
+//!   to them by name.
+//! - One model, [`TraceContext`]: ids ([`TraceId`], [`SpanId`] with their [`IdWidth`]), the sampling
+//!   decision ([`Sampling`], which keeps B3's *defer* and *debug*), W3C [`TraceState`], and the fields
+//!   only one format has, so nothing is lost on the way through.
+//! - Adapters, behind features (below): `otel::TraceBridgePropagator` for OpenTelemetry and
+//!   `tower::TraceBridgeLayer` for axum, hyper and tonic.
+//!
+//! `#![no_std]`; no heap allocation on any parse, format or translation path (outputs are fixed-size
+//! buffers); no panics on any input; errors are a flat [`Error`] enum with stable codes.
+//!
+//! # Features
+//!
+//! | feature         | default | adds                                                                  | costs                                                        |
+//! |-----------------|---------|-----------------------------------------------------------------------|--------------------------------------------------------------|
+//! | `std`           | yes     | nothing of its own yet (errors use `core::error::Error`); implies `alloc` | links `std`: turn default features off for `no_std`/wasm      |
+//! | `alloc`         | via std | `Vec<(N, V)>` as a carrier                                            | an allocator; no more crates                                  |
+//! | `serde`         | no      | `Deserialize` for [`Config`] (the JSON shape every door shares), `Serialize` for contexts | `serde` + derive: 9 more crates, proc-macro build time |
+//! | `http`          | no      | `http::HeaderMap` as a carrier; implies `std`                         | `http`, `bytes`, `itoa`: 3 more crates                        |
+//! | `opentelemetry` | no      | `otel::TraceBridgePropagator`; implies `std`                          | `opentelemetry` 0.32 (`trace` only): 12 more crates           |
+//! | `tower`         | no      | `tower::TraceBridgeLayer`; implies `http`                             | `tower-layer`, `tower-service`, `getrandom`, `http`: 8 more crates |
+//!
+//! With no features the crate depends on `hex` and `base64` only (both `no_std`, no allocation) and
+//! builds for `wasm32-unknown-unknown`.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[cfg(feature = "alloc")]
@@ -20,6 +66,12 @@ pub mod format;
 pub mod grpc;
 pub mod id;
 pub mod jaeger;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod otel;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 pub mod tracestate;
 pub mod translate;
 pub mod w3c;

@@ -50,6 +50,19 @@ pub const MAX_OUTPUT_LEN: usize = 4096;
 pub type Member<'a> = (&'a str, &'a str);
 
 /// A parsed tracestate: up to 32 members, in the order received, borrowed from the header lines.
+///
+/// ```
+/// use tracebridge::TraceState;
+///
+/// let ts = TraceState::parse("congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")?;
+/// assert_eq!(ts.len(), 2);
+/// assert_eq!(ts.get("rojo"), Some("00f067aa0ba902b7"));
+/// assert_eq!(ts.to_string(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+/// // Lines received separately are one list (W3C §3.3.1.1).
+/// let two = TraceState::parse_lines([&b"a=1"[..], &b"b=2"[..]])?;
+/// assert_eq!(two.members(), [("a", "1"), ("b", "2")]);
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceState<'a> {
     members: [Member<'a>; MAX_MEMBERS],
@@ -146,6 +159,17 @@ impl<'a> TraceState<'a> {
     /// ([§3.3.1.5](https://www.w3.org/TR/trace-context/#tracestate-limits)): first members longer than
     /// 128 characters, then from the end. Our member is never dropped (the caller checks it is valid).
     /// The number of dropped members is reported in [`TraceStateBuf::dropped`].
+    ///
+    /// ```
+    /// use tracebridge::TraceState;
+    ///
+    /// let ts = TraceState::parse("a=1,mine=old,b=2")?;
+    /// let out = ts.write("mine", Some("new"), 512);
+    /// assert_eq!(out.as_str(), "mine=new,a=1,b=2");
+    /// assert_eq!(ts.write("mine", None, 512).as_str(), "a=1,b=2");
+    /// assert_eq!(out.dropped(), 0);
+    /// # Ok::<(), tracebridge::Error>(())
+    /// ```
     pub fn write(&self, key: &str, value: Option<&str>, max_len: usize) -> TraceStateBuf {
         let max_len = max_len.min(MAX_OUTPUT_LEN);
         let front = value.map(|v| (key, v));

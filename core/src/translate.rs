@@ -39,6 +39,16 @@ use crate::{b3, ext, Error};
 const N: usize = Format::ALL.len();
 
 /// An ordered set of formats (no repeats).
+///
+/// ```
+/// use tracebridge::translate::FormatList;
+/// use tracebridge::Format;
+///
+/// let list = FormatList::new(&[Format::W3c, Format::B3Multi]).map_err(|f| format!("{f} repeated"))?;
+/// assert_eq!(list.as_slice(), [Format::W3c, Format::B3Multi]);
+/// assert_eq!(FormatList::new(&[Format::W3c, Format::W3c]), Err(Format::W3c));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FormatList {
     items: [Format; N],
@@ -229,6 +239,21 @@ impl Default for TracestateConfig {
 }
 
 /// The translator's configuration. Every field has a default; see the module docs for the policy.
+///
+/// ```
+/// use tracebridge::translate::{Config, FormatList, OnMissing, Trust};
+/// use tracebridge::Format;
+///
+/// // At the edge: do not trust clients, always write W3C and B3 multi.
+/// let config = Config {
+///     inject: FormatList::new(&[Format::W3c, Format::B3Multi]).map_err(|_| "repeat")?,
+///     trust: Trust::Restart,
+///     on_missing: OnMissing::NewRoot,
+///     ..Config::default()
+/// };
+/// assert!(tracebridge::Translator::new(config).is_ok());
+/// # Ok::<(), &str>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Config {
     /// Formats read, in precedence order (first valid wins). Default: all, w3c first.
@@ -390,6 +415,17 @@ impl Outcome {
 }
 
 /// The outcome of a translation, for counting and logging.
+///
+/// ```
+/// use tracebridge::translate::{Outcome, Status};
+/// use tracebridge::{Format, Translator};
+///
+/// let mut headers = vec![("b3".to_string(), "not-valid".to_string())];
+/// let report = Translator::default().translate(&mut headers, || [0; 24]);
+/// assert!(report.missing()); // the propagation-gap signal
+/// assert_eq!(report.outcome, Outcome::PassThrough);
+/// assert!(matches!(report.status(Format::B3Single), Status::Invalid(_)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Report {
     /// The format the continued context (or decision) came from.
@@ -457,6 +493,22 @@ enum Op {
 
 /// The headers to write and remove: owned, in fixed buffers, borrowing nothing from the input, so the
 /// carrier can be mutated after planning.
+///
+/// ```
+/// use tracebridge::translate::{Config, FormatList};
+/// use tracebridge::{Format, Translator};
+///
+/// let config = Config { inject: FormatList::new(&[Format::B3Single]).map_err(|_| "repeat")?, remove_other_formats: true, ..Config::default() };
+/// let translator = Translator::new(config).map_err(|_| "config")?;
+/// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+/// let plan = translator.plan(&headers[..], || [0; 24]);
+/// assert_eq!(plan.removals().collect::<Vec<_>>(), ["uber-trace-id"]);
+/// assert_eq!(plan.writes().collect::<Vec<_>>(), [("b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1")]);
+/// let mut out: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+/// plan.apply(&mut out);
+/// assert_eq!(out.len(), 1);
+/// # Ok::<(), &str>(())
+/// ```
 #[derive(Clone)]
 pub struct Plan {
     report: Report,
@@ -587,6 +639,20 @@ impl Injector for Plan {
 }
 
 /// The translation policy, built from a [`Config`].
+///
+/// ```
+/// use tracebridge::{Config, Format, Translator};
+///
+/// let translator = Translator::new(Config::default())?;
+/// let mut headers = vec![("b3".to_string(), "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".to_string())];
+/// let report = translator.translate(&mut headers, || [7; 24]);
+/// assert_eq!(report.source, Some(Format::B3Single));
+/// assert!(headers.contains(&(
+///     "traceparent".to_string(),
+///     "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01".to_string()
+/// )));
+/// # Ok::<(), tracebridge::translate::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Translator {
     config: Config,
@@ -610,6 +676,13 @@ impl Translator {
     }
 
     /// Every header the translator may read or write (lowercase), e.g. for OpenTelemetry `fields()`.
+    ///
+    /// ```
+    /// use tracebridge::Translator;
+    ///
+    /// let fields: Vec<&str> = Translator::default().fields().collect();
+    /// assert!(fields.contains(&"traceparent") && fields.contains(&"grpc-trace-bin"));
+    /// ```
     pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
         Format::ALL
             .into_iter()
@@ -618,6 +691,22 @@ impl Translator {
     }
 
     /// Read every configured format and choose a context (nothing is written).
+    ///
+    /// ```
+    /// use tracebridge::translate::Status;
+    /// use tracebridge::{Format, Translator};
+    ///
+    /// let headers = [
+    ///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ///     ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"),
+    ///     ("uber-trace-id", "garbage"),
+    /// ];
+    /// let ins = Translator::default().inspect(&headers[..]);
+    /// assert_eq!(ins.source, Some(Format::W3c));
+    /// assert_eq!(ins.status(Format::B3Single), Status::Conflict);
+    /// assert!(matches!(ins.status(Format::Jaeger), Status::Invalid(_)));
+    /// assert_eq!(ins.status(Format::XRay), Status::Absent);
+    /// ```
     pub fn inspect<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Inspection<'a> {
         let mut ins = Inspection {
             source: None,
@@ -676,6 +765,20 @@ impl Translator {
 
     /// Decide what to write. `random` is called only when a new root is started, and must return 24
     /// random bytes (16 for the trace id, 8 for the span id).
+    ///
+    /// ```
+    /// use tracebridge::translate::{Config, OnMissing, Outcome, RootReason};
+    /// use tracebridge::Translator;
+    ///
+    /// let translator = Translator::new(Config { on_missing: OnMissing::NewRoot, ..Config::default() })?;
+    /// let headers: [(&str, &str); 0] = [];
+    /// // `random` is called only for a new root; use the OS generator in real code.
+    /// let plan = translator.plan(&headers[..], || [0x11; 24]);
+    /// assert_eq!(plan.report().outcome, Outcome::NewRoot(RootReason::Missing));
+    /// let writes: Vec<_> = plan.writes().collect();
+    /// assert_eq!(writes[0], ("traceparent", "00-11111111111111111111111111111111-1111111111111111-02"));
+    /// # Ok::<(), tracebridge::translate::ConfigError>(())
+    /// ```
     pub fn plan<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
         let ins = self.inspect(headers);
         let cfg = &self.config;

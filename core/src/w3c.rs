@@ -30,6 +30,17 @@ pub const TRACESTATE: &str = tracestate::HEADER;
 pub const HEADERS: &[&str] = &[TRACEPARENT, TRACESTATE];
 
 /// A parsed `traceparent`.
+///
+/// ```
+/// use tracebridge::w3c::Traceparent;
+///
+/// let tp = Traceparent::parse(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")?;
+/// assert!(tp.flags.is_sampled());
+/// assert_eq!(&tp.encode()[..], b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+/// // Version 00 is exactly 55 characters; an all-zero id is invalid.
+/// assert!(Traceparent::parse(b"00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_err());
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Traceparent {
     /// The version byte as received (we write `00`).
@@ -125,6 +136,20 @@ impl Traceparent {
 /// tracestate does not invalidate the traceparent ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
 /// Without a valid traceparent, tracestate is not parsed at all
 /// ([§3.3](https://www.w3.org/TR/trace-context/#tracestate-header)).
+///
+/// ```
+/// use tracebridge::w3c;
+///
+/// let headers = [
+///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+///     ("tracestate", "rojo=00f067aa0ba902b7"),
+/// ];
+/// let Some((propagation, dropped)) = w3c::extract(&headers[..])? else { unreachable!() };
+/// let ctx = propagation.context().copied();
+/// assert_eq!(ctx.map(|c| c.tracestate.get("rojo")), Some(Some("00f067aa0ba902b7")));
+/// assert_eq!(dropped, None);
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Propagation<'a>, Option<Error>)>, Error> {
     let Some(value) = carrier::single(headers, TRACEPARENT, Error::TraceparentDuplicate)? else {
         return Ok(None);
@@ -146,6 +171,18 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Prop
 
 /// Write `traceparent` for `ctx`. `tracestate` is written by the [`Translator`](crate::Translator),
 /// which owns the tracestate policy; this writes it unchanged when it has members.
+///
+/// ```
+/// use tracebridge::{w3c, Sampling, SpanId, TraceContext, TraceId};
+///
+/// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?)
+///     .with_sampling(Sampling::Defer);
+/// let mut headers: Vec<(String, String)> = Vec::new();
+/// w3c::inject(&ctx, &mut headers);
+/// // W3C has no "defer": it writes sampled=0.
+/// assert_eq!(headers, [("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_string())]);
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     let tp = Traceparent::from_context(ctx).encode();
     headers.set(TRACEPARENT, crate::id::ascii_str(&tp));

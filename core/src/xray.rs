@@ -63,6 +63,20 @@ const KNOWN: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
 
 /// Parse an `X-Amzn-Trace-Id` value. The context borrows `Lineage`, `Self` and unknown fields from
 /// `value`; its id width is 128 bits and it has no tracestate.
+///
+/// ```
+/// use tracebridge::{xray, Sampling};
+///
+/// let ctx = xray::parse(b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1")?;
+/// assert_eq!(&ctx.trace_id.to_hex(), b"5759e988bd862e3fe1be46a994272793");
+/// assert_eq!(ctx.sampling, Sampling::Accept);
+/// // Lineage has no counterpart elsewhere; it is kept and written back.
+/// assert_eq!(
+///     xray::encode(&ctx).as_str(),
+///     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1"
+/// );
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
     let text = carrier::visible_ascii_or_tab(value)?;
     let mut root = None;
@@ -236,6 +250,16 @@ enum Field {
 /// a field that is not visible ASCII without `;` (possible only for text that was carried escaped
 /// through tracestate), whose key is empty, known or repeated, is left out; once a field does not fit
 /// in [`Encoded::LEN`] bytes, it and every field after it are left out.
+///
+/// ```
+/// use tracebridge::{xray, Sampling, SpanId, TraceContext, TraceId};
+///
+/// // A W3C id is kept bit for bit: its first 8 digits become the "epoch" part.
+/// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?)
+///     .with_sampling(Sampling::Deny);
+/// assert_eq!(xray::encode(&ctx).as_str(), "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=0");
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
     let trace = ctx.trace_id.to_hex();
@@ -274,6 +298,16 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 }
 
 /// The X-Ray context of `headers`: `Ok(None)` when there is no `X-Amzn-Trace-Id`.
+///
+/// ```
+/// use tracebridge::xray;
+///
+/// // Keys are case-insensitive and may come in any order.
+/// let headers = [("X-Amzn-Trace-Id", "Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793")];
+/// let ctx = xray::extract(&headers[..])?.and_then(|p| p.context().copied());
+/// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"53995c3f42cd8ad8"));
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let Some(value) = carrier::single(headers, HEADER, Error::XRayDuplicate)? else {
         return Ok(None);

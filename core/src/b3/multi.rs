@@ -68,6 +68,15 @@ fn sampling(sampled: Option<&[u8]>, flags: Option<&[u8]>) -> Result<Sampling, Er
 }
 
 /// The B3 multi-header context of `headers`: `Ok(None)` when no `X-B3-*` header is present.
+///
+/// ```
+/// use tracebridge::{b3, Sampling};
+///
+/// let headers = [("X-B3-TraceId", "463ac35c9f6413ad"), ("X-B3-SpanId", "a2fb4a1d1a96d312"), ("X-B3-Flags", "1")];
+/// let p = b3::multi::extract(&headers[..])?;
+/// assert_eq!(p.map(|p| p.sampling()), Some(Sampling::Debug));
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
     let trace = read(headers, TRACE_ID)?;
     let span = read(headers, SPAN_ID)?;
@@ -111,6 +120,18 @@ fn inject_sampling<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
 /// Write the `X-B3-*` headers for `ctx`, replacing existing lines and removing the ones `ctx` has no
 /// value for (a stale `X-B3-ParentSpanId` or `X-B3-Sampled` must not survive). TraceId is written in
 /// `ctx.id_width` digits.
+///
+/// ```
+/// use tracebridge::{b3, Sampling, SpanId, TraceContext, TraceId};
+///
+/// let ctx = TraceContext::new(TraceId::from_hex(b"80f198ee56343ba864fe8b2a57d3eff7")?, SpanId::from_hex(b"e457b5a2e4d86bd1")?)
+///     .with_sampling(Sampling::Deny);
+/// let mut headers: Vec<(String, String)> = Vec::new();
+/// b3::multi::inject(&ctx, &mut headers);
+/// assert!(headers.contains(&("x-b3-sampled".to_string(), "0".to_string())));
+/// assert!(headers.contains(&("x-b3-spanid".to_string(), "e457b5a2e4d86bd1".to_string())));
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     headers.set(TRACE_ID, trace_id_hex(ctx).as_str());
     headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));

@@ -29,6 +29,17 @@ pub const HEADER: &str = "b3";
 pub const HEADERS: &[&str] = &[HEADER];
 
 /// Parse one `b3` value.
+///
+/// ```
+/// use tracebridge::{b3, IdWidth, Sampling};
+///
+/// let p = b3::single::parse(b"463ac35c9f6413ad-a2fb4a1d1a96d312-d")?;
+/// let ctx = p.context().copied();
+/// assert_eq!(ctx.map(|c| (c.id_width, c.sampling)), Some((IdWidth::Bits64, Sampling::Debug)));
+/// assert_eq!(b3::single::parse(b"0")?.sampling(), Sampling::Deny);
+/// assert!(b3::single::parse(b"463ac35c9f6413ad-a2fb4a1d1a96d312-x").is_err());
+/// # Ok::<(), tracebridge::Error>(())
+/// ```
 pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
     let value = carrier::trim_ows(value);
     carrier::visible_ascii(value)?;
@@ -119,6 +130,18 @@ impl fmt::Debug for Encoded {
 /// `ctx.id_width` digits. Defer omits SamplingState (#sampling-state-2); since in the spec's grammar
 /// ParentSpanId only follows a SamplingState, a deferred context is written without its ParentSpanId
 /// (the Brave-style `{TraceId}-{SpanId}-{ParentSpanId}` is read, not written).
+///
+/// ```
+/// use tracebridge::{b3, Sampling, SpanId, TraceContext, TraceId};
+///
+/// let ctx = TraceContext {
+///     parent_span_id: Some(SpanId::from_hex(b"0020000000000001")?),
+///     ..TraceContext::new(TraceId::from_hex(b"80f198ee56343ba864fe8b2a57d3eff7")?, SpanId::from_hex(b"e457b5a2e4d86bd1")?)
+/// }
+/// .with_sampling(Sampling::Accept);
+/// assert_eq!(b3::single::encode(&ctx).as_str(), "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-0020000000000001");
+/// # Ok::<(), tracebridge::id::HexError>(())
+/// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded::empty();
     out.push(trace_id_hex(ctx).as_str());
@@ -137,6 +160,13 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 
 /// A bare SamplingState (`0`, `1`, `d`): a decision without ids, as in `b3: 0`. Defer has no
 /// encoding (#sampling-state-2), so for defer the `b3` header is removed.
+///
+/// ```
+/// use tracebridge::{b3, Sampling};
+///
+/// assert_eq!(b3::single::encode_sampling_only(Sampling::Deny), Some("0"));
+/// assert_eq!(b3::single::encode_sampling_only(Sampling::Defer), None);
+/// ```
 pub fn encode_sampling_only(sampling: Sampling) -> Option<&'static str> {
     sampling_state(sampling)
 }
