@@ -14,6 +14,8 @@ cargo fmt --all -- --check
 
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The crate's optional doors (opentelemetry, tower) and their tests.
+cargo clippy -p tracebridge --all-targets --all-features --locked -- -D warnings
 
 step "no_std core for wasm32-unknown-unknown (no features)"
 cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features --locked
@@ -23,3 +25,10 @@ bash scripts/build-filter.sh
 
 step "rust tests"
 cargo test --workspace --locked
+
+step "tracebridge with every feature: OpenTelemetry propagator, tower layer, all doctests"
+cargo test -p tracebridge --all-features --locked
+
+step "docs and package"
+RUSTDOCFLAGS="-D warnings" cargo doc -p tracebridge --no-deps --all-features --locked
+cargo package -p tracebridge --allow-dirty --no-verify --locked --quiet
