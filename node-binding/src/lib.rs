@@ -15,6 +15,8 @@
 //! [`inject_flat`]) are plain Rust so they are tested natively; the `#[wasm_bindgen]` exports only
 //! wrap them.
 
+pub mod config_json;
+
 use std::fmt::Write as _;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -82,13 +84,7 @@ impl From<BindingError> for JsValue {
 /// A translator from the configuration JSON shared with the Envoy filter and core
 /// (`{"extract": [...], "inject": [...], ...}`); the message of an error names the key.
 pub fn translator(config_json: &str) -> Result<Translator, BindingError> {
-    let mut de = serde_json::Deserializer::from_str(config_json);
-    let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        BindingError::config(if path == "." { inner.to_string() } else { format!("{path}: {inner}") })
-    })?;
-    de.end().map_err(|e| BindingError::config(e.to_string()))?;
+    let config: Config = config_json::from_str(config_json).map_err(|e| BindingError::config(e.to_string()))?;
     Translator::new(config).map_err(|e| BindingError::config(e.to_string()))
 }
 
@@ -195,7 +191,8 @@ pub fn translate_json(t: &Translator, headers: &str, random: impl FnOnce() -> [u
         #[allow(unreachable_patterns)]
         _ => ("pass-through", None),
     };
-    let names = |flags: &[bool; 6]| Format::ALL.iter().zip(flags).filter(|(_, on)| **on).map(|(f, _)| f.name()).collect();
+    let names =
+        |flags: &[bool; 6]| Format::ALL.iter().zip(flags).filter(|(_, on)| **on).map(|(f, _)| f.name()).collect();
     let report = ReportJson {
         outcome,
         root_reason: reason,
@@ -239,8 +236,9 @@ pub fn inject_flat(formats: &str, args: &ContextArgs<'_>) -> Result<String, Bind
         16 => (TraceId::from_hex_padded(trace_hex).ok(), IdWidth::Bits64),
         _ => (TraceId::from_hex(trace_hex).ok(), IdWidth::Bits128),
     };
-    let trace_id = trace_id
-        .ok_or_else(|| BindingError::argument("traceId: must be 32 (or 16) lowercase hex digits, not all zero".into()))?;
+    let trace_id = trace_id.ok_or_else(|| {
+        BindingError::argument("traceId: must be 32 (or 16) lowercase hex digits, not all zero".into())
+    })?;
     let span_id = SpanId::from_hex(args.span_id.unwrap_or_default().as_bytes())
         .map_err(|_| BindingError::argument("spanId: must be 16 lowercase hex digits, not all zero".into()))?;
     let parent = match args.parent_span_id {
@@ -392,7 +390,10 @@ mod tests {
     fn config_errors_name_the_key() {
         let msg = |j: &str| translator(j).err().map(|e| (e.code, e.message));
         let m = msg(r#"{"tracestate": {"max_len": "x"}}"#);
-        assert!(m.as_ref().is_some_and(|(c, m)| *c == "config_invalid" && m.starts_with("tracestate.max_len: ")), "{m:?}");
+        assert!(
+            m.as_ref().is_some_and(|(c, m)| *c == "config_invalid" && m.starts_with("tracestate.max_len: ")),
+            "{m:?}"
+        );
         let m = msg(r#"{"on_missing": "explode"}"#);
         assert!(m.as_ref().is_some_and(|(_, m)| m.starts_with("on_missing: ")), "{m:?}");
         let m = msg(r#"{"bogus": 1}"#);
@@ -405,12 +406,19 @@ mod tests {
     #[test]
     fn translate_is_one_document() {
         let Ok(t) = translator(r#"{"inject": ["w3c", "b3-single"]}"#) else { return };
-        let out = translate_json(&t, "X-B3-TraceId\x0080f198ee56343ba864fe8b2a57d3eff7\0x-b3-spanid\0e457b5a2e4d86bd1\0x-b3-sampled\x001", || [1; 24]);
+        let out = translate_json(
+            &t,
+            "X-B3-TraceId\x0080f198ee56343ba864fe8b2a57d3eff7\0x-b3-spanid\0e457b5a2e4d86bd1\0x-b3-sampled\x001",
+            || [1; 24],
+        );
         let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
         assert_eq!(v["report"]["outcome"], "continued");
         assert_eq!(v["report"]["source"], "b3-multi");
         assert_eq!(v["report"]["injected"], serde_json::json!(["w3c", "b3-single"]));
-        assert_eq!(v["set"][0], serde_json::json!(["traceparent", "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01"]));
+        assert_eq!(
+            v["set"][0],
+            serde_json::json!(["traceparent", "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01"])
+        );
     }
 
     #[test]
