@@ -30,18 +30,26 @@ if ! command -v wasm-opt >/dev/null; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq binaryen
 fi
 
-cargo build -p tracebridge-node --target wasm32-unknown-unknown --profile wasm-release --locked
+# Not stripped by cargo: wasm-bindgen reads the `target_features` section (reference types decide
+# how it lays out the externref table); wasm-opt strips afterwards.
+# Not stripped by cargo: wasm-bindgen reads the `target_features` section (reference types decide
+# how it lays out the externref table).
+CARGO_PROFILE_WASM_RELEASE_STRIP=false \
+  cargo build -p tracebridge-node --target wasm32-unknown-unknown --profile wasm-release --locked
 RAW="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tracebridge_node.wasm"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-"$BINDGEN" --target nodejs --out-dir "$TMP" --out-name tracebridge_node --no-typescript "$RAW"
-# The features rustc enables by default for wasm32 (bulk memory, sign extension, non-trapping
-# float-to-int, multivalue, reference types) are all in Node 18's V8.
-wasm-opt -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+# wasm-opt runs before wasm-bindgen, not after: Debian's binaryen 108 re-points wasm-bindgen's
+# `__wbindgen_externrefs` export at the funcref table (Node then throws "function-typed object must
+# be null" at load). wasm-opt keeps the exported descriptor functions and custom sections that
+# wasm-bindgen reads; wasm-bindgen itself then only adds glue and drops what it consumed.
+# The features are those rustc enables by default for wasm32; all are in Node 18's V8.
+wasm-opt -Oz --converge --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
-  "$TMP/tracebridge_node_bg.wasm" -o "$TMP/opt.wasm"
-mv "$TMP/opt.wasm" "$TMP/tracebridge_node_bg.wasm"
+  "$RAW" -o "$TMP/tracebridge_node.wasm"
+"$BINDGEN" --target nodejs --out-dir "$TMP" --out-name tracebridge_node --no-typescript "$TMP/tracebridge_node.wasm"
 
 mkdir -p "$PKG"
 for f in tracebridge_node.js tracebridge_node_bg.wasm; do
