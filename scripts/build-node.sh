@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package's WebAssembly into node-binding/pkg/ (idempotent, non-interactive):
-#   cargo (wasm32-unknown-unknown, profile wasm-release) → wasm-bindgen --target nodejs → wasm-opt -Oz.
+#   cargo (wasm32-unknown-unknown, profile wasm-release) → wasm-opt -Oz → wasm-bindgen --target nodejs
+#   (wasm-opt first: see below).
 # Installs what is missing: the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock
 # (the CLI and the crate must match), binaryen's wasm-opt (Debian package).
 set -euo pipefail
