@@ -1,0 +1,172 @@
+/**
+ * tracebridge: read and write distributed-trace context in W3C Trace Context, Zipkin B3 (single
+ * `b3` and multi `X-B3-*`), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC
+ * `grpc-trace-bin`. The logic is the Rust core compiled to WebAssembly; ids are lowercase hex.
+ */
+
+/** A format name, as in the configuration. */
+export type Format = 'w3c' | 'b3-single' | 'b3-multi' | 'jaeger' | 'xray' | 'grpc-trace-bin';
+
+/** Every format, in the default extraction order. */
+export const FORMATS: readonly Format[];
+
+/**
+ * Request headers: a plain object (names in any case; `string` or `string[]` values, as Node's
+ * `IncomingHttpHeaders`), a fetch `Headers`, or a `Map` of name → value(s). An array value is one
+ * header line per element. Write operations mutate it in place.
+ */
+export type HeaderCarrier =
+  | Record<string, string | string[] | number | undefined>
+  | Headers
+  | Map<string, string | string[]>;
+
+/**
+ * The translator configuration: the very same JSON shape the Envoy filter and the Rust core take
+ * (snake_case keys). Every key is optional. Also accepted as a JSON string.
+ */
+export interface Config {
+  /** Formats read, in precedence order (first valid context wins). Default: all, w3c first. */
+  extract?: Format[];
+  /** Formats written. Default: `["w3c"]`. */
+  inject?: Format[];
+  /** Remove the headers of formats that are read but not injected. Default: false. */
+  remove_other_formats?: boolean;
+  /** Nothing valid arrived. Default: `"pass-through"`. */
+  on_missing?: 'pass-through' | 'new-root';
+  /** Valid headers name different traces. Default: `"prefer-first"`. */
+  on_conflict?: 'prefer-first' | 'new-root' | 'pass-through';
+  /** Continue, restart (linked via tracestate) or ignore the incoming trace. Default: `"continue"`. */
+  trust?: 'continue' | 'restart' | 'ignore';
+  /** An incoming sampled/debug decision becomes "defer". Default: false. */
+  drop_forced_sampling?: boolean;
+  /** Sampling of a new root. Default: `"defer"`. */
+  root_sampling?: 'defer' | 'accept' | 'deny';
+  /** Trace id width written in B3/Jaeger headers. Default: `"keep"`. */
+  id_width?: 'keep' | 64 | 128 | '64' | '128';
+  tracestate?: {
+    /** Write tracebridge's own tracestate member. Default: true. */
+    member?: boolean;
+    /** Its key. Default: `"tracebridge"`. */
+    key?: string;
+    /** Longest tracestate written, 512..=4096. Default: 1024. */
+    max_len?: number;
+  };
+}
+
+/** A trace context as `extract` returns it. */
+export interface ExtractedContext {
+  /** 32 lowercase hex digits (a 64-bit B3/Jaeger id is left-padded with zeros). */
+  traceId: string;
+  /** 16 lowercase hex digits: the remote parent span. */
+  spanId: string;
+  /** The parent's parent, where the format carries it (B3, Jaeger). */
+  parentSpanId: string | null;
+  /** The sampling decision; `null` when the caller deferred it. */
+  sampled: boolean | null;
+  /** Forced sampling (B3 `d`, `X-B3-Flags: 1`, Jaeger flag 0x02). */
+  debug: boolean;
+  /** The W3C tracestate (canonical form), or null. */
+  traceState: string | null;
+  /** The format the context came from. */
+  source: Format;
+}
+
+/** A context to write with `inject`. */
+export interface InjectContext {
+  /** 32 lowercase hex digits (16 for a 64-bit id, written as such in B3/Jaeger). */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  parentSpanId?: string | null;
+  /** `true`/`false`; absent or null defers the decision. */
+  sampled?: boolean | null;
+  debug?: boolean;
+  /** Written as the `tracestate` header beside `traceparent` (validated). */
+  traceState?: string | null;
+}
+
+/** What was found for one format. */
+export interface FormatStatus {
+  status: 'not-read' | 'absent' | 'valid' | 'invalid' | 'conflict';
+  /** When invalid: the message (names the header). */
+  error?: string;
+  /** When invalid: the stable code, e.g. `traceparent_trace_id_zero`. */
+  code?: string;
+}
+
+/**
+ * The `inspect` document: exactly what `tracebridge inspect --json` prints (snake_case keys, so
+ * the CLI, the vectors and Node share one shape).
+ */
+export interface Inspection {
+  source: Format | null;
+  context: {
+    trace_id: string;
+    span_id: string;
+    parent_span_id: string | null;
+    sampled: boolean | null;
+    debug: boolean;
+    tracestate: string | null;
+    id_width: 64 | 128;
+  } | null;
+  /** A B3 decision without ids (`b3: 0`), when no context arrived. */
+  sampling_only: 'deny' | 'defer' | 'accept' | 'debug' | null;
+  formats: Record<Format, FormatStatus>;
+  /** Why a tracestate next to a valid traceparent was dropped. */
+  tracestate_error: FormatStatus | null;
+}
+
+/** What `translate` did. */
+export interface Report {
+  outcome: 'continued' | 'new-root' | 'sampling-only' | 'ignored' | 'pass-through';
+  rootReason: 'missing' | 'conflict' | 'untrusted' | null;
+  /** Where the continued context (or decision) came from; null: nothing valid arrived. */
+  source: Format | null;
+  traceId: string | null;
+  spanId: string | null;
+  sampling: 'deny' | 'defer' | 'accept' | 'debug' | null;
+  formats: Record<Format, FormatStatus>;
+  injected: Format[];
+  removed: Format[];
+  tracestateDropped: number;
+  memberFieldsLost: number;
+  traceIdTruncated: boolean;
+  tracestateError: FormatStatus | null;
+}
+
+/**
+ * Errors thrown carry a stable `code`: `config_invalid` (TypeError; the message names the key,
+ * e.g. `tracestate.max_len: must be between 512 and 4096`), `argument_invalid` (TypeError), or a
+ * header error code of the core (Error), e.g. `tracestate_key`.
+ */
+export interface TraceBridgeError extends Error {
+  code: string;
+}
+
+/** A translator built once from a configuration; reuse it (each call is one WebAssembly call). */
+export class Translator {
+  /** @throws {TraceBridgeError} TypeError with `code: "config_invalid"`. */
+  constructor(config?: Config | string);
+  /** Every header name (lowercase) this translator may read or write. */
+  fields(): readonly string[];
+  /** The chosen context, or null when no configured format carried one. */
+  extract(headers: HeaderCarrier): ExtractedContext | null;
+  /** Everything read, per format (the CLI's JSON). */
+  inspect(headers: HeaderCarrier): Inspection;
+  /** Rewrite `headers` in place by the configuration; returns what was done. */
+  translate(headers: HeaderCarrier): Report;
+  /** Release the WebAssembly memory now instead of at garbage collection. */
+  free(): void;
+}
+
+/** `new Translator(config).extract(headers)`; translators are cached per config object. */
+export function extract(headers: HeaderCarrier, config?: Config | string | Translator): ExtractedContext | null;
+/** `new Translator(config).inspect(headers)`. */
+export function inspect(headers: HeaderCarrier, config?: Config | string | Translator): Inspection;
+/** `new Translator(config).translate(headers)`. */
+export function translate(headers: HeaderCarrier, config?: Config | string | Translator): Report;
+/**
+ * Write `context` into `headers` in each of `options.formats` (default `["w3c"]`); returns `headers`.
+ * @throws {TraceBridgeError} `argument_invalid` for bad ids or format names; a core code for a bad traceState.
+ */
+export function inject<H extends HeaderCarrier>(context: InjectContext, headers: H, options?: { formats?: Format[] }): H;

@@ -1,0 +1,4 @@
+import cjs from './index.js';
+
+export const { Translator, extract, inspect, inject, translate, FORMATS } = cjs;
+export default cjs;
