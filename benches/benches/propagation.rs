@@ -82,6 +82,8 @@ fn baseline(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse-format/traceparent");
     g.bench_function("memcpy", |b| b.iter(|| memcpy_traceparent(black_box(TRACEPARENT))));
     g.bench_function("tracebridge", |b| b.iter(|| tb_traceparent_parse_format(black_box(TRACEPARENT))));
+    // Reference point (not tracebridge): the same strict parse+format with a 256-entry hex table.
+    g.bench_function("hex-table", |b| b.iter(|| lut_traceparent_parse_format(black_box(TRACEPARENT))));
     g.finish();
 }
 

@@ -351,3 +351,56 @@ pub fn memcpy_traceparent(src: &[u8; 55]) -> [u8; 55] {
 pub fn tb_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
     w3c::Traceparent::parse(src).ok().map(|t| t.encode())
 }
+
+/// Reference point only (not a tracebridge path): a strict version-00 traceparent parse+format with a
+/// 256-entry hex table, the same checks (delimiters, lowercase hex, non-zero ids, version `ff`), to
+/// show what the hex codec costs in [`tb_traceparent_parse_format`].
+pub fn lut_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
+    const INVALID: u8 = 0xff;
+    const LUT: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    if src[2] != b'-' || src[35] != b'-' || src[52] != b'-' {
+        return None;
+    }
+    let mut bytes = [0u8; 26]; // version, trace id, parent id, flags
+    let mut bad = 0u8;
+    for (k, out) in bytes.iter_mut().enumerate() {
+        let i = match k {
+            0 => 0,
+            1..=16 => 3 + 2 * (k - 1),
+            17..=24 => 36 + 2 * (k - 17),
+            _ => 53,
+        };
+        let (hi, lo) = (LUT[usize::from(src[i])], LUT[usize::from(src[i + 1])]);
+        bad |= hi | lo;
+        *out = hi << 4 | lo;
+    }
+    if bad & 0xf0 != 0 || bytes[0] != 0 || bytes[1..17] == [0; 16] || bytes[17..25] == [0; 8] {
+        return None;
+    }
+    let mut out = [b'-'; 55];
+    for (k, b) in bytes.iter().enumerate() {
+        let i = match k {
+            0 => 0,
+            1..=16 => 3 + 2 * (k - 1),
+            17..=24 => 36 + 2 * (k - 17),
+            _ => 53,
+        };
+        out[i] = DIGITS[usize::from(b >> 4)];
+        out[i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    Some(out)
+}

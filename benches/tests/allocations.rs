@@ -168,6 +168,31 @@ fn both_write_five_formats_for_the_request() {
     assert_eq!(a.get("traceparent"), b.get("traceparent"));
 }
 
+/// The hex-table reference point computes what tracebridge computes.
+#[test]
+fn hex_table_reference_agrees() {
+    assert_eq!(lut_traceparent_parse_format(TRACEPARENT), tb_traceparent_parse_format(TRACEPARENT));
+    let mut upper = *TRACEPARENT;
+    upper[10] = b'A';
+    assert_eq!(lut_traceparent_parse_format(&upper), None);
+    assert_eq!(tb_traceparent_parse_format(&upper), None);
+}
+
+/// Sizes of the values core returns by value on the hot path (moved with memcpy on every call).
+#[test]
+fn print_value_sizes() {
+    use std::mem::size_of;
+    println!("\n| type | bytes |\n|---|---:|");
+    println!("| TraceContext | {} |", size_of::<tracebridge::TraceContext<'static>>());
+    println!("| TraceState | {} |", size_of::<tracebridge::TraceState<'static>>());
+    println!(
+        "| Result<Option<Extracted>, Error> | {} |",
+        size_of::<Result<Option<tracebridge::format::Extracted<'static>>, tracebridge::Error>>()
+    );
+    println!("| Plan | {} |", size_of::<tracebridge::Plan>());
+    println!("| TraceStateBuf | {} |", size_of::<tracebridge::tracestate::TraceStateBuf>());
+}
+
 #[test]
 fn the_counter_counts() {
     assert_eq!(steady(|| vec![1u8; 10]), 1);
