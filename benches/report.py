@@ -70,15 +70,17 @@ def main(argv):
 
     base = {k: v for k, v in data.items() if "memcpy" in v}
     if base:
+        others = sorted({i for v in base.values() for i in v} - {"memcpy"}, key=lambda i: (i != "tracebridge", i))
         print()
-        print("| op | format | memcpy ns/op | tracebridge ns/op | ratio (tracebridge / memcpy) |")
-        print("|---|---|---:|---:|---:|")
+        print("| op | format | memcpy ns/op | " + " | ".join(f"{i} ns/op | {i} / memcpy" for i in others) + " |")
+        print("|---|---|---:|" + "---:|---:|" * len(others))
         for key in sorted(base, key=order):
             m = base[key]["memcpy"][0]
-            tb = base[key].get("tracebridge", (None,))[0]
-            ratio = f"{tb / m:.1f}x" if tb and m else "—"
-            print(f"| {key[0]} | {key[1]} | {ns(m)} | {ns(tb)} | {ratio} |")
-
+            cells = []
+            for i in others:
+                v = base[key].get(i, (None,))[0]
+                cells += [ns(v), f"{v / m:.1f}x" if v and m else "—"]
+            print(f"| {key[0]} | {key[1]} | {ns(m)} | " + " | ".join(cells) + " |")
 
 if __name__ == "__main__":
     main(sys.argv[1:])
