@@ -183,14 +183,14 @@ fn hex_table_reference_agrees() {
 fn print_value_sizes() {
     use std::mem::size_of;
     println!("\n| type | bytes |\n|---|---:|");
-    println!("| TraceContext | {} |", size_of::<tracebridge::TraceContext<'static>>());
-    println!("| TraceState | {} |", size_of::<tracebridge::TraceState<'static>>());
+    println!("| `TraceContext` | {} |", size_of::<tracebridge::TraceContext<'static>>());
+    println!("| `TraceState` | {} |", size_of::<tracebridge::TraceState<'static>>());
     println!(
-        "| Result<Option<Extracted>, Error> | {} |",
+        "| `Result<Option<Extracted>, Error>` | {} |",
         size_of::<Result<Option<tracebridge::format::Extracted<'static>>, tracebridge::Error>>()
     );
-    println!("| Plan | {} |", size_of::<tracebridge::Plan>());
-    println!("| TraceStateBuf | {} |", size_of::<tracebridge::tracestate::TraceStateBuf>());
+    println!("| `Plan` | {} |", size_of::<tracebridge::Plan>());
+    println!("| `TraceStateBuf` | {} |", size_of::<tracebridge::tracestate::TraceStateBuf>());
 }
 
 #[test]
