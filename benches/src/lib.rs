@@ -1,0 +1,406 @@
+//! Shared fixtures for the criterion benches (`benches/propagation.rs`) and the allocation table
+//! (`tests/allocations.rs`): the same header sets, carriers and operations for tracebridge and for the
+//! OpenTelemetry Rust propagators, so both measure exactly the same thing.
+//!
+//! Fairness rules (see `BENCHMARKS.md`):
+//! - Both read from the same header slice through an adapter that matches names with
+//!   `eq_ignore_ascii_case` and nothing else ([`Req`]); neither pays for lowercasing keys.
+//! - Both write into the same [`Sink`], which reuses its slots: tracebridge's `set(&str, &str)` copies
+//!   into an existing `String`'s capacity, OpenTelemetry's `set(&str, String)` moves its own `String`
+//!   in. Each trait's cheapest honest implementation.
+//! - Inject starts from a context extracted once from the same headers by each implementation.
+
+use opentelemetry::propagation::{
+    Extractor as OtelExtractor, Injector as OtelInjector, TextMapCompositePropagator, TextMapPropagator,
+};
+use opentelemetry::Context;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracebridge::format::Extracted;
+use tracebridge::translate::{Config, FormatList};
+use tracebridge::{w3c, Error, Extractor, Format, Injector, Plan, TraceContext, TraceState, Translator};
+
+/// One header line: `(name, value)`.
+pub type Header = (&'static str, &'static str);
+
+/// The key tracebridge writes its own tracestate member under.
+pub const MEMBER_KEY: &str = "tracebridge";
+/// A typical value of that member.
+pub const MEMBER_VALUE: &str = "s:00f067aa0ba902b7";
+
+/// Header sets per format: one valid, sampled context each (full-width ids, so neither implementation
+/// takes a padding path).
+pub mod inputs {
+    use super::Header;
+
+    /// W3C, with a two-member tracestate as real traffic usually carries.
+    pub const W3C: &[Header] = &[
+        ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ("tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
+    ];
+    /// B3 single header with a parent span id.
+    pub const B3_SINGLE: &[Header] = &[("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90")];
+    /// B3 multi header.
+    pub const B3_MULTI: &[Header] = &[
+        ("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"),
+        ("x-b3-spanid", "e457b5a2e4d86bd1"),
+        ("x-b3-parentspanid", "05e3ac9a4f6e3b90"),
+        ("x-b3-sampled", "1"),
+    ];
+    /// Jaeger.
+    pub const JAEGER: &[Header] = &[("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+    /// AWS X-Ray.
+    pub const XRAY: &[Header] =
+        &[("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")];
+    /// gRPC binary (no OpenTelemetry Rust propagator exists for it).
+    pub const GRPC: &[Header] = &[("grpc-trace-bin", "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE")];
+
+    /// A whole request as a gateway sees it: a legacy B3 client's trace headers among ordinary ones.
+    pub const REQUEST: &[Header] = &[
+        (":authority", "api.example.com"),
+        (":method", "GET"),
+        (":path", "/v1/orders/12345?expand=items"),
+        (":scheme", "https"),
+        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"),
+        ("accept", "application/json"),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"),
+        ("x-request-id", "2f1c3c1e-7d0b-4f55-9a52-6f2b1f0e8d3a"),
+        ("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"),
+        ("x-b3-spanid", "e457b5a2e4d86bd1"),
+        ("x-b3-parentspanid", "05e3ac9a4f6e3b90"),
+        ("x-b3-sampled", "1"),
+        ("content-length", "0"),
+    ];
+}
+
+/// A tracestate of `n` members (`vendor0=00f067aa0ba902b7,...`), for `n` in 1..=32.
+pub fn tracestate_of(n: usize) -> String {
+    (0..n).map(|i| format!("vendor{i}=00f067aa0ba902b7")).collect::<Vec<_>>().join(",")
+}
+
+/// Request headers as both implementations read them.
+#[derive(Debug, Clone, Copy)]
+pub struct Req<'a>(pub &'a [(&'a str, &'a str)]);
+
+impl OtelExtractor for Req<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)).map(|(_, v)| *v)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(n, _)| *n).collect()
+    }
+}
+
+impl Extractor for Req<'_> {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        self.0.get_all(name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    name: String,
+    value: String,
+    present: bool,
+}
+
+/// A header sink that reuses its slots, so steady-state writes cost only what the writer does.
+#[derive(Debug, Clone, Default)]
+pub struct Sink {
+    slots: Vec<Slot>,
+}
+
+impl Sink {
+    fn slot(&mut self, name: &str) -> &mut Slot {
+        let i = match self.slots.iter().position(|s| s.name.eq_ignore_ascii_case(name)) {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot { name: name.to_owned(), ..Slot::default() });
+                self.slots.len() - 1
+            }
+        };
+        // `i` is in range: found above or just pushed.
+        #[allow(clippy::indexing_slicing)]
+        &mut self.slots[i]
+    }
+
+    /// The value of header `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.slots.iter().find(|s| s.present && s.name.eq_ignore_ascii_case(name)).map(|s| s.value.as_str())
+    }
+
+    /// The headers set, in first-write order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.slots.iter().filter(|s| s.present).map(|s| (s.name.as_str(), s.value.as_str()))
+    }
+
+    /// Forget every value (keeping capacity).
+    pub fn clear(&mut self) {
+        self.slots.iter_mut().for_each(|s| s.present = false);
+    }
+}
+
+impl Injector for Sink {
+    fn set(&mut self, name: &str, value: &str) {
+        let slot = self.slot(name);
+        slot.value.clear();
+        slot.value.push_str(value);
+        slot.present = true;
+    }
+    fn remove(&mut self, name: &str) {
+        self.slots.iter_mut().filter(|s| s.name.eq_ignore_ascii_case(name)).for_each(|s| s.present = false);
+    }
+}
+
+impl OtelInjector for Sink {
+    fn set(&mut self, key: &str, value: String) {
+        let slot = self.slot(key);
+        slot.value = value;
+        slot.present = true;
+    }
+}
+
+/// An OpenTelemetry propagator, boxed as OpenTelemetry uses them (`global::set_text_map_propagator`).
+pub type OtelPropagator = Box<dyn TextMapPropagator + Send + Sync>;
+
+/// The OpenTelemetry propagator for a format, if OpenTelemetry Rust has one.
+// OpenTelemetry deprecated its B3 (zipkin crate) and Jaeger propagators; they are still what its users
+// run, and the newest releases, so they are what we measure.
+#[allow(deprecated)]
+pub fn otel_propagator(format: Format) -> Option<OtelPropagator> {
+    use opentelemetry_zipkin::{B3Encoding, Propagator as B3};
+    Some(match format {
+        Format::W3c => Box::new(TraceContextPropagator::new()),
+        Format::B3Single => Box::new(B3::with_encoding(B3Encoding::SingleHeader)),
+        Format::B3Multi => Box::new(B3::with_encoding(B3Encoding::MultipleHeader)),
+        Format::Jaeger => Box::new(opentelemetry_jaeger_propagator::Propagator::new()),
+        Format::XRay => Box::new(opentelemetry_aws::trace::XrayPropagator::new()),
+        _ => return None,
+    })
+}
+
+/// Write `ctx` as W3C headers: `traceparent`, and `tracestate` when it has members (OpenTelemetry's
+/// `TraceContextPropagator` writes both; `w3c::inject` leaves tracestate to the translator).
+pub fn tb_inject_w3c(ctx: &TraceContext<'_>, sink: &mut Sink) {
+    w3c::inject(ctx, sink);
+    if !ctx.tracestate.is_empty() {
+        Injector::set(sink, w3c::TRACESTATE, ctx.tracestate.write(MEMBER_KEY, None, 1024).as_str());
+    }
+}
+
+/// One format's inputs and prepared contexts for both implementations.
+pub struct Fixture {
+    /// The format.
+    pub format: Format,
+    /// Its headers.
+    pub headers: &'static [Header],
+    /// The context tracebridge extracted from them (the input of inject).
+    pub tb_ctx: TraceContext<'static>,
+    /// OpenTelemetry's propagator and extracted context, when it has the format.
+    pub otel: Option<(OtelPropagator, Context)>,
+}
+
+impl Fixture {
+    /// The fixture for `format` with its header set from [`inputs`].
+    pub fn new(format: Format) -> Self {
+        let headers = match format {
+            Format::W3c => inputs::W3C,
+            Format::B3Single => inputs::B3_SINGLE,
+            Format::B3Multi => inputs::B3_MULTI,
+            Format::Jaeger => inputs::JAEGER,
+            Format::XRay => inputs::XRAY,
+            _ => inputs::GRPC,
+        };
+        let tb_ctx = match format.extract(headers) {
+            Ok(Some(x)) => x.propagation.context().copied(),
+            _ => None,
+        };
+        let Some(tb_ctx) = tb_ctx else { panic!("tracebridge rejects the {format} fixture") };
+        let otel = otel_propagator(format).map(|p| {
+            let cx = p.extract(&Req(headers));
+            assert!(
+                opentelemetry::trace::TraceContextExt::span(&cx).span_context().is_valid(),
+                "OpenTelemetry rejects the {format} fixture"
+            );
+            (p, cx)
+        });
+        Fixture { format, headers, tb_ctx, otel }
+    }
+
+    /// Every format.
+    pub fn all() -> Vec<Self> {
+        Format::ALL.into_iter().map(Self::new).collect()
+    }
+
+    /// tracebridge: read this format.
+    #[inline]
+    pub fn tb_extract<'a>(&self, headers: Req<'a>) -> Result<Option<Extracted<'a>>, Error> {
+        self.format.extract(headers.0)
+    }
+
+    /// tracebridge: write this format (W3C: with tracestate, as OpenTelemetry does).
+    #[inline]
+    pub fn tb_inject(&self, ctx: &TraceContext<'_>, sink: &mut Sink) {
+        match self.format {
+            Format::W3c => tb_inject_w3c(ctx, sink),
+            f => f.inject(ctx, sink),
+        }
+    }
+
+    /// tracebridge: read this format and write W3C (the gateway hot path).
+    #[inline]
+    pub fn tb_translate(&self, headers: Req<'_>, sink: &mut Sink) {
+        if let Ok(Some(x)) = self.format.extract(headers.0) {
+            if let Some(ctx) = x.propagation.context() {
+                tb_inject_w3c(ctx, sink);
+            }
+        }
+    }
+}
+
+/// OpenTelemetry: read with `p`.
+#[inline]
+pub fn otel_extract(p: &OtelPropagator, headers: Req<'_>) -> Context {
+    p.extract(&headers)
+}
+
+/// OpenTelemetry: write `cx` with `p`.
+#[inline]
+pub fn otel_inject(p: &OtelPropagator, cx: &Context, sink: &mut Sink) {
+    p.inject_context(cx, sink);
+}
+
+/// OpenTelemetry: read with `p`, write with `w3c`.
+#[inline]
+pub fn otel_translate(p: &OtelPropagator, w3c: &TraceContextPropagator, headers: Req<'_>, sink: &mut Sink) {
+    let cx = p.extract(&headers);
+    w3c.inject_context(&cx, sink);
+}
+
+/// The five formats both implementations have, in tracebridge's default precedence.
+pub const FIVE: [Format; 5] = [Format::W3c, Format::B3Single, Format::B3Multi, Format::Jaeger, Format::XRay];
+
+/// A translator reading and writing [`FIVE`] (other settings default).
+pub fn translator_five() -> Translator {
+    let five = FormatList::new(&FIVE).unwrap_or(FormatList::ALL);
+    match Translator::new(Config { extract: five, inject: five, ..Config::default() }) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// OpenTelemetry's equivalent: a composite of the five propagators (extract: the last valid one wins;
+/// inject: all five).
+pub fn otel_composite_five() -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(FIVE.into_iter().filter_map(otel_propagator).map(|p| p as _).collect())
+}
+
+/// tracebridge: a whole request through the translator, applied to `sink`.
+#[inline]
+pub fn tb_request(t: &Translator, headers: Req<'_>, sink: &mut Sink) -> Plan {
+    let plan = t.plan(&headers, || [7; 24]);
+    plan.apply(sink);
+    plan
+}
+
+/// OpenTelemetry: a whole request through the composite propagator.
+#[inline]
+pub fn otel_request(p: &TextMapCompositePropagator, headers: Req<'_>, sink: &mut Sink) {
+    let cx = p.extract(&headers);
+    p.inject_context(&cx, sink);
+}
+
+/// tracebridge: parse a tracestate value.
+#[inline]
+pub fn tb_tracestate_parse(value: &str) -> Option<TraceState<'_>> {
+    TraceState::parse(value).ok()
+}
+
+/// OpenTelemetry: parse a tracestate value.
+#[inline]
+pub fn otel_tracestate_parse(value: &str) -> Option<opentelemetry::trace::TraceState> {
+    // Its error type is not public.
+    value.parse().ok()
+}
+
+/// tracebridge: put our member at the front and serialize (what the translator does per request).
+#[inline]
+pub fn tb_tracestate_mutate(ts: &TraceState<'_>) -> tracebridge::tracestate::TraceStateBuf {
+    ts.write(MEMBER_KEY, Some(MEMBER_VALUE), 1024)
+}
+
+/// OpenTelemetry: the same with `insert` (puts the member at the front) and `header()`.
+#[inline]
+pub fn otel_tracestate_mutate(ts: &opentelemetry::trace::TraceState) -> String {
+    ts.insert(MEMBER_KEY, MEMBER_VALUE).map(|t| t.header()).unwrap_or_default()
+}
+
+/// The traceparent value of the W3C fixture.
+pub const TRACEPARENT: &[u8; 55] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// Baseline: copy the 55 bytes.
+#[inline]
+pub fn memcpy_traceparent(src: &[u8; 55]) -> [u8; 55] {
+    let mut out = [0u8; 55];
+    out.copy_from_slice(src);
+    out
+}
+
+/// tracebridge: parse a traceparent and format it again.
+#[inline]
+pub fn tb_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
+    w3c::Traceparent::parse(src).ok().map(|t| t.encode())
+}
+
+/// Reference point only (not a tracebridge path): a strict version-00 traceparent parse+format with a
+/// 256-entry hex table, the same checks (delimiters, lowercase hex, non-zero ids, version `ff`), to
+/// show what the hex codec costs in [`tb_traceparent_parse_format`].
+pub fn lut_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
+    const INVALID: u8 = 0xff;
+    const LUT: [u8; 256] = {
+        let mut t = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    if src[2] != b'-' || src[35] != b'-' || src[52] != b'-' {
+        return None;
+    }
+    let mut bytes = [0u8; 26]; // version, trace id, parent id, flags
+    let mut bad = 0u8;
+    for (k, out) in bytes.iter_mut().enumerate() {
+        let i = match k {
+            0 => 0,
+            1..=16 => 3 + 2 * (k - 1),
+            17..=24 => 36 + 2 * (k - 17),
+            _ => 53,
+        };
+        let (hi, lo) = (LUT[usize::from(src[i])], LUT[usize::from(src[i + 1])]);
+        bad |= hi | lo;
+        *out = hi << 4 | lo;
+    }
+    if bad & 0xf0 != 0 || bytes[0] != 0 || bytes[1..17] == [0; 16] || bytes[17..25] == [0; 8] {
+        return None;
+    }
+    let mut out = [b'-'; 55];
+    for (k, b) in bytes.iter().enumerate() {
+        let i = match k {
+            0 => 0,
+            1..=16 => 3 + 2 * (k - 1),
+            17..=24 => 36 + 2 * (k - 17),
+            _ => 53,
+        };
+        out[i] = DIGITS[usize::from(b >> 4)];
+        out[i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    Some(out)
+}
