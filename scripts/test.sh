@@ -29,6 +29,12 @@ cargo test --workspace --locked
 step "tracebridge with every feature: OpenTelemetry propagator, tower layer, all doctests"
 cargo test -p tracebridge --all-features --locked
 
+step "benches compile (benchmarks are run by hand, see BENCHMARKS.md)"
+cargo bench -p tracebridge-benches --no-run --locked --quiet
+
+step "npm package: build (wasm-bindgen, wasm-opt) and node --test"
+bash scripts/test-node.sh
+
 step "docs and package"
 RUSTDOCFLAGS="-D warnings" cargo doc -p tracebridge --no-deps --all-features --locked
 cargo package -p tracebridge --allow-dirty --no-verify --locked --quiet
