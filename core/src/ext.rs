@@ -19,7 +19,7 @@
 //! the traceparent's parent-id and are ignored (`s` does not match), while `w` and `o`, which describe
 //! the whole trace, still apply.
 
-use crate::context::{Sampling, Text, TraceContext, XRayFields};
+use crate::context::{Sampling, Text, TraceContext, XRayExtra, XRayFields};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
 
 /// Longest member value ([§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
@@ -136,8 +136,8 @@ pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, Sp
     if let Some(s) = ctx.xray.self_ {
         v.field("xs", &[Part::Text(s)]);
     }
-    for (k, val) in ctx.xray.extra.iter().flatten() {
-        v.field("xe", &[Part::Text(*k), Part::Plain(":"), Part::Text(*val)]);
+    for (k, val) in ctx.xray.extra.fields() {
+        v.field("xe", &[Part::Text(k), Part::Plain(":"), Part::Text(val)]);
     }
     (v.len > start || v.lost > 0).then_some(v)
 }
@@ -156,7 +156,6 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
     let mut decoded = Decoded::default();
     let mut same_hop = false;
     let mut next = *ctx;
-    let mut extra = 0;
     for field in value.split(';') {
         let Some((name, v)) = field.split_once(':') else { return Decoded::default() };
         match name {
@@ -182,12 +181,8 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
             }
             "xl" => next.xray.lineage = Some(Text::Escaped(v)),
             "xs" => next.xray.self_ = Some(Text::Escaped(v)),
-            "xe" => {
-                if let (Some((k, val)), Some(slot)) = (v.split_once(':'), next.xray.extra.get_mut(extra)) {
-                    *slot = Some((Text::Escaped(k), Text::Escaped(val)));
-                    extra += 1;
-                }
-            }
+            // The fields stay in the member; `XRayExtra::Member` finds them again.
+            "xe" => next.xray.extra = XRayExtra::Member(value),
             _ => {}
         }
     }
@@ -263,7 +258,7 @@ mod tests {
         ctx.parent_span_id = SpanId::from_bytes([7; 8]);
         ctx.jaeger_flags = 0x08;
         ctx.xray.lineage = Some(Text::Raw("a87bd80c:1|68fd508a:5"));
-        ctx.xray.extra[0] = Some((Text::Raw("Foo"), Text::Raw("a=b;c d")));
+        ctx.xray.extra = XRayExtra::Header("Root=1-x;Foo=a=b,c:d");
         let Some(v) = encode(&ctx, Some((t, s))) else { unreachable!() };
         assert!(is_valid_value(v.as_str()), "{}", v.as_str());
         assert_eq!(v.lost, 0);
@@ -277,8 +272,8 @@ mod tests {
         assert_eq!(back.jaeger_flags, 0x08);
         let lineage: [u8; 21] = *b"a87bd80c:1|68fd508a:5";
         assert!(back.xray.lineage.is_some_and(|l| l.bytes().eq(lineage)));
-        let val: [u8; 7] = *b"a=b;c d";
-        assert!(back.xray.extra[0].is_some_and(|(_, v)| v.bytes().eq(val)));
+        let val: [u8; 7] = *b"a=b,c:d";
+        assert!(back.xray.extra.fields().next().is_some_and(|(_, v)| v.bytes().eq(val)));
     }
 
     #[test]

@@ -201,20 +201,30 @@ pub(crate) fn decode_hex_padded(src: &[u8], out: &mut [u8]) -> Result<(), HexErr
     if src.is_empty() || src.len() > out.len() * 2 {
         return Err(HexError::Length);
     }
-    if !src.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(HexError::Digit);
-    }
     out.fill(0);
     let odd = src.len() % 2;
     let start = out.len() - src.len().div_ceil(2);
     let (lead, pairs) = src.split_at(odd);
     let dst = out.get_mut(start..).ok_or(HexError::Length)?;
     let (dst_lead, dst_pairs) = dst.split_at_mut(odd);
+    // Every nibble is looked up; an invalid digit sets the high bit, checked once at the end.
+    let mut bad = 0u8;
     if let (Some(&d), Some(slot)) = (lead.first(), dst_lead.first_mut()) {
-        *slot = nibble(d);
+        let n = nibble(d);
+        bad |= n;
+        *slot = n & 0x0f;
     }
-    // `hex` checks the pairs again; the lowercase-only check above is the spec's rule it lacks.
-    hex::decode_to_slice(pairs, dst_pairs).map_err(|_| HexError::Digit)
+    for (pair, slot) in pairs.chunks_exact(2).zip(dst_pairs.iter_mut()) {
+        if let [h, l] = *pair {
+            let (h, l) = (nibble(h), nibble(l));
+            bad |= h | l;
+            *slot = (h << 4) | (l & 0x0f);
+        }
+    }
+    if bad & INVALID != 0 {
+        return Err(HexError::Digit);
+    }
+    Ok(())
 }
 
 /// Decode exactly `out.len() * 2` lowercase hex digits.
@@ -232,12 +242,33 @@ pub(crate) fn encode_hex(src: &[u8], out: &mut [u8]) {
     let _ = hex::encode_to_slice(src, out);
 }
 
-fn nibble(d: u8) -> u8 {
-    match d {
-        b'0'..=b'9' => d - b'0',
-        b'a'..=b'f' => d - b'a' + 10,
-        _ => 0,
+/// Marks an invalid digit in [`HEX_DIGITS`].
+const INVALID: u8 = 0x80;
+
+/// Lowercase hex digit → value; everything else (uppercase included: the specs say lowercase) →
+/// [`INVALID`]. Hand-written rather than `hex::decode_to_slice` because decoding ids is the hot path:
+/// the `hex` crate needs a separate pass for the lowercase rule, and the traceparent parse+format
+/// bench (`benches/benches/propagation.rs`, `parse-format/w3c`: `hex-table` vs `tracebridge`)
+/// measured the single table pass 2–3× faster (see BENCHMARKS.md).
+// Indexing in a const initializer: an out-of-range index fails the build, it cannot fail a request.
+#[allow(clippy::indexing_slicing)]
+static HEX_DIGITS: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+fn nibble(d: u8) -> u8 {
+    HEX_DIGITS.get(usize::from(d)).copied().unwrap_or(INVALID)
 }
 
 /// View bytes this crate wrote (always ASCII) as `str`.

@@ -144,10 +144,9 @@ impl TraceBridgePropagator {
         let ts = &cfg.tracestate;
         let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
         let written = ctx.tracestate.write(ts.key.as_str(), member.as_ref().map(|m| m.as_str()), ts.max_len);
-        let trace_state = OtelTraceState::from_key_value(
-            TraceState::parse(written.as_str()).unwrap_or(TraceState::EMPTY).members().iter().copied(),
-        )
-        .unwrap_or_default();
+        let trace_state =
+            OtelTraceState::from_key_value(TraceState::parse(written.as_str()).unwrap_or(TraceState::EMPTY).members())
+                .unwrap_or_default();
         Some(SpanContext::new(
             opentelemetry::TraceId::from_bytes(ctx.trace_id.to_bytes()),
             opentelemetry::SpanId::from_bytes(ctx.span_id.to_bytes()),

@@ -41,8 +41,9 @@ pub const TRUNCATE_FIRST_OVER: usize = 128;
 /// value plus separators, with a little room for optional whitespace. Anything longer is invalid
 /// ([`Error::TooLong`]) before it is scanned.
 pub const MAX_INPUT_LEN: usize = MAX_MEMBERS * (256 + 1 + 256 + 3);
-/// The most header lines consulted.
-pub const MAX_LINES: usize = 64;
+/// The most header lines consulted. W3C allows a list split over several lines; real senders use one
+/// or two. Past this the header is invalid ([`Error::TooLong`]).
+pub const MAX_LINES: usize = 8;
 /// Capacity of a written tracestate ([`TraceStateBuf`]); the configured limit may be lower.
 pub const MAX_OUTPUT_LEN: usize = 4096;
 
@@ -50,6 +51,9 @@ pub const MAX_OUTPUT_LEN: usize = 4096;
 pub type Member<'a> = (&'a str, &'a str);
 
 /// A parsed tracestate: up to 32 members, in the order received, borrowed from the header lines.
+///
+/// It keeps the validated lines themselves (not a table of members), so a context that carries it
+/// stays small and cheap to move; members are found again by walking the lines.
 ///
 /// ```
 /// use tracebridge::TraceState;
@@ -60,12 +64,13 @@ pub type Member<'a> = (&'a str, &'a str);
 /// assert_eq!(ts.to_string(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
 /// // Lines received separately are one list (W3C §3.3.1.1).
 /// let two = TraceState::parse_lines([&b"a=1"[..], &b"b=2"[..]])?;
-/// assert_eq!(two.members(), [("a", "1"), ("b", "2")]);
+/// assert!(two.members().eq([("a", "1"), ("b", "2")]));
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct TraceState<'a> {
-    members: [Member<'a>; MAX_MEMBERS],
+    lines: [&'a str; MAX_LINES],
+    n_lines: u8,
     len: u8,
 }
 
@@ -75,9 +80,31 @@ impl Default for TraceState<'_> {
     }
 }
 
+/// Equal when the members are (however they were split over lines or spaced).
+impl PartialEq for TraceState<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.members().eq(other.members())
+    }
+}
+
+impl Eq for TraceState<'_> {}
+
+impl core::hash::Hash for TraceState<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        for m in self.members() {
+            m.hash(state);
+        }
+    }
+}
+
+/// FNV-1a: a cheap fingerprint so the duplicate-key check compares strings only on a match.
+fn fingerprint(key: &str) -> u32 {
+    key.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 impl<'a> TraceState<'a> {
     /// No members.
-    pub const EMPTY: TraceState<'static> = TraceState { members: [("", ""); MAX_MEMBERS], len: 0 };
+    pub const EMPTY: TraceState<'static> = TraceState { lines: [""; MAX_LINES], n_lines: 0, len: 0 };
 
     /// Parse one header value.
     pub fn parse(value: &'a str) -> Result<Self, Error> {
@@ -97,14 +124,19 @@ impl<'a> TraceState<'a> {
     pub fn parse_lines<I: IntoIterator<Item = &'a [u8]>>(lines: I) -> Result<Self, Error> {
         let mut out = TraceState::EMPTY;
         let mut total = 0usize;
-        for (n, line) in lines.into_iter().enumerate() {
+        // Keys seen so far: fingerprints, and the keys to confirm a fingerprint match.
+        let mut seen = [(0u32, ""); MAX_MEMBERS];
+        for line in lines {
             total = total.saturating_add(line.len()).saturating_add(1);
-            if n >= MAX_LINES || total > MAX_INPUT_LEN {
+            if total > MAX_INPUT_LEN {
                 return Err(Error::TooLong);
             }
             let line = carrier::visible_ascii_or_tab(line)?;
+            let slot = out.lines.get_mut(usize::from(out.n_lines)).ok_or(Error::TooLong)?;
+            *slot = line;
+            out.n_lines += 1;
             for raw in line.split(',') {
-                let member = raw.trim_matches(|c| c == ' ' || c == '\t');
+                let member = trim_ows(raw);
                 if member.is_empty() {
                     continue;
                 }
@@ -115,25 +147,28 @@ impl<'a> TraceState<'a> {
                 if !is_valid_value(value) {
                     return Err(Error::TracestateValue);
                 }
-                if out.get(key).is_some() {
+                let fp = fingerprint(key);
+                let earlier = seen.get(..usize::from(out.len)).unwrap_or_default();
+                if earlier.iter().any(|&(f, k)| f == fp && k == key) {
                     return Err(Error::TracestateDuplicateKey);
                 }
-                out.push_back(key, value).ok_or(Error::TracestateTooManyMembers)?;
+                let slot = seen.get_mut(usize::from(out.len)).ok_or(Error::TracestateTooManyMembers)?;
+                *slot = (fp, key);
+                out.len += 1;
             }
         }
         Ok(out)
     }
 
-    fn push_back(&mut self, key: &'a str, value: &'a str) -> Option<()> {
-        let slot = self.members.get_mut(usize::from(self.len))?;
-        *slot = (key, value);
-        self.len += 1;
-        Some(())
-    }
-
     /// The members in order.
-    pub fn members(&self) -> &[Member<'a>] {
-        self.members.get(..usize::from(self.len)).unwrap_or_default()
+    pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
+        let lines = self.lines.get(..usize::from(self.n_lines)).unwrap_or_default();
+        lines
+            .iter()
+            .flat_map(|line| line.split(','))
+            .map(trim_ows)
+            .filter(|m| !m.is_empty())
+            .filter_map(|m| m.split_once('='))
     }
 
     /// Number of members.
@@ -148,7 +183,7 @@ impl<'a> TraceState<'a> {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.members().iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.members().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// Write this list with our member `key` refreshed at the front (`Some(value)`) or removed
@@ -171,72 +206,73 @@ impl<'a> TraceState<'a> {
     /// # Ok::<(), tracebridge::Error>(())
     /// ```
     pub fn write(&self, key: &str, value: Option<&str>, max_len: usize) -> TraceStateBuf {
+        let mut out = TraceStateBuf::new();
+        self.write_into(key, value, max_len, &mut out);
+        out
+    }
+
+    /// [`write`](Self::write) into an existing buffer (replacing its contents), so a caller that
+    /// keeps one does not copy 4 KiB per write.
+    pub fn write_into(&self, key: &str, value: Option<&str>, max_len: usize, out: &mut TraceStateBuf) {
         let max_len = max_len.min(MAX_OUTPUT_LEN);
         let front = value.map(|v| (key, v));
-        let front_key = Some(key);
-        // Which of our members survive: a bitmask over indices.
-        let mut keep: u64 = 0;
+        // Per member: its length, or 0 when it is ours (replaced by `front`) or dropped.
+        let mut lens = [0u16; MAX_MEMBERS];
         let mut count = usize::from(front.is_some());
         let mut bytes = front.map_or(0, |(k, v)| k.len() + 1 + v.len());
-        for (i, (k, v)) in self.members().iter().enumerate() {
-            if Some(*k) == front_key {
+        for ((k, v), slot) in self.members().zip(lens.iter_mut()) {
+            if k == key {
                 continue;
             }
-            keep |= 1 << i;
+            let len = k.len() + 1 + v.len();
+            *slot = u16::try_from(len).unwrap_or(u16::MAX);
             count += 1;
-            bytes += usize::from(bytes > 0) + k.len() + 1 + v.len();
+            bytes += usize::from(bytes > 0) + len;
         }
-        let member_len = |i: usize| self.members.get(i).map_or(0, |(k, v)| k.len() + 1 + v.len());
         let mut dropped = 0u8;
-        let mut drop = |keep: &mut u64, i: usize, count: &mut usize, bytes: &mut usize| {
-            *keep &= !(1 << i);
-            *count -= 1;
-            *bytes = bytes.saturating_sub(member_len(i) + 1);
-            dropped += 1;
-        };
+        let mut drop_where =
+            |lens: &mut [u16; MAX_MEMBERS], limit_ok: &dyn Fn(usize, usize) -> bool, long_only: bool| {
+                for slot in lens.iter_mut().rev() {
+                    if limit_ok(count, bytes) {
+                        break;
+                    }
+                    let len = usize::from(*slot);
+                    if len == 0 || (long_only && len <= TRUNCATE_FIRST_OVER) {
+                        continue;
+                    }
+                    *slot = 0;
+                    count -= 1;
+                    bytes = bytes.saturating_sub(len + 1);
+                    dropped += 1;
+                }
+            };
         // Over the member limit (only possible when `front` is new): drop from the end.
-        for i in (0..self.len()).rev() {
-            if count <= MAX_MEMBERS {
-                break;
-            }
-            if keep & (1 << i) != 0 {
-                drop(&mut keep, i, &mut count, &mut bytes);
-            }
-        }
+        drop_where(&mut lens, &|count, _| count <= MAX_MEMBERS, false);
         // Over the length limit: long members first, then from the end.
-        for i in (0..self.len()).rev() {
-            if bytes <= max_len {
-                break;
-            }
-            if keep & (1 << i) != 0 && member_len(i) > TRUNCATE_FIRST_OVER {
-                drop(&mut keep, i, &mut count, &mut bytes);
-            }
-        }
-        for i in (0..self.len()).rev() {
-            if bytes <= max_len {
-                break;
-            }
-            if keep & (1 << i) != 0 {
-                drop(&mut keep, i, &mut count, &mut bytes);
-            }
-        }
-        let mut out = TraceStateBuf { buf: [0; MAX_OUTPUT_LEN], len: 0, dropped };
+        drop_where(&mut lens, &|_, bytes| bytes <= max_len, true);
+        drop_where(&mut lens, &|_, bytes| bytes <= max_len, false);
+        out.len = 0;
+        out.dropped = dropped;
         if let Some((k, v)) = front {
             out.push(k, v);
         }
-        for (i, (k, v)) in self.members().iter().enumerate() {
-            if keep & (1 << i) != 0 {
+        for ((k, v), len) in self.members().zip(lens) {
+            if len != 0 {
                 out.push(k, v);
             }
         }
-        out
     }
+}
+
+/// Optional whitespace around a list-member (space or tab).
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
 }
 
 /// The canonical form: members in the order received, joined by `,`, no optional whitespace.
 impl fmt::Display for TraceState<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (k, v)) in self.members().iter().enumerate() {
+        for (i, (k, v)) in self.members().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
@@ -260,7 +296,18 @@ pub struct TraceStateBuf {
     dropped: u8,
 }
 
+impl Default for TraceStateBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TraceStateBuf {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        TraceStateBuf { buf: [0; MAX_OUTPUT_LEN], len: 0, dropped: 0 }
+    }
+
     fn push(&mut self, k: &str, v: &str) {
         let sep = usize::from(self.len > 0);
         let need = sep + k.len() + 1 + v.len();
@@ -431,7 +478,7 @@ mod tests {
         }
 
         fn owned(ts: &TraceState<'_>) -> Vec<(String, String)> {
-            ts.members().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            ts.members().map(|(k, v)| (k.to_string(), v.to_string())).collect()
         }
 
         proptest! {

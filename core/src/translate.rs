@@ -959,12 +959,18 @@ impl Translator {
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
         // A tracestate travels only with the traceparent it came with.
         let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
-        let buf = base.write(ts_cfg.key.as_str(), member.as_ref().map(|m| m.as_str()), ts_cfg.max_len);
+        let value = member.as_ref().map(|m| m.as_str());
+        if base.is_empty() && value.is_none() {
+            plan.push(Op::Remove(tracestate::HEADER));
+            return;
+        }
+        // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
+        let buf = plan.tracestate.get_or_insert_with(TraceStateBuf::new);
+        base.write_into(ts_cfg.key.as_str(), value, ts_cfg.max_len, buf);
         plan.report.tracestate_dropped = buf.dropped();
         if buf.as_str().is_empty() {
             plan.push(Op::Remove(tracestate::HEADER));
         } else {
-            plan.tracestate = Some(buf);
             plan.push(Op::SetTracestate);
         }
     }

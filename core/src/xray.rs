@@ -45,7 +45,7 @@
 //! back to a 64-bit format gives the same id.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, Text, TraceContext, XRayFields};
+use crate::context::{Propagation, Sampling, Text, TraceContext, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
 use crate::Error;
 
@@ -59,7 +59,8 @@ const PARENT: &str = "Parent";
 const SAMPLED: &str = "Sampled";
 const LINEAGE: &str = "Lineage";
 const SELF: &str = "Self";
-const KNOWN: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
+/// The keys with a meaning; every other key is an unknown field kept as [`XRayExtra`].
+pub(crate) const KNOWN_KEYS: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
 
 /// Parse an `X-Amzn-Trace-Id` value. The context borrows `Lineage`, `Self` and unknown fields from
 /// `value`; its id width is 128 bits and it has no tracestate.
@@ -83,7 +84,9 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
     let mut parent = None;
     let mut sampled = None;
     let mut xray = XRayFields::default();
-    let mut extras = 0;
+    // Unknown keys seen, for the duplicate check; the fields themselves stay in `text`.
+    let mut extras = [""; XRAY_MAX_EXTRA_FIELDS];
+    let mut n_extras = 0;
     for field in text.split(';') {
         let (key, value) = field.split_once('=').ok_or(Error::XRayField)?;
         let (key, value) = (trim(key), trim(value));
@@ -97,13 +100,14 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
             LINEAGE => set_once(&mut xray.lineage, opaque(value)?)?,
             SELF => set_once(&mut xray.self_, opaque(value)?)?,
             _ => {
-                let value = opaque(value)?;
-                if xray.extra.iter().flatten().any(|(k, _)| *k == Text::Raw(key)) {
+                opaque(value)?;
+                if extras.get(..n_extras).unwrap_or_default().contains(&key) {
                     return Err(Error::XRayDuplicateKey);
                 }
-                let slot = xray.extra.get_mut(extras).ok_or(Error::XRayTooManyFields)?;
-                *slot = Some((Text::Raw(key), value));
-                extras += 1;
+                let slot = extras.get_mut(n_extras).ok_or(Error::XRayTooManyFields)?;
+                *slot = key;
+                n_extras += 1;
+                xray.extra = XRayExtra::Header(text);
             }
         }
     }
@@ -283,10 +287,9 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 
     let fixed = [(LINEAGE, ctx.xray.lineage), (SELF, ctx.xray.self_)];
     let fixed = fixed.into_iter().filter_map(|(k, v)| Some((Text::Raw(k), v?)));
-    let extras = ctx.xray.extra.iter().enumerate().filter_map(|(i, e)| {
-        let (k, v) = (*e)?;
-        let known = KNOWN.iter().any(|n| k.bytes().eq(n.bytes()));
-        let repeated = ctx.xray.extra.iter().take(i).flatten().any(|(p, _)| p.bytes().eq(k.bytes()));
+    let extras = ctx.xray.extra.fields().enumerate().filter_map(|(i, (k, v))| {
+        let known = KNOWN_KEYS.iter().any(|n| k.bytes().eq(n.bytes()));
+        let repeated = ctx.xray.extra.fields().take(i).any(|(p, _)| p.bytes().eq(k.bytes()));
         (!known && !repeated).then_some((k, v))
     });
     for (k, v) in fixed.chain(extras) {
@@ -302,7 +305,7 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// ```
 /// use tracebridge::xray;
 ///
-/// // Keys are case-insensitive and may come in any order.
+/// // The header name matches in any case; keys may come in any order.
 /// let headers = [("X-Amzn-Trace-Id", "Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793")];
 /// let ctx = xray::extract(&headers[..])?.and_then(|p| p.context().copied());
 /// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"53995c3f42cd8ad8"));
@@ -382,7 +385,7 @@ mod tests {
                 .into())
         );
         let c = parse(v.as_bytes());
-        assert_eq!(c.map(|c| c.xray.extra[1]), Ok(Some((Text::Raw("Baz"), Text::Raw("q=x")))));
+        assert_eq!(c.map(|c| c.xray.extra.fields().nth(1)), Ok(Some((Text::Raw("Baz"), Text::Raw("q=x")))));
     }
 
     #[test]
@@ -447,13 +450,8 @@ mod tests {
         let Some(mut c) = ctx() else { return };
         c.xray.lineage = Some(Text::Escaped("a%3Bb")); // unescapes to `a;b`: left out
         c.xray.self_ = Some(Text::Escaped("x%3Dy%25")); // `x=y%`
-        c.xray.extra[0] = Some((Text::Raw("Root"), Text::Raw("1")));
-        c.xray.extra[1] = Some((Text::Escaped("k%3D"), Text::Raw("1"))); // key `k=`
-        c.xray.extra[2] = Some((Text::Raw("k"), Text::Raw("1")));
-        c.xray.extra[3] = Some((Text::Escaped("%6B"), Text::Raw("2"))); // `k` again
-        c.xray.extra[4] = Some((Text::Raw("e"), Text::Raw("")));
-        c.xray.extra[5] = Some((Text::Raw("z"), Text::Escaped("%20")));
-        c.xray.extra[6] = Some((Text::Raw("last"), Text::Raw("ok")));
+                                                        // Root (known), key `k=`, k=1, `k` again, an empty value, a space, last=ok.
+        c.xray.extra = XRayExtra::Member("xe:Root:1;xe:k%3D:1;xe:k:1;xe:%6B:2;xe:e:;xe:z:%20;xe:last:ok");
         let e = encode(&c);
         assert_eq!(
             e.as_str(),
@@ -467,9 +465,8 @@ mod tests {
         let Some(mut c) = ctx() else { return };
         let big = "x".repeat(600);
         c.xray.lineage = Some(Text::Raw("L"));
-        c.xray.extra[0] = Some((Text::Raw("a"), Text::Raw(&big)));
-        c.xray.extra[1] = Some((Text::Raw("b"), Text::Raw(&big)));
-        c.xray.extra[2] = Some((Text::Raw("c"), Text::Raw("small")));
+        let extra = std::format!("a={big};b={big};c=small");
+        c.xray.extra = XRayExtra::Header(&extra);
         let e = encode(&c);
         assert!(e.as_str().ends_with(&[";Lineage=L;a=", &big].concat()));
         assert!(!e.as_str().contains(";b=") && !e.as_str().contains(";c="));
@@ -496,7 +493,7 @@ mod tests {
             let mut seen: Vec<String> = Vec::new();
             v.into_iter()
                 .filter(|(k, _)| {
-                    let fresh = !KNOWN.contains(&k.as_str()) && !seen.contains(k);
+                    let fresh = !KNOWN_KEYS.contains(&k.as_str()) && !seen.contains(k);
                     seen.push(k.clone());
                     fresh
                 })
@@ -520,9 +517,9 @@ mod tests {
             let mut ctx = TraceContext::new(t, s).with_sampling(*sampling);
             ctx.xray.lineage = lineage.as_deref().map(Text::Raw);
             ctx.xray.self_ = self_.as_deref().map(Text::Raw);
-            for (slot, (k, v)) in ctx.xray.extra.iter_mut().zip(extras) {
-                *slot = Some((Text::Raw(k), Text::Raw(v)));
-            }
+            let extra: Vec<String> = extras.iter().map(|(k, v)| std::format!("{k}={v}")).collect();
+            let extra = extra.join(";");
+            ctx.xray.extra = XRayExtra::Header(&extra);
             let e = encode(&ctx);
             prop_assert_eq!(parse(e.as_str().as_bytes()), Ok(ctx));
         }
