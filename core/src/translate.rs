@@ -221,7 +221,6 @@ impl fmt::Debug for MemberKey {
 
 /// tracestate handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(default, deny_unknown_fields))]
 pub struct TracestateConfig {
     /// Write our own member when a W3C hop would otherwise lose something a legacy format said.
     pub member: bool,
@@ -1166,10 +1165,45 @@ mod serde_impls {
                     "drop_forced_sampling" => c.drop_forced_sampling = map.next_value().map_err(named)?,
                     "root_sampling" => c.root_sampling = map.next_value().map_err(named)?,
                     "id_width" => c.id_width = map.next_value().map_err(named)?,
-                    _ => c.tracestate = map.next_value().map_err(named)?,
+                    // Names its own keys: `tracestate.max_len: ...`.
+                    _ => c.tracestate = map.next_value()?,
                 }
             }
             Ok(c)
+        }
+    }
+
+    const TRACESTATE_KEYS: &[&str] = &["member", "key", "max_len"];
+
+    impl<'de> Deserialize<'de> for TracestateConfig {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = TracestateConfig;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("tracestate: an object with member, key, max_len")
+                }
+                fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TracestateConfig, A::Error> {
+                    let mut t = TracestateConfig::default();
+                    while let Some(key) = map.next_key::<KeyName<'de>>()? {
+                        let key = key.as_str();
+                        let named = |e: A::Error| de::Error::custom(format_args!("tracestate.{key}: {e}"));
+                        match key {
+                            "member" => t.member = map.next_value().map_err(named)?,
+                            "key" => t.key = map.next_value().map_err(named)?,
+                            "max_len" => t.max_len = map.next_value().map_err(named)?,
+                            _ => {
+                                return Err(de::Error::custom(format_args!(
+                                    "unknown configuration key `tracestate.{key}`, expected one of: {}",
+                                    Joined(TRACESTATE_KEYS)
+                                )))
+                            }
+                        }
+                    }
+                    Ok(t)
+                }
+            }
+            d.deserialize_map(V)
         }
     }
 
@@ -1439,8 +1473,9 @@ mod config_json_tests {
         assert!(e(r#"{"inject": ["w3c", "zipkin"]}"#).starts_with("inject: unknown variant `zipkin`"));
         assert!(e(r#"{"extract": ["w3c", "w3c"]}"#).starts_with("extract: format `w3c` is listed twice"));
         assert!(e(r#"{"id_width": 32}"#).starts_with("id_width: invalid value"));
-        assert!(e(r#"{"tracestate": {"key": "Bad"}}"#).starts_with("tracestate: invalid value: string \"Bad\""));
-        assert!(e(r#"{"tracestate": {"nope": 1}}"#).starts_with("tracestate: unknown field `nope`"));
+        assert!(e(r#"{"tracestate": {"key": "Bad"}}"#).starts_with("tracestate.key: invalid value: string \"Bad\""));
+        assert!(e(r#"{"tracestate": {"max_len": "x"}}"#).starts_with("tracestate.max_len: invalid type: string"));
+        assert!(e(r#"{"tracestate": {"nope": 1}}"#).starts_with("unknown configuration key `tracestate.nope`"));
         assert!(e(r#"{"trust": "continue", "trust": "ignore"}"#).starts_with("trust: given twice"));
         assert!(e(r#"[1]"#).contains("expected a tracebridge configuration object"));
     }

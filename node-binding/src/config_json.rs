@@ -313,8 +313,12 @@ impl Access<'_, '_> {
     }
 }
 
+/// Core names the key in its own errors (`ConfigSeed`); only this reader's syntax errors need the
+/// path added.
 fn at(mut e: Error, key: &str) -> Error {
-    e.path.push(key.to_string());
+    if e.msg.starts_with("not JSON") {
+        e.path.push(key.to_string());
+    }
     e
 }
 
@@ -338,7 +342,8 @@ impl<'de> MapAccess<'de> for Access<'_, 'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        seed.deserialize(&mut *self.p).map_err(|e| at(e, &self.key))
+        // Core's `ConfigSeed` names the key in every value error.
+        seed.deserialize(&mut *self.p)
     }
 }
 
@@ -381,13 +386,14 @@ mod tests {
     fn errors_name_the_key() {
         assert!(msg(r#"{"tracestate": {"max_len": "x"}}"#).starts_with("tracestate.max_len: invalid type: string"));
         assert!(msg(r#"{"on_missing": "explode"}"#).starts_with("on_missing: unknown variant `explode`"));
-        assert!(msg(r#"{"bogus": 1}"#).starts_with("bogus: unknown field `bogus`"));
+        assert!(msg(r#"{"bogus": 1}"#).starts_with("unknown configuration key `bogus`"));
         assert!(msg(r#"{"extract": ["w3c", "w3c"]}"#).starts_with("extract: "));
         assert!(msg(r#"{"id_width": 1.5}"#).starts_with("id_width: a number with a fraction"));
         assert!(msg(r#"{"id_width": 32}"#).starts_with("id_width: invalid value: integer `32`"));
         assert!(msg("{} x").starts_with("not JSON: trailing"));
         assert!(msg(r#"{"a" 1}"#).starts_with("not JSON"));
-        assert!(msg(r#"["#).starts_with("not JSON"));
+        // An array is refused as soon as it opens, before the missing `]` is seen.
+        assert!(msg(r#"["#).starts_with("invalid type: array, expected a tracebridge configuration object"));
         assert!(msg(r#"{"extract": ["w3c",]}"#).starts_with("extract: not JSON"));
     }
 }
