@@ -15,6 +15,8 @@
 # direct_response (its capacity alone is measured too, to show it is not the bottleneck); it echoes the
 # traceparent it received in a response header, which the sanity check before the rounds reads.
 #
+# Per arm: req/s, p50/p99 (wrk) and the proxy's CPU time per request (/proc/<pid>/stat across the
+# round), which a shared machine disturbs much less than req/s.
 # Also measures the .wasm size against an empty proxy-wasm filter built the same way
 # (benches/envoy/empty-filter). Prints a Markdown report (and writes it to --out when given).
 # Ports: BASE_PORT (default 18100) .. BASE_PORT+9 on 127.0.0.1.
@@ -29,7 +31,7 @@ while (($#)); do
     --concurrency) concurrency=$2; shift 2 ;;
     --b3) b3=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -112,11 +114,13 @@ common=(--upstream "$upstream")
 "$root/scripts/envoy-config.sh" --filter lua --lua "$here/b3-to-w3c.lua" "${common[@]}" \
   --listen "${port[lua]}" --admin "${admin[lua]}" >"$work/lua.yaml"
 
+declare -A pid_of
 start_envoy() { # name config concurrency admin-port
   envoy -c "$2" --concurrency "$3" --disable-hot-restart -l warning \
     >"$work/$1.log" 2>&1 &
   pids+=($!)
   local pid=$!
+  pid_of[$1]=$pid
   for _ in $(seq 1 150); do
     if curl -fsS "http://127.0.0.1:$4/ready" >/dev/null 2>&1; then return 0; fi
     kill -0 "$pid" 2>/dev/null || break
@@ -146,28 +150,38 @@ say "sanity ok: tracebridge and lua write $want, passthrough and empty-wasm writ
 # --- load --------------------------------------------------------------------------------------
 results=$work/results.tsv
 : >"$results"
-run_wrk() { # label url seconds -> RESULT fields appended to results.tsv
-  local line
+# CPU time (user + system, clock ticks) the process has used: the proxy's own cost per request, which
+# contention from other work on the machine disturbs much less than throughput.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run_wrk() { # label url seconds [envoy-pid] -> RESULT fields appended to results.tsv
+  local line t0=0 t1=0 cpu_us=0
+  [ -n "${4:-}" ] && t0=$(cpu_ticks "$4")
   line=$(B3=$b3 wrk -t1 -c"$connections" -d"${3}s" --latency -s "$here/b3.lua" "$2" | grep '^RESULT ')
-  say "$1: ${line#RESULT }"
-  printf '%s\t%s\n' "$1" "${line#RESULT }" >>"$results"
+  [ -n "${4:-}" ] && t1=$(cpu_ticks "$4")
+  local n=${line##*requests=}
+  n=${n%% *}
+  cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  say "$1: ${line#RESULT } envoy_cpu_us_per_req=$cpu_us"
+  printf '%s\t%s envoy_cpu_us=%s\n' "$1" "${line#RESULT }" "$cpu_us" >>"$results"
 }
 
 say "upstream alone (is it fast enough?)"
-run_wrk upstream-direct "http://127.0.0.1:$upstream/" "$duration"
+run_wrk upstream-direct "http://127.0.0.1:$upstream/" "$duration" "${pid_of[upstream]}"
 say "warm-up"
 for arm in "${arms[@]}"; do B3=$b3 wrk -t1 -c"$connections" -d2s -s "$here/b3.lua" "http://127.0.0.1:${port[$arm]}/" >/dev/null; done
 for r in $(seq 1 "$rounds"); do
   for i in "${!arms[@]}"; do
     arm=${arms[$(((i + r - 1) % ${#arms[@]}))]}
-    run_wrk "$arm" "http://127.0.0.1:${port[$arm]}/" "$duration"
+    run_wrk "$arm" "http://127.0.0.1:${port[$arm]}/" "$duration" "${pid_of[$arm]}"
   done
 done
 
 # Envoy counters: no request failed in the filters, the wasm VM never restarted.
 for arm in "${arms[@]}"; do
-  curl -fsS "http://127.0.0.1:${admin[$arm]}/stats?filter=%5E(http%5C.tracebridge%5C.downstream_rq_(2xx|5xx)|wasm%5C.(tracebridge%5C.vm_reload.*|envoy%5C.wasm%5C.runtime.*)|wasmcustom%5C.tracebridge%5C.requests|http%5C.tracebridge%5C.lua%5C.errors)%24" |
-    sed "s/^/  $arm: /" >>"$work/stats.txt" || true
+  curl -fsS "http://127.0.0.1:${admin[$arm]}/stats" |
+    grep -E '^(http\.tracebridge\.downstream_rq_(2xx|5xx)|wasm\.(tracebridge\.vm_reload.*|envoy\.wasm\.runtime.*)|wasmcustom\.tracebridge\.requests|http\.tracebridge\.lua\.errors):' |
+    sed "s/^/$arm: /" >>"$work/stats.txt" || true
 done
 
 # --- report ------------------------------------------------------------------------------------
@@ -189,15 +203,16 @@ base = med("passthrough", "rps")
 print(f"arms: {rounds} rounds x {duration} s each, wrk -t1 -c{conns}, Envoy --concurrency {conc}, "
       f"B3 {b3} on every request; {ncpu} CPUs ({cpu}); {envoy}; {wrk}; load average before the "
       f"report {load}\n")
-print("| arm | req/s (median) | req/s per round | vs passthrough | p50 | p99 | errors / non-2xx |")
-print("|---|---:|---|---:|---:|---:|---:|")
+print("| arm | req/s (median) | req/s per round | vs passthrough | p50 | p99 | Envoy CPU per request (median) | errors / non-2xx |")
+print("|---|---:|---|---:|---:|---:|---:|---:|")
 for label in ["passthrough", "empty-wasm", "tracebridge", "lua"]:
     rs = runs[label]
     per = " / ".join(f"{r['rps']:.0f}" for r in rs)
     errs = sum(r["errors"] for r in rs)
     non2xx = sum(r["non2xx"] for r in rs)
     print(f"| {label} | {med(label, 'rps'):.0f} | {per} | {med(label, 'rps') / base:.1%} | "
-          f"{med(label, 'p50_us') / 1000:.2f} ms | {med(label, 'p99_us') / 1000:.2f} ms | {errs:.0f} / {non2xx:.0f} |")
+          f"{med(label, 'p50_us') / 1000:.2f} ms | {med(label, 'p99_us') / 1000:.2f} ms | "
+          f"{med(label, 'envoy_cpu_us'):.1f} us | {errs:.0f} / {non2xx:.0f} |")
 u = runs["upstream-direct"][0]
 print(f"\nupstream alone (wrk straight at the direct_response Envoy): {u['rps']:.0f} req/s, "
       f"p50 {u['p50_us'] / 1000:.2f} ms, p99 {u['p99_us'] / 1000:.2f} ms "
@@ -205,10 +220,10 @@ print(f"\nupstream alone (wrk straight at the direct_response Envoy): {u['rps']:
 tb, lua, empty = med("tracebridge", "rps"), med("lua", "rps"), med("empty-wasm", "rps")
 print(f"\ntracebridge / passthrough = {tb / base:.1%} (target >= 95%); tracebridge / lua = {tb / lua:.2f}x; "
       f"tracebridge / empty-wasm = {tb / empty:.1%}")
-us = lambda rps: 1e6 / rps
-print(f"\nTime per request (1 / median throughput; the proxy has one worker): passthrough {us(base):.0f} us; "
-      f"+{us(empty) - us(base):.0f} us any wasm filter (empty-wasm), +{us(tb) - us(empty):.0f} us tracebridge's own work; "
-      f"lua +{us(lua) - us(base):.0f} us")
+cpu = lambda label: med(label, "envoy_cpu_us")
+print(f"\nEnvoy CPU per request (all its threads, median of rounds): passthrough {cpu('passthrough'):.1f} us; "
+      f"any wasm filter (empty-wasm) +{cpu('empty-wasm') - cpu('passthrough'):.1f} us; tracebridge's own work "
+      f"+{cpu('tracebridge') - cpu('empty-wasm'):.1f} us more; lua +{cpu('lua') - cpu('passthrough'):.1f} us over passthrough")
 print(f"\n.wasm: tracebridge {int(size_tb)} bytes ({int(size_tb) / 1024:.1f} KiB, target <= 150 KiB); "
       f"empty proxy-wasm filter, same profile and wasm-opt: {int(size_empty)} bytes "
       f"({int(size_empty) / 1024:.1f} KiB); tracebridge's own share {(int(size_tb) - int(size_empty)) / 1024:.1f} KiB")
