@@ -216,13 +216,21 @@ impl Envoy {
 
     /// Start Envoy; `Err(log)` when it exits before becoming ready (a refused configuration).
     pub fn try_start(listeners: &[(&str, &str)]) -> Result<Envoy, String> {
+        let upstream = Upstream::start();
+        let listeners: Vec<(&str, Option<&str>)> = listeners.iter().map(|(n, c)| (*n, Some(*c))).collect();
+        Envoy::try_start_with(upstream.port, &listeners, "debug")
+    }
+
+    /// Start Envoy in front of the upstream on 127.0.0.1:`upstream`, with a listener per `(name,
+    /// plugin configuration JSON)`; a `None` configuration is a listener without the filter (plain
+    /// proxying, for comparison). `wasm_log` is Envoy's `wasm` component log level.
+    pub fn try_start_with(upstream: u16, listeners: &[(&str, Option<&str>)], wasm_log: &str) -> Result<Envoy, String> {
         let wasm = wasm_path();
         let bin = envoy_binary();
-        let upstream = Upstream::start();
         let dir = TempDir::new();
         let admin = free_port();
         let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), free_port())).collect();
-        let yaml = envoy_yaml(&wasm, admin, upstream.port, listeners, &ports);
+        let yaml = envoy_yaml(&wasm, admin, upstream, listeners, &ports);
         let config = dir.0.join("envoy.yaml");
         let log = dir.0.join("envoy.log");
         std::fs::write(&config, yaml).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
@@ -239,7 +247,7 @@ impl Envoy {
             .args(["-c", script, "envoy-watchdog", &bin, "-c"])
             .arg(&config)
             .args(["--concurrency", "1", "--disable-hot-restart", "-l", "warning"])
-            .args(["--component-log-level", "wasm:debug"])
+            .args(["--component-log-level", &format!("wasm:{wasm_log}")])
             .stdin(Stdio::piped())
             .stdout(log_file.try_clone().unwrap_or_else(|e| panic!("log file: {e}")))
             .stderr(log_file)
@@ -287,6 +295,13 @@ impl Envoy {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The Envoy process id (the watchdog shell's child), for reading `/proc/<pid>/status`.
+    pub fn pid(&self) -> Option<u32> {
+        let shell = self.child.id();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
+        children.split_whitespace().next()?.parse().ok()
     }
 
     /// `GET` on the admin endpoint: (status, body).
@@ -341,6 +356,29 @@ fn dechunk(body: &str) -> String {
     out
 }
 
+/// The `envoy.filters.http.wasm` entry of a listener's `http_filters`.
+fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
+    format!(
+        r#"          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: {name}
+                root_id: tracebridge
+                vm_config:
+                  vm_id: tracebridge
+                  runtime: envoy.wasm.runtime.v8
+                  code:
+                    local: {{ filename: {wasm} }}
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: {config}
+"#,
+        wasm = yaml_string(&wasm.display().to_string()),
+        config = yaml_string(config),
+    )
+}
+
 fn yaml_string(s: &str) -> String {
     // JSON string syntax is valid YAML double-quoted scalar syntax.
     serde_json::to_string(s).unwrap_or_default()
@@ -350,7 +388,7 @@ fn envoy_yaml(
     wasm: &Path,
     admin: u16,
     upstream: u16,
-    listeners: &[(&str, &str)],
+    listeners: &[(&str, Option<&str>)],
     ports: &BTreeMap<String, u16>,
 ) -> String {
     let mut yaml = format!(
@@ -380,26 +418,11 @@ fn envoy_yaml(
               - match: {{ prefix: "/" }}
                 route: {{ cluster: upstream }}
           http_filters:
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: {name}
-                root_id: tracebridge
-                vm_config:
-                  vm_id: tracebridge
-                  runtime: envoy.wasm.runtime.v8
-                  code:
-                    local: {{ filename: {wasm} }}
-                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: {config}
-          - name: envoy.filters.http.router
+{filter}          - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
 "#,
-            wasm = yaml_string(&wasm.display().to_string()),
-            config = yaml_string(config),
+            filter = config.map(|c| wasm_filter_yaml(name, wasm, c)).unwrap_or_default(),
         ));
     }
     yaml
