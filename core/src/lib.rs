@@ -42,6 +42,7 @@
 //! | `std`           | yes     | nothing of its own yet (errors use `core::error::Error`); implies `alloc` | links `std`: turn default features off for `no_std`/wasm      |
 //! | `alloc`         | via std | `Vec<(N, V)>` as a carrier                                            | an allocator; no more crates                                  |
 //! | `serde`         | no      | `Deserialize` for [`Config`] (the JSON shape every door shares), `Serialize` for contexts | `serde` + derive: 9 more crates, proc-macro build time |
+//! | `json`          | no      | [`json::from_str`]: a small JSON reader for the configuration, for wasm builds (no serde_json, no floats) | `serde` + `alloc` |
 //! | `http`          | no      | `http::HeaderMap` as a carrier; implies `std`                         | `http`, `bytes`, `itoa`: 3 more crates                        |
 //! | `opentelemetry` | no      | `otel::TraceBridgePropagator`; implies `std`                          | `opentelemetry` 0.32 (`trace` only): 12 more crates           |
 //! | `tower`         | no      | `tower::TraceBridgeLayer`; implies `http`                             | `tower-layer`, `tower-service`, `getrandom`, `http`: 8 more crates |
@@ -66,6 +67,8 @@ pub mod format;
 pub mod grpc;
 pub mod id;
 pub mod jaeger;
+#[cfg(feature = "json")]
+pub mod json;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;

@@ -15,8 +15,6 @@
 //! [`inject_flat`]) are plain Rust so they are tested natively; the `#[wasm_bindgen]` exports only
 //! wrap them.
 
-pub mod config_json;
-
 use std::fmt::Write as _;
 
 use serde::ser::{SerializeMap, Serializer};
@@ -84,7 +82,7 @@ impl From<BindingError> for JsValue {
 /// A translator from the configuration JSON shared with the Envoy filter and core
 /// (`{"extract": [...], "inject": [...], ...}`); the message of an error names the key.
 pub fn translator(config_json: &str) -> Result<Translator, BindingError> {
-    let config: Config = config_json::from_str(config_json).map_err(|e| BindingError::config(e.to_string()))?;
+    let config: Config = tracebridge::json::from_str(config_json).map_err(|e| BindingError::config(e.to_string()))?;
     Translator::new(config).map_err(|e| BindingError::config(e.to_string()))
 }
 

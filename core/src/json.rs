@@ -1,21 +1,38 @@
-//! A small JSON reader that drives core's `serde::Deserialize` for [`Config`](tracebridge::Config).
+//! A small JSON reader for the configuration, shared by the doors that run as wasm (the Envoy filter
+//! and the npm package); feature `json`.
 //!
-//! Why not serde_json here: its deserializer (with serde_path_to_error to name the failing key) was
-//! half of the package's wasm (≈ 180 KiB against a 100 KiB budget), mostly float parsing and
-//! printing the configuration never needs. This reader handles exactly JSON (RFC 8259: objects,
+//! Why not serde_json: its deserializer was half of the npm package's wasm (≈ 180 KiB against a
+//! 100 KiB budget) and a third of the Envoy filter's, mostly float parsing and printing the
+//! configuration never needs. This reader handles exactly JSON (RFC 8259: objects,
 //! arrays, strings with every escape, integers, `true`/`false`/`null`), refuses numbers with a
 //! fraction or exponent (no configuration key takes one), and tracks the key path so that every error
 //! reads `tracestate.max_len: <what was wrong>`. Output still uses serde_json's serializer (small).
 
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 
-/// Deserialize `T` from JSON `text`; the error names the key path.
+/// Deserialize `T` from JSON `text`; errors name the key (see [`ConfigSeed`](crate::translate::ConfigSeed)).
+///
+/// ```
+/// let config: tracebridge::Config = tracebridge::json::from_str(r#"{"inject": ["b3-multi"]}"#)?;
+/// assert_eq!(config.inject.as_slice(), [tracebridge::Format::B3Multi]);
+/// let err = tracebridge::json::from_str::<tracebridge::Config>(r#"{"trust": "maybe"}"#).err();
+/// assert!(err.is_some_and(|e| e.to_string().starts_with("trust: unknown variant `maybe`")));
+/// # Ok::<(), tracebridge::json::Error>(())
+/// ```
 pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
+    from_str_seed(core::marker::PhantomData::<T>, text)
+}
+
+/// Deserialize with a seed (e.g. [`ConfigSeed`](crate::translate::ConfigSeed) skipping a door's own
+/// keys) from JSON `text`.
+pub fn from_str_seed<'de, S: DeserializeSeed<'de>>(seed: S, text: &'de str) -> Result<S::Value, Error> {
     let mut p = Parser { s: text.as_bytes(), i: 0 };
-    let value = T::deserialize(&mut p)?;
+    let value = seed.deserialize(&mut p)?;
     p.ws();
     if p.i != p.s.len() {
         return Err(p.syntax("trailing characters after the configuration"));
@@ -23,7 +40,7 @@ pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error
     Ok(value)
 }
 
-/// A configuration error: the key path (outermost first) and what was wrong.
+/// A configuration error: what was wrong, naming the key (or the byte offset of a syntax error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     path: Vec<String>,
@@ -43,7 +60,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// [`Unexpected`] without its float arm, which would pull float printing into the wasm.
 struct Found<'a>(Unexpected<'a>);
@@ -145,7 +162,7 @@ impl<'de> Parser<'de> {
                 if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
                     return Err(de::Error::custom("a number with a fraction or exponent: only integers are used"));
                 }
-                let text = std::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default();
+                let text = core::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default();
                 return match (text.parse::<u64>(), text.parse::<i64>()) {
                     (Ok(n), _) => Ok(Token::Unsigned(n)),
                     (_, Ok(n)) => Ok(Token::Signed(n)),
@@ -168,7 +185,7 @@ impl<'de> Parser<'de> {
 
     fn hex4(&mut self) -> Result<u32, Error> {
         let digits = self.s.get(self.i..self.i + 4).ok_or_else(|| self.syntax("short \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.syntax("bad \\u escape"))?;
+        let text = core::str::from_utf8(digits).map_err(|_| self.syntax("bad \\u escape"))?;
         let n = u32::from_str_radix(text, 16).map_err(|_| self.syntax("bad \\u escape"))?;
         if !digits.iter().all(u8::is_ascii_hexdigit) {
             return Err(self.syntax("bad \\u escape"));
@@ -191,13 +208,13 @@ impl<'de> Parser<'de> {
                 self.i += 1;
             }
             let run = self.s.get(run_start..self.i).unwrap_or_default();
-            let run = std::str::from_utf8(run).map_err(|_| self.syntax("invalid UTF-8"))?;
+            let run = core::str::from_utf8(run).map_err(|_| self.syntax("invalid UTF-8"))?;
             match self.s.get(self.i) {
                 Some(b'"') => {
                     self.i += 1;
                     return Ok(match owned {
                         None => Cow::Borrowed(
-                            std::str::from_utf8(self.s.get(start..self.i - 1).unwrap_or_default()).unwrap_or_default(),
+                            core::str::from_utf8(self.s.get(start..self.i - 1).unwrap_or_default()).unwrap_or_default(),
                         ),
                         Some(mut o) => {
                             o.push_str(run);
@@ -306,7 +323,7 @@ impl Access<'_, '_> {
         if self.p.peek() == Some(close) {
             return Ok(false);
         }
-        if !std::mem::take(&mut self.first) && !self.p.eat(b',') {
+        if !core::mem::take(&mut self.first) && !self.p.eat(b',') {
             return Err(self.p.syntax("expected `,`"));
         }
         Ok(true)
@@ -360,9 +377,10 @@ impl<'de> SeqAccess<'de> for Access<'_, 'de> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
-    use tracebridge::translate::{FormatList, OnMissing, WidthPolicy};
-    use tracebridge::{Config, Format};
+    use crate::translate::{FormatList, OnMissing, WidthPolicy};
+    use crate::{Config, Format};
 
     fn msg(json: &str) -> String {
         from_str::<Config>(json).err().map(|e| e.to_string()).unwrap_or_default()
