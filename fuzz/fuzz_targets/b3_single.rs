@@ -12,7 +12,11 @@ fn check(p: Propagation<'_>) {
         Propagation::Context(ctx) => {
             let enc = b3::single::encode(&ctx);
             assert_written(b3::single::HEADER, enc.as_str());
-            let expected = if ctx.sampling == Sampling::Defer { tracebridge::TraceContext { parent_span_id: None, ..ctx } } else { ctx };
+            let expected = if ctx.sampling == Sampling::Defer {
+                tracebridge::TraceContext { parent_span_id: None, ..ctx }
+            } else {
+                ctx
+            };
             assert_eq!(b3::single::parse(enc.as_bytes()), Ok(Propagation::Context(expected)));
         }
         Propagation::SamplingOnly(s) => match b3::single::encode_sampling_only(s) {
