@@ -214,6 +214,25 @@ mod tests {
     }
 
     #[test]
+    fn every_format_refuses_an_oversized_value() {
+        // Every header read through `single` (all but tracestate, which has its own limits in
+        // `tracestate`): a value one byte over the limit is TooLong whatever it holds; at the limit it
+        // is parsed (and here fails for what it is), except by grpc-trace-bin, whose own limit
+        // (`grpc::MAX_ENCODED_LEN`) is lower.
+        let long = [b'0'; MAX_VALUE_LEN + 1];
+        let (limit, _) = long.split_at(MAX_VALUE_LEN);
+        for f in crate::Format::ALL {
+            for &h in f.headers().iter().filter(|&&h| h != crate::tracestate::HEADER) {
+                let over = [(h, &long[..])];
+                assert_eq!(f.extract(&over[..]).err(), Some(Error::TooLong), "{h}");
+                let at = [(h, limit)];
+                let parsed = f.extract(&at[..]).err();
+                assert_eq!(parsed == Some(Error::TooLong), f == crate::Format::GrpcTraceBin, "{h}: {parsed:?}");
+            }
+        }
+    }
+
+    #[test]
     fn ows_trim() {
         assert_eq!(trim_ows(b" \t a b \t"), b"a b");
         assert_eq!(trim_ows(b"   "), b"");

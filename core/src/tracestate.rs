@@ -420,6 +420,29 @@ mod tests {
     }
 
     #[test]
+    fn line_and_length_limits_bound_the_work() {
+        // MAX_LINES lines are read, one more is refused, and the lines are not read any further
+        // (an endless iterator terminates).
+        let empty: &[u8] = b"";
+        assert_eq!(TraceState::parse_lines(core::iter::repeat_n(empty, MAX_LINES)).map(|t| t.len()), Ok(0));
+        assert_eq!(TraceState::parse_lines(core::iter::repeat_n(empty, MAX_LINES + 1)).err(), Some(Error::TooLong));
+        assert_eq!(TraceState::parse_lines(core::iter::repeat(empty)).err(), Some(Error::TooLong));
+        // MAX_INPUT_LEN counts each line plus one joining byte, and is checked before the bytes are:
+        // an over-long line of NULs is too long, not NotAscii.
+        let long = std::vec![b' '; MAX_INPUT_LEN - 1];
+        assert_eq!(TraceState::parse_lines([&long[..]]).map(|t| t.len()), Ok(0));
+        let long = std::vec![0u8; MAX_INPUT_LEN];
+        assert_eq!(TraceState::parse_lines([&long[..]]).err(), Some(Error::TooLong));
+        let half = std::vec![b' '; MAX_INPUT_LEN / 2];
+        assert_eq!(TraceState::parse_lines([&half[..], &half[..]]).err(), Some(Error::TooLong));
+        // MAX_MEMBERS counts across lines.
+        let lines: std::vec::Vec<std::string::String> =
+            (0..2).map(|l| (0..17).map(|i| format!("k{l}x{i}=v")).collect::<std::vec::Vec<_>>().join(",")).collect();
+        let lines = lines.iter().map(|l| l.as_bytes());
+        assert_eq!(TraceState::parse_lines(lines).err(), Some(Error::TracestateTooManyMembers));
+    }
+
+    #[test]
     fn write_front_and_truncate() {
         let ts = TraceState::parse("a=1,tb=old,b=2").unwrap_or_default();
         assert_eq!(ts.write("tb", Some("new"), 512).as_str(), "tb=new,a=1,b=2");

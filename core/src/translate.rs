@@ -1420,6 +1420,32 @@ mod tests {
     }
 
     #[test]
+    fn largest_plan_fits_its_buffers() {
+        // Budget of MAX_OPS: each header is removed (a format not written) or written at most once,
+        // plus one removal of an invalid tracestate.
+        let names = Format::ALL.iter().map(|f| f.headers().len()).sum::<usize>();
+        assert!(2 * names < MAX_OPS, "{names} header names");
+        // Budget of ARENA: every format written at once, X-Ray at the value limit (tracestate has its
+        // own buffer). An X-Ray context that is changed (forced sampling dropped) is written again.
+        let mut xray = String::from("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+        for i in 0..crate::context::XRAY_MAX_EXTRA_FIELDS {
+            let room = crate::carrier::MAX_VALUE_LEN - xray.len() - 4;
+            let n = room / (crate::context::XRAY_MAX_EXTRA_FIELDS - i);
+            xray.push_str(&std::format!(";k{i}={}", "v".repeat(n)));
+        }
+        assert!(xray.len() <= crate::carrier::MAX_VALUE_LEN && xray.len() > crate::carrier::MAX_VALUE_LEN - 8);
+        let cfg = Config { inject: FormatList::ALL, drop_forced_sampling: true, ..Config::default() };
+        let mut h = headers(&[("x-amzn-trace-id", &xray)]);
+        let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+        assert_eq!(report.map(|r| (r.outcome, r.injected)), Ok((Outcome::Continued, [true; N])));
+        assert_eq!(get(&h, "x-amzn-trace-id").map(str::len), Some(xray.len()));
+        for f in Format::ALL {
+            let back = f.extract(&h);
+            assert!(matches!(back, Ok(Some(Extracted { propagation: Propagation::Context(_), warning: None }))), "{f}");
+        }
+    }
+
+    #[test]
     fn fields_lists_every_header() {
         let t = Translator::default();
         let f: Vec<_> = t.fields().collect();

@@ -1,0 +1,142 @@
+//! The whole `Translator`: `plan` over header lines built from the input, with a configuration chosen
+//! by the input's first 6 bytes, the default configuration, and "read and write everything, new root
+//! when missing, remove the rest". Checks, for each:
+//! - no panic; every write is a valid header value that parses back in its own format; no name is
+//!   both written and removed, or written twice;
+//! - after `apply`, every format written reads back as the reported trace (a B3 decision as the same
+//!   decision), and the formats written agree (no conflict) unless the trace id was truncated;
+//! - a second pass over the result continues the same trace.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tracebridge::translate::{
+    Config, FormatList, MemberKey, OnConflict, OnMissing, Outcome, RootSampling, Status, TracestateConfig, Trust,
+    WidthPolicy,
+};
+use tracebridge::{Format, Propagation, Translator};
+use tracebridge_fuzz::{assert_written, header_lines, Headers};
+
+fn pick<T: Copy>(b: u8, of: &[T]) -> T {
+    of[usize::from(b) % of.len()]
+}
+
+/// A configuration from 6 bytes: extract order and subset, inject subset, and every policy.
+fn config(c: [u8; 6]) -> Config {
+    let mut order = Format::ALL.to_vec();
+    let mut k = usize::from(u16::from_le_bytes([c[0], c[1]]));
+    let mut extract = Vec::new();
+    while !order.is_empty() {
+        extract.push(order.remove(k % order.len()));
+        k /= 6;
+    }
+    let subset = |mask: u8, v: &[Format]| -> Vec<Format> {
+        v.iter().copied().filter(|f| mask & (1 << f.index()) != 0).collect()
+    };
+    let extract = match subset(c[2], &extract) {
+        s if s.is_empty() => extract,
+        s => s,
+    };
+    let key = pick(c[5] >> 6, &["tracebridge", "tb", "t0@sys", "rojo"]);
+    Config {
+        extract: FormatList::new(&extract).expect("no repeats"),
+        inject: FormatList::new(&subset(c[3], &Format::ALL)).expect("no repeats"),
+        remove_other_formats: c[3] & 0x40 != 0,
+        drop_forced_sampling: c[3] & 0x80 != 0,
+        on_missing: pick(c[4], &[OnMissing::PassThrough, OnMissing::NewRoot]),
+        on_conflict: pick(c[4] >> 1, &[OnConflict::PreferFirst, OnConflict::NewRoot, OnConflict::PassThrough]),
+        trust: pick(c[4] >> 3, &[Trust::Continue, Trust::Restart, Trust::Ignore]),
+        root_sampling: pick(c[4] >> 5, &[RootSampling::Defer, RootSampling::Accept, RootSampling::Deny]),
+        id_width: pick(c[5], &[WidthPolicy::Keep, WidthPolicy::Bits64, WidthPolicy::Bits128]),
+        tracestate: TracestateConfig {
+            member: c[4] & 0x80 == 0,
+            key: MemberKey::new(key).expect("valid key"),
+            max_len: 512 + usize::from((c[5] >> 2) & 0x0f) * 238,
+        },
+    }
+}
+
+fn run(t: &Translator, headers: &Headers, random: [u8; 24]) {
+    let plan = t.plan(headers, || random);
+    let report = *plan.report();
+    let writes: Vec<_> = plan.writes().collect();
+    let removals: Vec<_> = plan.removals().collect();
+    for (i, (name, value)) in writes.iter().enumerate() {
+        assert_written(name, value);
+        assert!(writes[..i].iter().all(|(n, _)| n != name), "{name} written twice");
+        assert!(!removals.contains(name), "{name} written and removed");
+    }
+    assert_eq!(plan.is_noop(), writes.is_empty() && removals.is_empty());
+    if matches!(report.outcome, Outcome::PassThrough) {
+        assert!(plan.is_noop(), "pass-through changes headers: {plan:?}");
+    }
+    let mut after = headers.clone();
+    plan.apply(&mut after);
+    // X-B3-* values are checked as a group here: every written format reads back.
+    let written: Vec<Format> = Format::ALL.into_iter().filter(|f| report.injected(*f)).collect();
+    for f in &written {
+        let got = f.extract(&after);
+        match report.outcome {
+            Outcome::SamplingOnly => {
+                let s = report.sampling.expect("decision reported");
+                assert!(
+                    matches!(got, Ok(Some(ref e)) if e.propagation == Propagation::SamplingOnly(s)),
+                    "{f}: {got:?}, expected decision {s:?}"
+                );
+            }
+            Outcome::Continued | Outcome::NewRoot(_) => {
+                let Ok(Some(e)) = got else { panic!("{f}: written but reads back {got:?}") };
+                assert_eq!(e.warning, None, "{f}: written with a warning");
+                let Propagation::Context(ctx) = e.propagation else { panic!("{f}: reads back a decision") };
+                let (trace, span) = (report.trace_id.expect("trace"), report.span_id.expect("span"));
+                assert!(
+                    ctx.trace_id == trace || Some(ctx.trace_id) == trace.low_64(),
+                    "{f}: trace {} written, {} reported",
+                    ctx.trace_id,
+                    trace
+                );
+                assert_eq!(ctx.span_id, span, "{f}: span id");
+                let sampled = report.sampling.expect("sampling reported").is_sampled();
+                assert_eq!(ctx.sampling.is_sampled(), sampled, "{f}: sampling {:?}", ctx.sampling);
+            }
+            o => panic!("{o:?} but {f} written"),
+        }
+    }
+    if report.trace_id_truncated || !matches!(report.outcome, Outcome::Continued | Outcome::NewRoot(_)) {
+        return;
+    }
+    // The formats the translator is configured to write agree with each other.
+    let cfg = *t.config();
+    if !cfg.inject.is_empty() {
+        let only_inject = Translator::new(Config { extract: cfg.inject, ..cfg }).expect("valid");
+        let ins = only_inject.inspect(&after);
+        for f in cfg.inject.iter() {
+            assert_eq!(ins.status(f), Status::Valid, "{f} after translation: {:?}", ins.status);
+        }
+    }
+    // A second pass continues the same trace, unless what it reads was removed (`remove_other_formats`
+    // with no format both read and written: a one-way conversion at a boundary).
+    let reread = !cfg.remove_other_formats || cfg.extract.iter().any(|f| cfg.inject.contains(f));
+    if cfg.trust == Trust::Continue && report.outcome == Outcome::Continued && reread {
+        let again = t.plan(&after, || panic!("second pass started a new root"));
+        assert_eq!(again.report().outcome, Outcome::Continued, "second pass: {again:?}");
+        assert_eq!(again.report().trace_id, report.trace_id, "second pass: {again:?}");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((c, rest)) = data.split_first_chunk::<6>() else { return };
+    let headers = Headers::from_lines(&header_lines(rest));
+    let mut random = [0x5a; 24];
+    random[..6].copy_from_slice(c);
+    let chosen = Translator::new(config(*c)).expect("valid config");
+    let everything = Translator::new(Config {
+        inject: FormatList::ALL,
+        on_missing: OnMissing::NewRoot,
+        remove_other_formats: true,
+        ..Config::default()
+    })
+    .expect("valid config");
+    for t in [&chosen, &Translator::default(), &everything] {
+        run(t, &headers, random);
+    }
+});

@@ -1,0 +1,83 @@
+//! What every fuzz target checks, in one place: a written header value is a valid HTTP field value
+//! that parses back in its own format, and header lists are built from fuzz input the same way.
+
+use tracebridge::carrier::{Extractor, Injector, MAX_VALUE_LEN};
+use tracebridge::{b3, grpc, jaeger, w3c, xray, TraceState};
+
+/// A value we write: not empty, visible ASCII with inner spaces only (no CR, LF, NUL or other control
+/// byte), no whitespace at either end (HTTP would strip it and change the value), and short enough to
+/// be read back by a hop with the same limits.
+pub fn assert_header_value(name: &str, value: &str) {
+    assert!(!value.is_empty(), "{name}: empty value written");
+    assert!(value.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{name}: byte outside visible ASCII in {value:?}");
+    assert!(!value.starts_with(' ') && !value.ends_with(' '), "{name}: whitespace around {value:?}");
+    let limit = if name == w3c::TRACESTATE { tracebridge::tracestate::MAX_OUTPUT_LEN } else { MAX_VALUE_LEN };
+    assert!(value.len() <= limit, "{name}: {} bytes written, limit {limit}", value.len());
+}
+
+/// A value written for `name` is valid and parses back in its own format. `X-B3-*` values are checked
+/// as a group by the callers (with `b3::multi::extract`).
+pub fn assert_written(name: &str, value: &str) {
+    assert_header_value(name, value);
+    let v = value.as_bytes();
+    let parsed = match name {
+        w3c::TRACEPARENT => w3c::Traceparent::parse(v).map(drop),
+        w3c::TRACESTATE => TraceState::parse(value).map(drop),
+        b3::single::HEADER => b3::single::parse(v).map(drop),
+        jaeger::HEADER => jaeger::parse(v).map(drop),
+        xray::HEADER => xray::parse(v).map(drop),
+        grpc::HEADER => grpc::TraceBin::parse(v).map(drop),
+        n if b3::multi::HEADERS.contains(&n) => Ok(()),
+        other => panic!("unexpected header written: {other}"),
+    };
+    assert_eq!(parsed, Ok(()), "{name}: written value {value:?} does not parse back");
+}
+
+/// Header lines from fuzz input: lines split on `\n`, each `name:value` with at most one space after
+/// the colon removed (so the fuzzer can still put optional whitespace around values); a line without
+/// a colon is a name with an empty value.
+pub fn header_lines(data: &[u8]) -> Vec<(&[u8], &[u8])> {
+    data.split(|&b| b == b'\n')
+        .map(|line| match line.iter().position(|&b| b == b':') {
+            Some(i) => {
+                let (name, rest) = line.split_at(i);
+                let value = &rest[1..];
+                (name, value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &b""[..]),
+        })
+        .collect()
+}
+
+/// An owned, byte-exact carrier (names matched case-insensitively, as the core carriers do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(Vec<u8>, Vec<u8>)>);
+
+impl Headers {
+    /// A copy of borrowed header lines.
+    pub fn from_lines(lines: &[(&[u8], &[u8])]) -> Self {
+        Headers(lines.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect())
+    }
+
+    /// Every `(name, value)` whose name is one of `names`, for checking what was written.
+    pub fn lines_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
+        self.0.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| &v[..])
+    }
+}
+
+impl Extractor for Headers {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        self.0.as_slice().get_all(name)
+    }
+}
+
+impl Injector for Headers {
+    fn set(&mut self, name: &str, value: &str) {
+        self.remove(name);
+        self.0.push((name.as_bytes().to_vec(), value.as_bytes().to_vec()));
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+    }
+}
