@@ -35,6 +35,9 @@ cargo bench -p tracebridge-benches --no-run --locked --quiet
 step "npm package: build (wasm-bindgen, wasm-opt) and node --test"
 bash scripts/test-node.sh
 
+step "fuzz smoke: every target a few seconds (scripts/fuzz.sh 120 for a real session, see fuzz/README.md)"
+bash scripts/fuzz.sh 3
+
 step "docs and package"
 RUSTDOCFLAGS="-D warnings" cargo doc -p tracebridge --no-deps --all-features --locked
 cargo package -p tracebridge --allow-dirty --no-verify --locked --quiet

@@ -29,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
         assert_written(tracestate::HEADER, s);
         TraceState::parse(s).expect("written tracestate parses")
     };
-    let mut members = written.members();
+    let all_written: Vec<_> = written.members().collect();
+    let mut members = all_written.as_slice();
     assert!(members.len() <= MAX_MEMBERS);
     let front_len = match ours {
         Some(v) => {
@@ -44,10 +45,10 @@ fuzz_target!(|data: &[u8]| {
     let cap = max_len.min(MAX_OUTPUT_LEN);
     assert!(s.len() <= cap.max(front_len), "{} bytes written over max_len {cap}", s.len());
     // The rest: incoming members without ours, in order, some dropped.
-    let incoming: Vec<_> = ts.members().iter().filter(|(k, _)| *k != key).collect();
+    let incoming: Vec<_> = ts.members().filter(|(k, _)| *k != key).collect();
     let mut it = incoming.iter();
     for m in members {
-        assert!(it.any(|i| *i == m), "member {m:?} not from the input or out of order");
+        assert!(it.any(|i| i == m), "member {m:?} not from the input or out of order");
     }
     assert_eq!(out.dropped(), incoming.len() - members.len(), "dropped count");
     let full: usize = front_len

@@ -12,7 +12,7 @@ use tracebridge_fuzz::assert_written;
 /// `Lineage`, `Self` and the unknown fields, in the order written.
 fn fields<'a>(c: &TraceContext<'a>) -> Vec<(Text<'a>, Text<'a>)> {
     let mut v = vec![c.xray.lineage.map(|l| (Text::Raw("Lineage"), l)), c.xray.self_.map(|s| (Text::Raw("Self"), s))];
-    v.extend(c.xray.extra.iter().copied());
+    v.extend(c.xray.extra.fields().map(Some));
     v.into_iter().flatten().collect()
 }
 
