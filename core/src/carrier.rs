@@ -75,6 +75,18 @@ pub(crate) fn single<'a, E: Extractor + ?Sized>(
     Ok(Some(first))
 }
 
+/// The context of a format carried in one single-valued header: read it with [`single`], then
+/// `parse` it. `Ok(None)` when the header is absent.
+pub(crate) fn extract_single<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    name: &str,
+    dup: Error,
+    parse: impl FnOnce(&'a [u8]) -> Result<crate::TraceContext<'a>, Error>,
+) -> Result<Option<crate::Propagation<'a>>, Error> {
+    let Some(value) = single(headers, name, dup)? else { return Ok(None) };
+    parse(value).map(|ctx| Some(crate::Propagation::Context(ctx)))
+}
+
 /// Optional whitespace (RFC 9110 OWS) trimmed from both ends: proxies may leave it around values.
 pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
@@ -135,7 +147,8 @@ mod vec {
     }
 
     /// `set` replaces the first line of that name in place (keeping header order) and removes the rest.
-    impl Injector for Vec<(String, String)> {
+    /// Values may be `String` or bytes (`Vec<u8>`, as proxies hold them).
+    impl<V: for<'s> From<&'s str> + AsRef<[u8]>> Injector for Vec<(String, V)> {
         fn set(&mut self, name: &str, value: &str) {
             let mut seen = false;
             self.retain_mut(|(n, v)| {
@@ -146,11 +159,11 @@ mod vec {
                     return false;
                 }
                 seen = true;
-                *v = value.to_string();
+                *v = V::from(value);
                 true
             });
             if !seen {
-                self.push((name.to_string(), value.to_string()));
+                self.push((name.to_string(), V::from(value)));
             }
         }
 

@@ -239,12 +239,10 @@ impl core::fmt::Debug for Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let Some(value) = carrier::single(headers, HEADER, Error::GrpcDuplicate)? else {
-        return Ok(None);
-    };
-    let tb = TraceBin::parse(value)?;
-    let ctx = TraceContext::new(tb.trace_id, tb.span_id).with_sampling(tb.sampling());
-    Ok(Some(Propagation::Context(ctx)))
+    carrier::extract_single(headers, HEADER, Error::GrpcDuplicate, |value| {
+        let tb = TraceBin::parse(value)?;
+        Ok(TraceContext::new(tb.trace_id, tb.span_id).with_sampling(tb.sampling()))
+    })
 }
 
 /// Write `grpc-trace-bin` for `ctx`.

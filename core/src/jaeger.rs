@@ -211,10 +211,9 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// assert!(matches!(jaeger::extract(&twice[..]), Err(Error::JaegerDuplicate)));
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let Some(value) = carrier::single(headers, HEADER, Error::JaegerDuplicate)? else {
-        return Ok(None);
-    };
-    parse(value).map(|ctx| Some(Propagation::Context(ctx)))
+    // The closure lets `parse`'s `TraceContext<'static>` shorten to `'a`; clippy cannot see that.
+    #[allow(clippy::redundant_closure)]
+    carrier::extract_single(headers, HEADER, Error::JaegerDuplicate, |value| parse(value))
 }
 
 /// Write `uber-trace-id` for `ctx` (see [`encode`]).

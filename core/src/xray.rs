@@ -312,10 +312,7 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    let Some(value) = carrier::single(headers, HEADER, Error::XRayDuplicate)? else {
-        return Ok(None);
-    };
-    parse(value).map(|ctx| Some(Propagation::Context(ctx)))
+    carrier::extract_single(headers, HEADER, Error::XRayDuplicate, parse)
 }
 
 /// Write `X-Amzn-Trace-Id` for `ctx` (see [`encode`]).

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use envoy_support::{is_trace_header, Envoy};
 use serde_json::Value;
 use tracebridge::translate::{Config, Status, Translator};
-use tracebridge::{Format, Injector};
+use tracebridge::Format;
 
 const ALL: &str = r#"["w3c","b3-single","b3-multi","jaeger","xray","grpc-trace-bin"]"#;
 const EXPECT: &str = "x-soak-expect";
@@ -377,32 +377,6 @@ fn trim_ows(v: &[u8]) -> &[u8] {
     v.get(start..end).unwrap_or_default()
 }
 
-/// A byte carrier with core's `Vec<(String, String)>` semantics for `set` and `remove`.
-struct Carrier(Vec<(String, Vec<u8>)>);
-
-impl Injector for Carrier {
-    fn set(&mut self, name: &str, value: &str) {
-        let mut seen = false;
-        self.0.retain_mut(|(n, v)| {
-            if !n.eq_ignore_ascii_case(name) {
-                return true;
-            }
-            if seen {
-                return false;
-            }
-            seen = true;
-            *v = value.as_bytes().to_vec();
-            true
-        });
-        if !seen {
-            self.0.push((name.to_string(), value.as_bytes().to_vec()));
-        }
-    }
-    fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    }
-}
-
 /// FNV-1a 64 over the trace header lines, sorted by name (order within a name kept): `name:value\n`.
 fn trace_hash(headers: &[(String, Vec<u8>)]) -> u64 {
     let mut lines: Vec<(&String, &Vec<u8>)> =
@@ -482,9 +456,10 @@ fn expect(translator: Option<&Translator>, sent: &[(String, Vec<u8>)]) -> Expect
     if report.root_generated() {
         add("tracebridge.roots".into());
     }
-    let mut out = Carrier(seen);
+    // Core's own byte carrier (`Vec<(String, Vec<u8>)>`), as a proxy holds headers.
+    let mut out = seen;
     plan.apply(&mut out);
-    Expectation { hash: trace_hash(&out.0), counts, output: out.0 }
+    Expectation { hash: trace_hash(&out), counts, output: out }
 }
 
 /// The generator's intent against core's answer for the `to_w3c` listener: valid cases carry their
