@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets from tests/vectors/*.json: fuzz/corpus/<target>/<sha1>.
 
-Each vector's header values go to the target of their format (raw value bytes), header lists go to
+Each vector's header values go to the target of their format (raw value bytes), configurations to
+config, header lists go to
 b3_multi and translator as `name: value` lines (translator inputs start with 6 configuration bytes).
 Idempotent: a file is named by the hash of its content. Usage: seed_corpus.py [REPO_ROOT]
 """
@@ -47,5 +48,8 @@ for path in sorted((root / "tests" / "vectors").glob("*.json")):
             put("b3_multi", lines)
         for c in CONFIGS:
             put("translator", c + lines)
+        # translate.json's vectors each carry a configuration: seeds for the config target.
+        if "config" in v:
+            put("config", json.dumps(v["config"]).encode())
 
 print(" ".join(f"{t}={n}" for t, n in sorted(counts.items())), "seeds in", corpus)
