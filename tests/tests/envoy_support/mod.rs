@@ -46,11 +46,23 @@ pub fn envoy_binary() -> String {
     bin
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once).
+/// A free TCP port on 127.0.0.1, never the same twice in this process. A port bound and released
+/// can be handed out again by the OS before Envoy binds it (seen in CI: two listeners of one Envoy got
+/// the same port), so every port given out is remembered and skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| {
-        panic!("cannot bind a loopback port: {e}");
-    })
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    for _ in 0..1000 {
+        let port =
+            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| {
+                panic!("cannot bind a loopback port: {e}");
+            });
+        let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no unused loopback port after 1000 tries");
 }
 
 /// The upstream: answers every request with `200` and a body of `name\tvalue\n` lines, one per
