@@ -591,7 +591,22 @@ impl Plan {
 
     /// True when applying changes nothing.
     pub fn is_noop(&self) -> bool {
-        self.n_ops == 0
+        self.ops().next().is_none()
+    }
+
+    /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
+    /// in the Envoy filter): such removals are dropped, unless the plan itself set that header earlier.
+    fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E) {
+        for i in 0..self.n_ops {
+            let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
+            let set_before =
+                self.ops.iter().take(i).flatten().any(|op| !matches!(op, Op::Remove(_)) && op_name(op) == name);
+            if !set_before && headers.get_all(name).next().is_none() {
+                if let Some(slot) = self.ops.get_mut(i) {
+                    *slot = None;
+                }
+            }
+        }
     }
 
     /// Apply to a carrier: removals, then writes.
@@ -779,6 +794,12 @@ impl Translator {
     /// # Ok::<(), tracebridge::translate::ConfigError>(())
     /// ```
     pub fn plan<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
+        let mut plan = self.decide(headers, random);
+        plan.drop_absent_removals(headers);
+        plan
+    }
+
+    fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
         let ins = self.inspect(headers);
         let cfg = &self.config;
         let mut report = Report {
@@ -1404,6 +1425,18 @@ mod tests {
         let report = Translator::default().translate(&mut h, rng);
         assert_eq!(report.tracestate_error, Some(Error::TracestateDuplicateKey));
         assert_eq!(h, headers(&[("traceparent", TP)]));
+    }
+
+    #[test]
+    fn removals_only_of_headers_that_are_there() {
+        let b3 = ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+        // No tracestate arrived: nothing to remove, one write.
+        let plan = Translator::default().plan(&headers(&[b3]), rng);
+        assert_eq!(plan.removals().count(), 0, "{plan:?}");
+        assert_eq!(plan.writes().map(|(n, _)| n).collect::<Vec<_>>(), ["traceparent"]);
+        // An orphan tracestate arrived with the B3 context: it must go.
+        let plan = Translator::default().plan(&headers(&[b3, ("tracestate", "a=1")]), rng);
+        assert_eq!(plan.removals().collect::<Vec<_>>(), ["tracestate"]);
     }
 
     #[test]

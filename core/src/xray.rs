@@ -17,7 +17,7 @@
 //! | `Sampled` | `1`, `0`, `?`               | Accept, Deny, Defer (absent: Defer)                |
 //! | `Lineage` | opaque (Lambda recursion)   | [`XRayFields::lineage`], as received               |
 //! | `Self`    | opaque (added by ALB)       | [`XRayFields::self_`], as received                 |
-//! | other     | opaque                      | [`XRayFields::extra`], in order, up to [`XRAY_MAX_EXTRA_FIELDS`](crate::context::XRAY_MAX_EXTRA_FIELDS) |
+//! | other     | opaque                      | [`XRayFields::extra`], in order, up to [`XRAY_MAX_EXTRA_FIELDS`] |
 //!
 //! Decisions:
 //! - **Keys are case-sensitive.** The docs only ever spell them `Root`, `Parent`, `Sampled`, `Self`,
@@ -33,7 +33,7 @@
 //!   and dropped).
 //! - **Optional whitespace** (space, tab) is allowed around fields, `;` and `=`, as the AWS SDKs trim
 //!   it; not inside keys or values. Empty fields (`;;`, a trailing `;`) are [`Error::XRayField`].
-//! - **Nothing is dropped silently**: `Lineage`, `Self` and up to [`XRAY_MAX_EXTRA_FIELDS`](crate::context::XRAY_MAX_EXTRA_FIELDS) unknown
+//! - **Nothing is dropped silently**: `Lineage`, `Self` and up to [`XRAY_MAX_EXTRA_FIELDS`] unknown
 //!   fields are kept for the round trip; one more is [`Error::XRayTooManyFields`]. A key given twice
 //!   is [`Error::XRayDuplicateKey`].
 //!
