@@ -34,7 +34,7 @@ use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
 use crate::format::{Extracted, Format};
 use crate::id::{ascii_str, IdWidth, SpanId, TraceId};
 use crate::tracestate::{self, TraceStateBuf};
-use crate::{b3, ext, Error};
+use crate::{b3, ext, xray, Error};
 
 const N: usize = Format::ALL.len();
 
@@ -821,6 +821,15 @@ impl Translator {
             s => s,
         };
         // Decide the outgoing context.
+        let edge_root = match (ins.context, ins.status(Format::XRay), cfg.trust) {
+            (None, Status::Invalid(Error::XRayMissingParent), Trust::Continue) => {
+                crate::carrier::single(headers, xray::HEADER, Error::XRayDuplicate)
+                    .ok()
+                    .flatten()
+                    .and_then(xray::root_without_parent)
+            }
+            _ => None,
+        };
         let root = |reason: RootReason, sampling: Sampling| {
             let bytes = random();
             let (t, s) = bytes.split_at(16);
@@ -830,8 +839,16 @@ impl Translator {
             sb.copy_from_slice(s);
             let (trace_id, span_id) = (TraceId::from_random(tb), SpanId::from_random(sb));
             let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
-            // Level 2 §3.2.2.5.2: the trace-id is random.
-            ctx.trace_flags = TraceFlags(ctx.trace_flags.0 | TraceFlags::RANDOM);
+            // An X-Ray `Root` without `Parent` (a load balancer at the edge) keeps its trace id and
+            // fields: the new root span joins the trace the load balancer logged.
+            match edge_root {
+                Some((root_id, _, xray)) => {
+                    ctx.trace_id = root_id;
+                    ctx.xray = xray;
+                }
+                // Level 2 §3.2.2.5.2: the trace-id is random.
+                None => ctx.trace_flags = TraceFlags(ctx.trace_flags.0 | TraceFlags::RANDOM),
+            }
             (ctx, Outcome::NewRoot(reason))
         };
         let root_sampling = match cfg.root_sampling {
@@ -876,9 +893,13 @@ impl Translator {
                     None
                 }
             },
-            (None, None) => match cfg.on_missing {
-                OnMissing::NewRoot => Some(root(RootReason::Missing, root_sampling)),
-                OnMissing::PassThrough => None,
+            (None, None) => match (cfg.on_missing, edge_root) {
+                // The load balancer's decision, if it made one, as for any incoming decision.
+                (OnMissing::NewRoot, Some((_, s, _))) if s != Sampling::Defer => {
+                    Some(root(RootReason::Missing, sampling_in(s)))
+                }
+                (OnMissing::NewRoot, _) => Some(root(RootReason::Missing, root_sampling)),
+                (OnMissing::PassThrough, _) => None,
             },
         };
 

@@ -30,7 +30,9 @@
 //! - **A missing `Parent` is an error** ([`Error::XRayMissingParent`]): a header from the first
 //!   X-Ray-integrated service may carry only `Root` and `Sampled`, but then there is no span to
 //!   continue. The OpenTelemetry AWS propagators do the same (a context without a span id is invalid
-//!   and dropped).
+//!   and dropped). A load balancer at the edge sends exactly that (`Root` only): with
+//!   `on_missing: new-root` the [`Translator`](crate::Translator) starts the new root *in that trace*
+//!   ([`root_without_parent`]), so the trace stays joined with the load balancer's logs.
 //! - **Optional whitespace** (space, tab) is allowed around fields, `;` and `=`, as the AWS SDKs trim
 //!   it; not inside keys or values. Empty fields (`;;`, a trailing `;`) are [`Error::XRayField`].
 //! - **Nothing is dropped silently**: `Lineage`, `Self` and up to [`XRAY_MAX_EXTRA_FIELDS`] unknown
@@ -79,6 +81,43 @@ pub(crate) const KNOWN_KEYS: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
+    let f = fields(value)?;
+    let trace_id = f.root.ok_or(Error::XRayMissingRoot)?;
+    let span_id = f.parent.ok_or(Error::XRayMissingParent)?;
+    let sampling = f.sampled.unwrap_or(Sampling::Defer);
+    Ok(TraceContext { xray: f.xray, ..TraceContext::new(trace_id, span_id).with_sampling(sampling) })
+}
+
+/// A header with a valid `Root` but no `Parent`, as an AWS load balancer adds at the edge
+/// ([ALB request tracing](https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-request-tracing.html)):
+/// no span to continue, so [`parse`] refuses it ([`Error::XRayMissingParent`]), but a new root can
+/// keep its trace id so the trace stays joined with the load balancer's logs. Returns the trace id,
+/// the decision (`Sampled`, absent = defer) and the other X-Ray fields; `None` for any other header.
+///
+/// ```
+/// use tracebridge::{xray, Sampling};
+///
+/// let (id, sampling, _) = xray::root_without_parent(b"Root=1-67891233-abcdef012345678912345678").unwrap_or_else(|| unreachable!());
+/// assert_eq!((id.to_string().as_str(), sampling), ("67891233abcdef012345678912345678", Sampling::Defer));
+/// assert!(xray::root_without_parent(b"Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8").is_none());
+/// ```
+pub fn root_without_parent(value: &[u8]) -> Option<(TraceId, Sampling, XRayFields<'_>)> {
+    let f = fields(value).ok()?;
+    match (f.root, f.parent) {
+        (Some(root), None) => Some((root, f.sampled.unwrap_or(Sampling::Defer), f.xray)),
+        _ => None,
+    }
+}
+
+/// The fields of a header, each checked; which are required is the caller's business.
+struct Fields<'a> {
+    root: Option<TraceId>,
+    parent: Option<SpanId>,
+    sampled: Option<Sampling>,
+    xray: XRayFields<'a>,
+}
+
+fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     let text = carrier::visible_ascii_or_tab(value)?;
     let mut root = None;
     let mut parent = None;
@@ -111,9 +150,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
             }
         }
     }
-    let trace_id = root.ok_or(Error::XRayMissingRoot)?;
-    let span_id = parent.ok_or(Error::XRayMissingParent)?;
-    Ok(TraceContext { xray, ..TraceContext::new(trace_id, span_id).with_sampling(sampled.unwrap_or(Sampling::Defer)) })
+    Ok(Fields { root, parent, sampled, xray })
 }
 
 fn trim(s: &str) -> &str {
