@@ -11,38 +11,12 @@
 //! Asserts only tracebridge's zero: a correctness property of core (no heap on parse/format paths),
 //! not a timing. OpenTelemetry's counts are reported, never asserted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracebridge::Format;
 use tracebridge_benches::*;
-
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts (reallocations count as allocations).
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use tracebridge_tests::alloc_count::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -50,9 +24,7 @@ static GLOBAL: Counting = Counting;
 /// Allocations of the second of two calls (the first warms reused buffers).
 fn steady<R>(mut f: impl FnMut() -> R) -> usize {
     black_box(f());
-    let before = ALLOCS.with(Cell::get);
-    black_box(f());
-    ALLOCS.with(Cell::get) - before
+    allocations(|| black_box(f())).1
 }
 
 struct Row {
