@@ -333,6 +333,11 @@ pub enum Status {
 }
 
 impl Status {
+    /// True when the format's headers arrived (valid, invalid or in conflict).
+    pub const fn arrived(&self) -> bool {
+        matches!(self, Status::Valid | Status::Invalid(_) | Status::Conflict)
+    }
+
     /// `not-read`, `absent`, `valid`, `invalid`, `conflict`.
     pub const fn name(&self) -> &'static str {
         match self {
@@ -860,9 +865,9 @@ impl Translator {
         let mut restarted_from = ins.restarted_from;
         let chosen: Option<(TraceContext<'_>, Outcome)> = match (ins.context, ins.sampling_only) {
             (Some(_), _) if ins.conflicts() > 0 && cfg.on_conflict == OnConflict::PassThrough => None,
-            (Some(ctx), _) if cfg.trust == Trust::Ignore => {
+            // An untrusted context or decision is dropped; `on_missing` decides what replaces it.
+            (Some(_), _) | (None, Some(_)) if cfg.trust == Trust::Ignore => {
                 ignored = true;
-                let _ = ctx;
                 match cfg.on_missing {
                     OnMissing::NewRoot => Some(root(RootReason::Untrusted, root_sampling)),
                     OnMissing::PassThrough => None,
@@ -877,14 +882,6 @@ impl Translator {
                 Some(root(RootReason::Conflict, root_sampling))
             }
             (Some(ctx), _) => Some((ctx.with_sampling(sampling_in(ctx.sampling)), Outcome::Continued)),
-            (None, Some(s)) if cfg.trust == Trust::Ignore => {
-                ignored = true;
-                let _ = s;
-                match cfg.on_missing {
-                    OnMissing::NewRoot => Some(root(RootReason::Untrusted, root_sampling)),
-                    OnMissing::PassThrough => None,
-                }
-            }
             (None, Some(s)) => match cfg.on_missing {
                 OnMissing::NewRoot => Some(root(RootReason::Missing, sampling_in(s))),
                 OnMissing::PassThrough => {
@@ -907,7 +904,7 @@ impl Translator {
         let Some((mut ctx, outcome)) = chosen else {
             if ignored {
                 plan.report.outcome = Outcome::Ignored;
-                self.remove_formats(&mut plan, |f| ins.status(f) != Status::Absent && ins.status(f) != Status::NotRead);
+                self.remove_formats(&mut plan, |f| ins.status(f).arrived());
             } else if let Some(s) = plan.report.sampling {
                 // `b3: 0` stays a deny: pass the decision to the B3 formats written.
                 let from = ins.source;
@@ -942,9 +939,6 @@ impl Translator {
                 plan.report.trace_id_truncated = !ctx.trace_id.fits_64();
             }
         }
-        if ctx.id_width == IdWidth::Bits64 && !ctx.trace_id.fits_64() && cfg.id_width == WidthPolicy::Keep {
-            ctx.id_width = IdWidth::Bits128;
-        }
         plan.report.outcome = outcome;
         plan.report.trace_id = Some(ctx.trace_id);
         plan.report.span_id = Some(ctx.span_id);
@@ -954,9 +948,7 @@ impl Translator {
             .is_some_and(|i| outcome == Outcome::Continued && i.sampling == ctx.sampling && i.id_width == ctx.id_width);
 
         if cfg.remove_other_formats || ignored {
-            self.remove_formats(&mut plan, |f| {
-                !cfg.inject.contains(f) && ins.status(f) != Status::Absent && ins.status(f) != Status::NotRead
-            });
+            self.remove_formats(&mut plan, |f| !cfg.inject.contains(f) && ins.status(f).arrived());
         }
         for f in cfg.inject.iter() {
             if Some(f) == continued_from && unchanged {
