@@ -148,8 +148,10 @@ fn inspect(t: &Translator, headers: &[(String, String)], json: bool, out: &mut i
             s => writeln!(out, "  {:<15} {}", f.name(), s.name())?,
         }
     }
-    if let Some(e) = ins.tracestate_error {
-        writeln!(out, "  (tracestate dropped: {e})")?;
+    match ins.tracestate_error {
+        Some(e @ tracebridge::Error::TracestateDuplicateKey) => writeln!(out, "  (tracestate members dropped: {e})")?,
+        Some(e) => writeln!(out, "  (tracestate dropped: {e})")?,
+        None => {}
     }
     let Some(ctx) = ins.context else {
         match (ins.source, ins.sampling_only) {

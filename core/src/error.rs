@@ -77,8 +77,9 @@ errors! {
     TracestateValue = "tracestate_value": "tracestate: invalid value",
     /// More than 32 list-members.
     TracestateTooManyMembers = "tracestate_too_many_members": "tracestate: more than 32 list-members",
-    /// The same key appears twice.
-    TracestateDuplicateKey = "tracestate_duplicate_key": "tracestate: duplicate key",
+    /// The same key appears twice: the first is kept, the later ones are dropped (a warning, not a
+    /// reason to drop the tracestate).
+    TracestateDuplicateKey = "tracestate_duplicate_key": "tracestate: duplicate key (the first is kept)",
 
     /// More than one `b3` line.
     B3Duplicate = "b3_duplicate": "b3: more than one header line",
@@ -111,8 +112,6 @@ errors! {
     XB3ParentSpanId = "x_b3_parent_span_id": "X-B3-ParentSpanId: not 16 non-zero lowercase hex digits",
     /// `X-B3-Sampled` is not `0`, `1` (or the legacy `true`/`false`).
     XB3Sampled = "x_b3_sampled": "X-B3-Sampled: not 0 or 1",
-    /// `X-B3-Flags` is not `0` or `1`.
-    XB3Flags = "x_b3_flags": "X-B3-Flags: not 0 or 1",
     /// `X-B3-TraceId` without `X-B3-SpanId`.
     XB3MissingSpanId = "x_b3_missing_span_id": "X-B3-SpanId: missing while X-B3-TraceId is present",
     /// `X-B3-SpanId` or `X-B3-ParentSpanId` without `X-B3-TraceId`.
@@ -130,8 +129,6 @@ errors! {
     JaegerSpanId = "jaeger_span_id": "uber-trace-id: span-id is not 1 to 16 hex digits",
     /// span-id is zero.
     JaegerSpanIdZero = "jaeger_span_id_zero": "uber-trace-id: span-id is zero",
-    /// parent-span-id is not 1 to 16 lowercase hex digits.
-    JaegerParentSpanId = "jaeger_parent_span_id": "uber-trace-id: parent-span-id is not 1 to 16 hex digits",
     /// flags is not 1 or 2 hex digits.
     JaegerFlags = "jaeger_flags": "uber-trace-id: flags is not 1 or 2 hex digits",
 

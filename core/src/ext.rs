@@ -176,7 +176,8 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
                 let mut b = [0u8; 1];
                 if decode_hex_exact(v.as_bytes(), &mut b).is_ok() {
                     let [j] = b;
-                    next.jaeger_flags = j & !0x03;
+                    // A debug bit travels only as it came: without sampled (see `jaeger`).
+                    next.jaeger_flags = j & !crate::jaeger::FLAG_SAMPLED;
                 }
             }
             "xl" => next.xray.lineage = Some(Text::Escaped(v)),

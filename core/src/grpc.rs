@@ -25,10 +25,11 @@
 //!   be encoded using the field id order", so nothing sends another order.
 //! - Trace id and span id are "optional" in the spec, but a context without them is not a context;
 //!   OpenCensus Java rejects their absence too.
-//! - Missing trace-options is *defer*: the spec defines no default for it, and says a clear sampled
-//!   bit means "the caller does not make a decision"; OpenCensus implementations fall back to
-//!   `TraceOptions.DEFAULT` (0), i.e. not sampled, which their samplers treat as "callee decides".
-//!   A present options byte maps `1` → accept, `0` → deny (see [`Sampling`]).
+//! - Missing trace-options is options `0`: not sampled, a decision (*deny*), not "no decision". Every
+//!   OpenCensus implementation fills an absent field with `TraceOptions.DEFAULT`, which is 0 (Java
+//!   `BinaryFormatImpl.fromByteArray`, Go `propagation.FromBinary`), and gRPC's own census filters do
+//!   the same; a translator must read the bytes as those peers do. An options byte maps bit 0 set →
+//!   accept, clear → deny (see [`Sampling`]).
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -82,8 +83,8 @@ pub struct TraceBin {
     pub trace_id: TraceId,
     /// Field 1: the caller's span.
     pub span_id: SpanId,
-    /// Field 2 as received, `None` when absent.
-    pub trace_options: Option<u8>,
+    /// Field 2 as received; `0` (the OpenCensus `TraceOptions.DEFAULT`) when absent.
+    pub trace_options: u8,
 }
 
 impl TraceBin {
@@ -120,7 +121,7 @@ impl TraceBin {
         if version != VERSION {
             return Err(Error::GrpcVersion);
         }
-        let (mut trace, mut span, mut options) = (None, None, None);
+        let (mut trace, mut span, mut options) = (None, None, 0);
         // The lowest known field id that may still come.
         let mut next = TRACE_ID_FIELD;
         while let Some((&id, body)) = rest.split_first() {
@@ -144,7 +145,7 @@ impl TraceBin {
                 }
                 _ => {
                     let (&v, r) = body.split_first().ok_or(Error::GrpcTruncated)?;
-                    options = Some(v);
+                    options = v;
                     r
                 }
             };
@@ -159,12 +160,12 @@ impl TraceBin {
         })
     }
 
-    /// The sampling decision: options bit 0, or *defer* when the options field is absent.
+    /// The sampling decision: options bit 0 (an absent options field is `0`: deny).
     pub const fn sampling(&self) -> Sampling {
-        match self.trace_options {
-            None => Sampling::Defer,
-            Some(o) if o & SAMPLED != 0 => Sampling::Accept,
-            Some(_) => Sampling::Deny,
+        if self.trace_options & SAMPLED != 0 {
+            Sampling::Accept
+        } else {
+            Sampling::Deny
         }
     }
 
@@ -175,14 +176,10 @@ impl TraceBin {
             IdWidth::Bits64 => ctx.trace_id.low_64().unwrap_or(ctx.trace_id),
             IdWidth::Bits128 => ctx.trace_id,
         };
-        TraceBin {
-            trace_id,
-            span_id: ctx.span_id,
-            trace_options: Some(if ctx.sampling.is_sampled() { SAMPLED } else { 0 }),
-        }
+        TraceBin { trace_id, span_id: ctx.span_id, trace_options: if ctx.sampling.is_sampled() { SAMPLED } else { 0 } }
     }
 
-    /// The binary value: version 0 and all three fields (absent options are written as `0`).
+    /// The binary value: version 0 and all three fields.
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         let (head, rest) = out.split_at_mut(2);
@@ -193,7 +190,7 @@ impl TraceBin {
         id.fill(SPAN_ID_FIELD);
         let (s, rest) = rest.split_at_mut(8);
         s.copy_from_slice(self.span_id.as_bytes());
-        rest.copy_from_slice(&[TRACE_OPTIONS_FIELD, self.trace_options.unwrap_or(0)]);
+        rest.copy_from_slice(&[TRACE_OPTIONS_FIELD, self.trace_options]);
         out
     }
 
@@ -299,7 +296,8 @@ mod tests {
         assert_eq!(e(&[1]), Some(Error::GrpcVersion));
         assert_eq!(e(&[0]), Some(Error::GrpcMissingTraceId));
         let no_options = SPEC.get(..27).unwrap_or_default();
-        assert_eq!(TraceBin::from_bytes(no_options).map(|t| t.sampling()), Ok(Sampling::Defer));
+        // Absent options are 0: not sampled, a decision.
+        assert_eq!(TraceBin::from_bytes(no_options).map(|t| (t.trace_options, t.sampling())), Ok((0, Sampling::Deny)));
         assert_eq!(e(SPEC.get(..28).unwrap_or_default()), Some(Error::GrpcTruncated));
         assert_eq!(e(SPEC.get(..26).unwrap_or_default()), Some(Error::GrpcTruncated));
         assert_eq!(e(SPEC.get(..18).unwrap_or_default()), Some(Error::GrpcMissingSpanId));
@@ -321,9 +319,9 @@ mod tests {
         let ctx = TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s).with_sampling(Sampling::Debug) };
         let tb = TraceBin::from_context(&ctx);
         assert_eq!(tb.trace_id.to_hex(), *b"0000000000000000a3ce929d0e0e4736");
-        assert_eq!(tb.trace_options, Some(1));
+        assert_eq!(tb.trace_options, 1);
         let defer = TraceBin::from_context(&TraceContext::new(t, s));
-        assert_eq!(defer.trace_options, Some(0));
+        assert_eq!(defer.trace_options, 0);
     }
 
     proptest! {

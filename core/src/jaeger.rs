@@ -8,15 +8,26 @@
 //! sep            = ":" / "%3A" / "%3a"       ; one form for the whole value
 //! trace-id       = 1*32HEXDIGLC              ; not zero; <= 16 digits is a 64-bit id
 //! span-id        = 1*16HEXDIGLC              ; not zero
-//! parent-span-id = 1*16HEXDIGLC              ; deprecated; zero means "none"
+//! parent-span-id = *VCHAR                    ; deprecated: ignored on receipt (kept when valid)
 //! flags          = 1*2HEXDIGLC               ; bitmap, leading zero may be omitted
 //! ```
 //!
 //! | flags bit | meaning  | model                                           |
 //! |-----------|----------|-------------------------------------------------|
 //! | `0x01`    | sampled  | [`Sampling::Accept`]                            |
-//! | `0x02`    | debug    | [`Sampling::Debug`] (debug implies sampled)     |
+//! | `0x02`    | debug    | [`Sampling::Debug`] when `0x01` is set too      |
 //! | others    | e.g. `0x08` firehose | kept in [`TraceContext::jaeger_flags`] |
+//!
+//! Debug counts only together with sampled: "the debug flag should only be set when the sampled flag
+//! is set" (ibid., flags), and the Jaeger clients test `sampled` on its own. So `0x02` without `0x01`
+//! is neither sampled nor debug ([`Sampling::Deny`]); the bit is kept in
+//! [`TraceContext::jaeger_flags`] so the header is written back as it came, and dropped as soon as the
+//! context is sampled (it would then turn into a debug flag nobody set).
+//!
+//! The parent-span-id field is deprecated: "most Jaeger clients ignore [it] on the receiving side"
+//! (ibid., parent-span-id). It is ignored whatever it holds (`0`, hex, even non-hex or empty), so a
+//! stale or odd value never invalidates the ids beside it; a valid non-zero id is kept in
+//! [`TraceContext::parent_span_id`] so the round trip is exact.
 //!
 //! Ids may arrive with leading zeros stripped ("Receivers MUST accept hex-strings shorter than 32
 //! characters and 0-pad them on the left", ibid.). The width on the wire is kept: up to 16 digits is
@@ -72,27 +83,22 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
         HexError::Zero => Error::JaegerSpanIdZero,
         _ => Error::JaegerSpanId,
     })?;
-    let parent_span_id = match SpanId::from_hex_padded(parent) {
-        Ok(p) => Some(p),
-        // Deprecated field: `0` means "no parent" (ibid., parent-span-id).
-        Err(HexError::Zero) => None,
-        Err(_) => return Err(Error::JaegerParentSpanId),
-    };
+    // Deprecated field, ignored on receipt whatever it holds (module docs); kept when it is an id.
+    let parent_span_id = SpanId::from_hex_padded(parent).ok();
     let mut byte = [0u8; 1];
     decode_hex_padded(flags, &mut byte).map_err(|_| Error::JaegerFlags)?;
     let [flags] = byte;
 
-    let sampling = if flags & FLAG_DEBUG != 0 {
-        Sampling::Debug
-    } else if flags & FLAG_SAMPLED != 0 {
-        Sampling::Accept
-    } else {
-        Sampling::Deny
+    // Debug only with sampled (module docs).
+    let (sampling, meaning) = match (flags & FLAG_SAMPLED != 0, flags & FLAG_DEBUG != 0) {
+        (true, true) => (Sampling::Debug, FLAG_SAMPLED | FLAG_DEBUG),
+        (true, false) => (Sampling::Accept, FLAG_SAMPLED),
+        (false, _) => (Sampling::Deny, 0),
     };
     Ok(TraceContext {
         parent_span_id,
         id_width,
-        jaeger_flags: flags & !(FLAG_SAMPLED | FLAG_DEBUG),
+        jaeger_flags: flags & !meaning,
         ..TraceContext::new(trace_id, span_id).with_sampling(sampling)
     })
 }
@@ -160,8 +166,9 @@ impl Encoded {
 /// 64 bits are zero (an id that did not come from a 64-bit header) is written with 32 digits rather
 /// than as an invalid zero id. The parent is `0` when there is none. Flags are the sampled/debug bits
 /// from [`TraceContext::sampling`] (debug `3`, accept `1`, deny and defer `0`: Jaeger cannot say
-/// *defer*) OR'd with [`TraceContext::jaeger_flags`], in hex without a leading zero as Jaeger clients
-/// write them (`1`, `3`, `9`).
+/// *defer*) OR'd with [`TraceContext::jaeger_flags`] (whose debug bit, carried from a header that had
+/// it without sampled, is written only while the context is not sampled), in hex without a leading
+/// zero as Jaeger clients write them (`1`, `3`, `9`).
 ///
 /// ```
 /// use tracebridge::{jaeger, Sampling, SpanId, TraceContext, TraceId};
@@ -192,7 +199,8 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
         Sampling::Accept => FLAG_SAMPLED,
         Sampling::Deny | Sampling::Defer => 0,
     };
-    let flags = bits | (ctx.jaeger_flags & !(FLAG_SAMPLED | FLAG_DEBUG));
+    let carried = if bits == 0 { !FLAG_SAMPLED } else { !(FLAG_SAMPLED | FLAG_DEBUG) };
+    let flags = bits | (ctx.jaeger_flags & carried);
     let mut hex = [0u8; 2];
     encode_hex(&[flags], &mut hex);
     match hex {
@@ -268,8 +276,13 @@ mod tests {
         assert_eq!(ids("1:1:0:0").map(|t| (t.2, t.4)), Ok((Sampling::Deny, 0)));
         assert_eq!(ids("1:1:0:09").map(|t| (t.2, t.4)), Ok((Sampling::Accept, FLAG_FIREHOSE)));
         assert_eq!(ids("1:1:0:ff").map(|t| (t.2, t.4)), Ok((Sampling::Debug, 0xfc)));
-        // Debug without sampled is still debug, and is written back with both bits.
-        assert_eq!(round("1:1:0:2"), Ok("0000000000000001:0000000000000001:0:3".into()));
+        // Debug without sampled is neither sampled nor debug; the bit is written back as it came,
+        // and not once the context is sampled.
+        assert_eq!(ids("1:1:0:2").map(|t| (t.2, t.4)), Ok((Sampling::Deny, FLAG_DEBUG)));
+        assert_eq!(ids("1:1:0:a").map(|t| (t.2, t.4)), Ok((Sampling::Deny, FLAG_DEBUG | FLAG_FIREHOSE)));
+        assert_eq!(round("1:1:0:2"), Ok("0000000000000001:0000000000000001:0:2".into()));
+        let sampled = parse(b"1:1:0:2").map(|c| encode(&c.with_sampling(Sampling::Accept)).as_str().to_string());
+        assert_eq!(sampled, Ok("0000000000000001:0000000000000001:0:1".into()));
         assert_eq!(round("1:1:0:09"), Ok("0000000000000001:0000000000000001:0:9".into()));
         assert_eq!(round("1:1:0:ff"), Ok("0000000000000001:0000000000000001:0:ff".into()));
         assert_eq!(ids("1:1:0:"), Err(Error::JaegerFlags));
@@ -304,7 +317,11 @@ mod tests {
         assert_eq!(ids("1:0:0:1"), Err(Error::JaegerSpanIdZero));
         assert_eq!(ids("1:10000000000000000:0:1"), Err(Error::JaegerSpanId));
         assert_eq!(ids("1:+1:0:1"), Err(Error::JaegerSpanId));
-        assert_eq!(ids("1:1::1"), Err(Error::JaegerParentSpanId));
+        // The deprecated parent field is ignored whatever it holds.
+        assert_eq!(ids("1:1::1").map(|t| (t.1, t.2)), Ok((None, Sampling::Accept)));
+        assert_eq!(ids("1:1:xyz:1").map(|t| (t.1, t.2)), Ok((None, Sampling::Accept)));
+        assert_eq!(ids("1:1:ABC:0").map(|t| (t.1, t.2)), Ok((None, Sampling::Deny)));
+        assert_eq!(ids("1:1:abc:1").map(|t| t.1), Ok(Some("0000000000000abc".into())));
         assert_eq!(ids("1:1:0000000000000000:1").map(|t| t.1), Ok(None));
         assert_eq!(ids("1:1:0:1\r"), Err(Error::NotAscii));
         assert_eq!(
@@ -322,9 +339,12 @@ mod tests {
         // 64-bit width requested, but the low half is zero: the full id, never a zero id.
         let ctx = TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s) };
         assert_eq!(encode(&ctx).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:0");
-        // Defer cannot be said: 0. Stray sampled/debug bits in jaeger_flags are not trusted.
+        // Defer cannot be said: 0. A stray sampled bit in jaeger_flags is not trusted; a carried
+        // debug bit is written while the context is not sampled (it came that way), and not after.
         let ctx = TraceContext { jaeger_flags: 0x0b, ..TraceContext::new(t, s).with_sampling(Sampling::Defer) };
-        assert_eq!(encode(&ctx).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:8");
+        assert_eq!(encode(&ctx).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:a");
+        let accepted = ctx.with_sampling(Sampling::Accept);
+        assert_eq!(encode(&accepted).as_str(), "4bf92f3577b34da60000000000000000:00f067aa0ba902b7:0:9");
         // The longest value fills the buffer exactly.
         let ctx = TraceContext { parent_span_id: Some(s), jaeger_flags: 0xf0, ..ctx };
         assert_eq!(encode(&ctx).as_str().len(), Encoded::LEN);

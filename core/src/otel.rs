@@ -32,9 +32,13 @@
 //! flags, X-Ray `Lineage`/`Self`) rides in tracebridge's own tracestate member, exactly as the
 //! [`Translator`] writes it, so a pass-through of the remote context loses nothing.
 //!
-//! The `SpanContext`'s trace flags carry only the sampled bit, as OpenTelemetry's own W3C propagator
-//! does: its B3 and X-Ray propagators use bits `0x02` and `0x04` for *deferred* and *debug*, which
-//! W3C's other bits (level 2 `random` is `0x02`) would be mistaken for.
+//! The `SpanContext`'s trace flags carry the sampled bit and W3C Level 2's `random` bit (`0x02`,
+//! [§3.2.2.5.2](https://www.w3.org/TR/trace-context-2/#random-trace-id-flag)): the trace id is kept, so
+//! the claim that it is random still holds, and the SDK passes the flags on to child spans, whose
+//! `traceparent` this propagator writes with the bit set again (the official test suite's
+//! `test_propagates_random_flag`). Reserved bits are not passed: a service that starts spans sets them
+//! to zero (§3.2.2.5.3). Caveat: opentelemetry-zipkin and opentelemetry-aws give `0x02` a private
+//! meaning (*deferred*); inject with this propagator, not theirs, under a context it extracted.
 //!
 //! **Inject** builds a [`TraceContext`] from the current span context and calls
 //! [`Format::inject`](crate::Format::inject) for every configured `inject` format, plus `tracestate`
@@ -137,10 +141,8 @@ impl TraceBridgePropagator {
         if cfg.drop_forced_sampling && ctx.sampling.is_sampled() {
             ctx = ctx.with_sampling(Sampling::Defer);
         }
-        // Only the sampled bit (defer → 0, W3C §3.2.2.5.1), as OpenTelemetry's own W3C propagator does:
-        // interop: opentelemetry-zipkin and opentelemetry-aws read bit 0x02 as "deferred" and 0x04 as
-        // "debug", so W3C level 2's `random` bit (0x02) passed on would turn their B3/X-Ray into defer.
-        let flags = TraceFlags(0).with_sampled(ctx.sampling.is_sampled());
+        // The sampled bit (defer → 0, W3C §3.2.2.5.1) and the random bit (module docs).
+        let flags = TraceFlags(ctx.trace_flags.0 & TraceFlags::RANDOM).with_sampled(ctx.sampling.is_sampled());
         let ts = &cfg.tracestate;
         let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
         let written = ctx.tracestate.write(ts.key.as_str(), member.as_ref().map(|m| m.as_str()), ts.max_len);
@@ -169,8 +171,9 @@ impl TextMapPropagator for TraceBridgePropagator {
         let cfg = self.translator.config();
         let header = sc.trace_state().header();
         let sampling = if sc.is_sampled() { Sampling::Accept } else { Sampling::Deny };
-        // The sampled bit only: OpenTelemetry propagators give the other bits private meanings (above).
+        // Sampled and random (module docs); reserved bits are written as zero.
         let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+        ctx.trace_flags = TraceFlags(sc.trace_flags().to_u8() & (TraceFlags::SAMPLED | TraceFlags::RANDOM));
         ctx.tracestate = TraceState::parse(&header).unwrap_or(TraceState::EMPTY);
         let key = cfg.tracestate.key.as_str();
         let mut restarted_from = None;

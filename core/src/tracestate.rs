@@ -5,23 +5,30 @@
 //! ([§3.3.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)):
 //!
 //! ```text
-//! list             = list-member 0*31( OWS "," OWS list-member )
-//! list-member      = (key "=" value) / OWS
-//! key              = simple-key / multi-tenant-key
-//! simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-//! multi-tenant-key = tenant-id "@" system-id
-//! tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-//! system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-//! value            = 0*255(chr) nblk-chr
-//! nblk-chr         = %x21-2B / %x2D-3C / %x3E-7E
-//! chr              = %x20 / nblk-chr
+//! list        = list-member 0*31( OWS "," OWS list-member )
+//! list-member = (key "=" value) / OWS
+//! key         = ( lcalpha / DIGIT ) 0*255 ( keychar )
+//! keychar     = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+//! value       = 0*255(chr) nblk-chr
+//! nblk-chr    = %x21-2B / %x2D-3C / %x3E-7E
+//! chr         = %x20 / nblk-chr
 //! ```
+//!
+//! The key rule is the one of the current editor's draft and of Level 2
+//! ([§3.3.1.3.1](https://w3c.github.io/trace-context/#key)): the Level 1 `tenant-id "@" system-id`
+//! split (at most 241 + 14 characters, one `@`) was replaced by one flat rule, so `foo@`, `foo@@bar`,
+//! `t@vvvvvvvvvvvvvvv` and a 256-character key are all valid; a key that starts with `@` is not. The
+//! official test suite (`test/test.py`, `test_tracestate_key_illegal_vendor_format`) checks this.
 //!
 //! Several header lines are one list, joined with `,`
 //! ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values), RFC 9110 §5.3).
-//! Empty members are allowed and not counted. More than 32 members, or a key twice, makes the whole
-//! header invalid: the sender must not create duplicates and a receiver may discard them
-//! ([w3c/trace-context#477](https://github.com/w3c/trace-context/pull/477)); we are strict and report it.
+//! Empty members are allowed and not counted. More than 32 list-members makes the whole header
+//! invalid. A key that appears twice (in one line or across lines) keeps its *first* occurrence and
+//! the later ones are dropped: the sender must not create duplicates, and the receiver may either keep
+//! them or drop all but one ([w3c/trace-context#477](https://github.com/w3c/trace-context/pull/477);
+//! `test_tracestate_duplicated_keys` requires one of the values to survive). The first is the one the
+//! left-most, most recent vendor wrote ([§3.3.1.3](https://www.w3.org/TR/trace-context/#mutating-the-tracestate-field)).
+//! The drop is reported ([`TraceState::duplicates`]), never silent.
 //! An invalid tracestate never invalidates a valid `traceparent`
 //! ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
 
@@ -53,7 +60,9 @@ pub type Member<'a> = (&'a str, &'a str);
 /// A parsed tracestate: up to 32 members, in the order received, borrowed from the header lines.
 ///
 /// It keeps the validated lines themselves (not a table of members), so a context that carries it
-/// stays small and cheap to move; members are found again by walking the lines.
+/// stays small and cheap to move; members are found again by walking the lines. A later duplicate of
+/// a key is skipped by every reader ([`members`](Self::members), [`get`](Self::get), `Display`,
+/// [`write`](Self::write)): only the first occurrence is kept.
 ///
 /// ```
 /// use tracebridge::TraceState;
@@ -65,13 +74,19 @@ pub type Member<'a> = (&'a str, &'a str);
 /// // Lines received separately are one list (W3C §3.3.1.1).
 /// let two = TraceState::parse_lines([&b"a=1"[..], &b"b=2"[..]])?;
 /// assert!(two.members().eq([("a", "1"), ("b", "2")]));
+/// // A key given twice keeps its first value; the drop is counted.
+/// let dup = TraceState::parse("foo=1,bar=2,foo=3")?;
+/// assert_eq!((dup.to_string().as_str(), dup.duplicates()), ("foo=1,bar=2", 1));
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct TraceState<'a> {
     lines: [&'a str; MAX_LINES],
     n_lines: u8,
+    /// Members kept (duplicates not counted).
     len: u8,
+    /// Bit `i` set: the `i`-th non-empty list-member repeats an earlier key and is skipped.
+    skipped: u32,
 }
 
 impl Default for TraceState<'_> {
@@ -104,7 +119,7 @@ fn fingerprint(key: &str) -> u32 {
 
 impl<'a> TraceState<'a> {
     /// No members.
-    pub const EMPTY: TraceState<'static> = TraceState { lines: [""; MAX_LINES], n_lines: 0, len: 0 };
+    pub const EMPTY: TraceState<'static> = TraceState { lines: [""; MAX_LINES], n_lines: 0, len: 0, skipped: 0 };
 
     /// Parse one header value.
     pub fn parse(value: &'a str) -> Result<Self, Error> {
@@ -124,7 +139,9 @@ impl<'a> TraceState<'a> {
     pub fn parse_lines<I: IntoIterator<Item = &'a [u8]>>(lines: I) -> Result<Self, Error> {
         let mut out = TraceState::EMPTY;
         let mut total = 0usize;
-        // Keys seen so far: fingerprints, and the keys to confirm a fingerprint match.
+        // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
+        let mut raw = 0usize;
+        // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match.
         let mut seen = [(0u32, ""); MAX_MEMBERS];
         for line in lines {
             total = total.saturating_add(line.len()).saturating_add(1);
@@ -135,8 +152,8 @@ impl<'a> TraceState<'a> {
             let slot = out.lines.get_mut(usize::from(out.n_lines)).ok_or(Error::TooLong)?;
             *slot = line;
             out.n_lines += 1;
-            for raw in line.split(',') {
-                let member = trim_ows(raw);
+            for raw_member in line.split(',') {
+                let member = trim_ows(raw_member);
                 if member.is_empty() {
                     continue;
                 }
@@ -147,28 +164,41 @@ impl<'a> TraceState<'a> {
                 if !is_valid_value(value) {
                     return Err(Error::TracestateValue);
                 }
-                let fp = fingerprint(key);
-                let earlier = seen.get(..usize::from(out.len)).unwrap_or_default();
-                if earlier.iter().any(|&(f, k)| f == fp && k == key) {
-                    return Err(Error::TracestateDuplicateKey);
+                if raw >= MAX_MEMBERS {
+                    return Err(Error::TracestateTooManyMembers);
                 }
-                let slot = seen.get_mut(usize::from(out.len)).ok_or(Error::TracestateTooManyMembers)?;
-                *slot = (fp, key);
-                out.len += 1;
+                let fp = fingerprint(key);
+                let kept = seen.get(..usize::from(out.len)).unwrap_or_default();
+                if kept.iter().any(|&(f, k)| f == fp && k == key) {
+                    // Keep the first occurrence (module docs, w3c/trace-context#477).
+                    out.skipped |= 1 << raw;
+                } else if let Some(slot) = seen.get_mut(usize::from(out.len)) {
+                    *slot = (fp, key);
+                    out.len += 1;
+                }
+                raw += 1;
             }
         }
         Ok(out)
     }
 
-    /// The members in order.
+    /// The members in order (the first occurrence of each key).
     pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
         let lines = self.lines.get(..usize::from(self.n_lines)).unwrap_or_default();
+        let skipped = self.skipped;
         lines
             .iter()
             .flat_map(|line| line.split(','))
             .map(trim_ows)
             .filter(|m| !m.is_empty())
-            .filter_map(|m| m.split_once('='))
+            .enumerate()
+            .filter(move |(i, _)| skipped & (1u32 << (i % 32)) == 0)
+            .filter_map(|(_, m)| m.split_once('='))
+    }
+
+    /// How many list-members were skipped because their key had appeared before.
+    pub fn duplicates(&self) -> usize {
+        self.skipped.count_ones() as usize
     }
 
     /// Number of members.
@@ -340,19 +370,12 @@ impl fmt::Debug for TraceStateBuf {
 }
 
 const fn key_char(c: u8) -> bool {
-    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// True when `key` is a simple-key or multi-tenant-key.
+/// True when `key` matches `( lcalpha / DIGIT ) 0*255 ( keychar )` (module docs).
 pub fn is_valid_key(key: &str) -> bool {
-    let b = key.as_bytes();
-    match key.split_once('@') {
-        None => matches!(b, [b'a'..=b'z', rest @ ..] if rest.len() <= 255 && rest.iter().all(|&c| key_char(c))),
-        Some((tenant, system)) => {
-            matches!(tenant.as_bytes(), [b'a'..=b'z' | b'0'..=b'9', rest @ ..] if rest.len() <= 240 && rest.iter().all(|&c| key_char(c)))
-                && matches!(system.as_bytes(), [b'a'..=b'z', rest @ ..] if rest.len() <= 13 && rest.iter().all(|&c| key_char(c)))
-        }
-    }
+    matches!(key.as_bytes(), [b'a'..=b'z' | b'0'..=b'9', rest @ ..] if rest.len() <= 255 && rest.iter().all(|&c| key_char(c)))
 }
 
 /// True when `value` matches `0*255(chr) nblk-chr`.
@@ -389,11 +412,19 @@ mod tests {
         assert!(is_valid_key("a"));
         assert!(is_valid_key("tenant@system"));
         assert!(is_valid_key("0tenant@s"));
-        assert!(!is_valid_key("0simple"));
+        assert!(is_valid_key("0simple"));
+        // The flat key rule (module docs): `@` anywhere after the first character, any number of times.
+        assert!(is_valid_key("foo@"));
+        assert!(is_valid_key("foo@@bar"));
+        assert!(is_valid_key("foo@bar@baz"));
+        assert!(is_valid_key("t@0sys"));
+        assert!(is_valid_key(&format!("t@{}", "v".repeat(15))));
+        assert!(is_valid_key(&format!("{}@v", "t".repeat(242))));
+        assert!(!is_valid_key("@foo"));
         assert!(!is_valid_key("Upper"));
-        assert!(!is_valid_key("t@"));
-        assert!(!is_valid_key("t@0sys"));
-        assert!(!is_valid_key("t@abcdefghijklmno"));
+        assert!(!is_valid_key("foo.bar"));
+        assert!(!is_valid_key("foo "));
+        assert!(!is_valid_key(""));
         assert!(is_valid_key(&"a".repeat(256)));
         assert!(!is_valid_key(&"a".repeat(257)));
     }
@@ -414,9 +445,23 @@ mod tests {
         let many: std::vec::Vec<_> = (0..33).map(|i| format!("k{i}=v")).collect();
         assert_eq!(TraceState::parse(&many.join(",")).err(), Some(Error::TracestateTooManyMembers));
         assert_eq!(TraceState::parse(&many.get(..32).unwrap_or_default().join(",")).map(|t| t.len()), Ok(32));
-        assert_eq!(TraceState::parse("a=1,a=2").err(), Some(Error::TracestateDuplicateKey));
+        // 32 list-members are counted as received, duplicates included.
+        let dup: std::vec::Vec<_> = (0..32).map(|i| format!("k{i}=v")).chain(["k0=w".to_string()]).collect();
+        assert_eq!(TraceState::parse(&dup.join(",")).err(), Some(Error::TracestateTooManyMembers));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_first() {
+        let one = TraceState::parse("foo=1,foo=2").map(|t| (t.to_string(), t.len(), t.duplicates()));
+        assert_eq!(one, Ok(("foo=1".into(), 1, 1)));
+        let lines: [&[u8]; 3] = [b"foo=1,bar=2", b"bar=3", b"baz=4,foo=5"];
+        let ts = TraceState::parse_lines(lines).unwrap_or_default();
+        assert!(ts.members().eq([("foo", "1"), ("bar", "2"), ("baz", "4")]));
+        assert_eq!((ts.len(), ts.duplicates(), ts.get("bar")), (3, 2, Some("2")));
+        assert_eq!(ts.write("tb", Some("x"), 512).as_str(), "tb=x,foo=1,bar=2,baz=4");
+        assert_eq!(ts, TraceState::parse("foo=1,bar=2,baz=4").unwrap_or_default());
     }
 
     #[test]

@@ -361,7 +361,8 @@ pub struct Inspection<'a> {
     pub sampling_only: Option<Sampling>,
     /// Per format, indexed by [`Format::index`].
     pub status: [Status; N],
-    /// Why an incoming tracestate was dropped next to a valid traceparent.
+    /// Why an incoming tracestate was dropped next to a valid traceparent, or
+    /// ([`Error::TracestateDuplicateKey`]) why some of its members were.
     pub tracestate_error: Option<Error>,
     /// Ids a previous restart replaced (from our member's `o:`).
     pub restarted_from: Option<(TraceId, SpanId)>,
@@ -454,7 +455,8 @@ pub struct Report {
     pub member_fields_lost: usize,
     /// A 128-bit trace id was written as 64 bits (`id_width: 64`).
     pub trace_id_truncated: bool,
-    /// Why an incoming tracestate was dropped next to a valid traceparent.
+    /// Why an incoming tracestate was dropped next to a valid traceparent, or
+    /// ([`Error::TracestateDuplicateKey`]) why some of its members were.
     pub tracestate_error: Option<Error>,
 }
 
@@ -952,9 +954,10 @@ impl Translator {
         }
         for f in cfg.inject.iter() {
             if Some(f) == continued_from && unchanged {
-                // The source format is left byte for byte as it arrived.
+                // The source format is left byte for byte as it arrived, but for a tracestate that
+                // was dropped (invalid) or cut (a key given twice): written as read, or removed.
                 if f == Format::W3c && ins.tracestate_error.is_some() {
-                    plan.push(Op::Remove(tracestate::HEADER));
+                    self.plan_tracestate(&mut plan, &ctx, true, restarted_from);
                 }
                 continue;
             }
@@ -1081,7 +1084,7 @@ mod serde_impls {
             impl Visitor<'_> for V {
                 type Value = MemberKey;
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a tracestate key of at most 64 characters: a lowercase letter, then a-z 0-9 _ - * /, or tenant@system")
+                    f.write_str("a tracestate key of at most 64 characters: a lowercase letter or digit, then a-z 0-9 _ - * / @")
                 }
                 fn visit_str<E: de::Error>(self, s: &str) -> Result<MemberKey, E> {
                     MemberKey::new(s).ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
@@ -1434,10 +1437,18 @@ mod tests {
 
     #[test]
     fn invalid_tracestate_is_dropped_not_the_traceparent() {
-        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,a=2")]);
+        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,A=2")]);
+        let report = Translator::default().translate(&mut h, rng);
+        assert_eq!(report.tracestate_error, Some(Error::TracestateKey));
+        assert_eq!(h, headers(&[("traceparent", TP)]));
+    }
+
+    #[test]
+    fn duplicate_tracestate_keys_keep_the_first() {
+        let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,b=2"), ("tracestate", "a=3")]);
         let report = Translator::default().translate(&mut h, rng);
         assert_eq!(report.tracestate_error, Some(Error::TracestateDuplicateKey));
-        assert_eq!(h, headers(&[("traceparent", TP)]));
+        assert_eq!(h, headers(&[("traceparent", TP), ("tracestate", "a=1,b=2")]));
     }
 
     #[test]

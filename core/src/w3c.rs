@@ -132,8 +132,9 @@ impl Traceparent {
 
 /// The W3C context of `headers`: `Ok(None)` when there is no `traceparent`.
 ///
-/// The second value is the reason a present `tracestate` was dropped, if it was: an invalid
-/// tracestate does not invalidate the traceparent ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
+/// The second value is the reason a present `tracestate` was dropped, in whole or (a key given
+/// twice, [`Error::TracestateDuplicateKey`]) in part: an invalid tracestate does not invalidate the
+/// traceparent ([§3.3.1.1](https://www.w3.org/TR/trace-context/#tracestate-header-field-values)).
 /// Without a valid traceparent, tracestate is not parsed at all
 /// ([§3.3](https://www.w3.org/TR/trace-context/#tracestate-header)).
 ///
@@ -156,6 +157,8 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Prop
     };
     let tp = Traceparent::parse(value)?;
     let (tracestate, warning) = match TraceState::extract(headers) {
+        // Later duplicates of a key were skipped (the first is kept): reported, not silent.
+        Ok(Some(ts)) if ts.duplicates() > 0 => (ts, Some(Error::TracestateDuplicateKey)),
         Ok(ts) => (ts.unwrap_or_default(), None),
         Err(e) => (TraceState::EMPTY, Some(e)),
     };
@@ -231,9 +234,20 @@ mod tests {
 
     #[test]
     fn invalid_tracestate_keeps_traceparent() {
+        let h = [("traceparent", VALID), ("tracestate", b"a=1,B=2")];
+        let got = extract(&h[..]);
+        assert!(
+            matches!(got, Ok(Some((Propagation::Context(c), Some(Error::TracestateKey)))) if c.tracestate.is_empty())
+        );
+    }
+
+    #[test]
+    fn duplicate_tracestate_key_keeps_the_first_and_warns() {
         let h = [("traceparent", VALID), ("tracestate", b"a=1,a=2")];
         let got = extract(&h[..]);
-        assert!(matches!(got, Ok(Some((Propagation::Context(_), Some(Error::TracestateDuplicateKey))))));
+        assert!(
+            matches!(got, Ok(Some((Propagation::Context(c), Some(Error::TracestateDuplicateKey)))) if c.tracestate.get("a") == Some("1"))
+        );
     }
 
     mod props {

@@ -4,7 +4,7 @@
 //! ([X-Ray concepts, "Tracing header"](https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader)).
 //!
 //! ```text
-//! X-Amzn-Trace-Id = field *( OWS ";" OWS field )   ; fields in any order
+//! X-Amzn-Trace-Id = field *( OWS ";" OWS field ) [ OWS ";" ]   ; fields in any order
 //! field           = key OWS "=" OWS value
 //! key             = 1*( VCHAR except ";" "=" )      ; case-sensitive
 //! value           = 1*( VCHAR except ";" )
@@ -34,7 +34,9 @@
 //!   `on_missing: new-root` the [`Translator`](crate::Translator) starts the new root *in that trace*
 //!   ([`root_without_parent`]), so the trace stays joined with the load balancer's logs.
 //! - **Optional whitespace** (space, tab) is allowed around fields, `;` and `=`, as the AWS SDKs trim
-//!   it; not inside keys or values. Empty fields (`;;`, a trailing `;`) are [`Error::XRayField`].
+//!   it; not inside keys or values. One trailing `;` is allowed (interop: the X-Ray SDKs accept it and
+//!   some proxies append it, e.g. `Root=…;Parent=…;Sampled=1;`); other empty fields (`;;`, a leading
+//!   `;`) are [`Error::XRayField`].
 //! - **Nothing is dropped silently**: `Lineage`, `Self` and up to [`XRAY_MAX_EXTRA_FIELDS`] unknown
 //!   fields are kept for the round trip; one more is [`Error::XRayTooManyFields`]. A key given twice
 //!   is [`Error::XRayDuplicateKey`].
@@ -126,7 +128,10 @@ fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     // Unknown keys seen, for the duplicate check; the fields themselves stay in `text`.
     let mut extras = [""; XRAY_MAX_EXTRA_FIELDS];
     let mut n_extras = 0;
-    for field in text.split(';') {
+    // interop: one trailing `;` (module docs).
+    let body = trim(text);
+    let body = body.strip_suffix(';').unwrap_or(body);
+    for field in body.split(';') {
         let (key, value) = field.split_once('=').ok_or(Error::XRayField)?;
         let (key, value) = (trim(key), trim(value));
         if key.is_empty() || !key.bytes().all(is_key_byte) {
@@ -430,7 +435,12 @@ mod tests {
         assert_eq!(err(r), Some(Error::XRayMissingParent));
         assert_eq!(err(&[r, ";Sampled=1"].concat()), Some(Error::XRayMissingParent));
         assert_eq!(err(""), Some(Error::XRayField));
-        assert_eq!(err(&[r, ";", p, ";"].concat()), Some(Error::XRayField));
+        // interop: one trailing `;` is valid (with OWS around it too), two are not.
+        assert_eq!(err(&[r, ";", p, ";"].concat()), None);
+        assert_eq!(err(&[r, ";", p, " ; "].concat()), None);
+        assert_eq!(err(&[r, ";", p, ";;"].concat()), Some(Error::XRayField));
+        assert_eq!(err(&[";", r, ";", p].concat()), Some(Error::XRayField));
+        assert_eq!(err(";"), Some(Error::XRayField));
         assert_eq!(err(&[r, ";;", p].concat()), Some(Error::XRayField));
         assert_eq!(err(&[r, ";", p, ";Foo"].concat()), Some(Error::XRayField));
         assert_eq!(err(&[r, ";", p, ";=x"].concat()), Some(Error::XRayField));

@@ -329,13 +329,21 @@ fn w3c_version_00_traceparent_has_no_trailing_fields() {
 }
 
 #[test]
-fn w3c_level_2_random_flag_is_not_passed_into_opentelemetry() {
-    // W3C Level 2 §3.2.2.5.2 defines trace-flags bit 0x02 as `random`; opentelemetry-zipkin and
-    // opentelemetry-aws read 0x02 as "deferred". We pass only the sampled bit into the SpanContext
-    // (as the OpenTelemetry SDK's W3C propagator does), so their B3 keeps the decision.
-    let h = headers(&[("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03")]);
+fn w3c_level_2_random_flag_survives_into_a_child_span() {
+    // W3C Level 2 §3.2.2.5.2: the trace id is kept, so its `random` flag is too (the official suite's
+    // test_propagates_random_flag): extract, an SDK child span, inject.
+    let h = headers(&[("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02")]);
     let sc = remote(&all_formats(), &h);
-    assert_eq!(sc.trace_flags(), TraceFlags::SAMPLED);
-    let b3 = inject(&ZipkinPropagator::with_encoding(B3Encoding::SingleHeader), sc);
-    assert_eq!(b3.get("b3").map(String::as_str), Some("4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"));
+    assert_eq!(sc.trace_flags(), TraceFlags::new(0x02));
+    let provider = SdkTracerProvider::builder().with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn).build();
+    let cx = all_formats().extract_with_context(&Context::new(), &h);
+    let child = Context::new().with_span(provider.tracer("t").start_with_context("child", &cx));
+    let mut out = HashMap::new();
+    all_formats().inject_context(&child, &mut out);
+    let tp = out.get("traceparent").cloned().unwrap_or_default();
+    assert!(tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && tp.ends_with("-03"), "{tp}");
+    assert!(!tp.contains("00f067aa0ba902b7"), "a new parent id: {tp}");
+    // Reserved bits are not passed on by a service that starts spans (§3.2.2.5.3).
+    let h = headers(&[("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0d")]);
+    assert_eq!(remote(&all_formats(), &h).trace_flags(), TraceFlags::SAMPLED);
 }

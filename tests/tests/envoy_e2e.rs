@@ -304,6 +304,24 @@ fn spec_vectors_through_envoy() {
                     expect["trace_id"], expect["span_id"]
                 ));
             }
+            // A W3C context continued: the tracestate goes on as read (an invalid one dropped, a
+            // repeated key's later members dropped), whatever its spacing on the wire.
+            if format == Format::W3c {
+                if let Some(want) = expect.get("tracestate") {
+                    let lines = ex.upstream_values("tracestate");
+                    let got = if lines.is_empty() {
+                        Value::Null
+                    } else {
+                        match tracebridge::TraceState::parse_lines(lines.iter().map(|l| l.as_bytes())) {
+                            Ok(ts) => Value::String(ts.to_string()),
+                            Err(e) => Value::String(format!("<invalid: {e}>")),
+                        }
+                    };
+                    if got != *want {
+                        failures.push(format!("{name}: expected tracestate {want}, upstream got {lines:?}"));
+                    }
+                }
+            }
         }
     }
     for s in &skipped {

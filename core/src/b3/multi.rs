@@ -6,8 +6,8 @@
 //! | `X-B3-TraceId`      | 16 or 32 lowercase hex digits, not all `0` | [TraceId](https://github.com/openzipkin/b3-propagation#traceid-1)           |
 //! | `X-B3-SpanId`       | 16 lowercase hex digits, not all `0`       | [SpanId](https://github.com/openzipkin/b3-propagation#spanid-1)             |
 //! | `X-B3-ParentSpanId` | 16 lowercase hex digits, not all `0`; absent on a root span | [ParentSpanId](https://github.com/openzipkin/b3-propagation#parentspanid-1) |
-//! | `X-B3-Sampled`      | `1` accept, `0` deny; absent = defer       | [Sampling State](https://github.com/openzipkin/b3-propagation#sampling-state-1) |
-//! | `X-B3-Flags`        | `1` debug (implies accept), `0` none       | [Debug Flag](https://github.com/openzipkin/b3-propagation#debug-flag)       |
+//! | `X-B3-Sampled`      | `1` accept, `0` deny (also `true`/`false`, any case); absent = defer | [Sampling State](https://github.com/openzipkin/b3-propagation#sampling-state-1) |
+//! | `X-B3-Flags`        | `1` debug (implies accept); any other value is ignored | [Debug Flag](https://github.com/openzipkin/b3-propagation#debug-flag)       |
 //!
 //! The format is present when any of these headers is. TraceId and SpanId come together; `X-B3-Sampled`
 //! and/or `X-B3-Flags` without ids carry a decision only ([`Propagation::SamplingOnly`], spec FAQ
@@ -53,17 +53,20 @@ fn sampling(sampled: Option<&[u8]>, flags: Option<&[u8]>) -> Result<Sampling, Er
         None => Sampling::Defer,
         Some(b"1") => Sampling::Accept,
         Some(b"0") => Sampling::Deny,
-        // interop: pre-spec tracers sent `true`/`false`; "a lenient implementation may accept them"
-        // (#sampling-state-1), as zipkin-go and Brave do.
-        Some(b"true") => Sampling::Accept,
-        Some(b"false") => Sampling::Deny,
+        // interop: pre-spec tracers sent `true`/`false` in any case; "a lenient implementation may
+        // accept them" (#sampling-state-1), as zipkin-go, Brave and the OpenTelemetry B3
+        // propagators do.
+        Some(v) if v.eq_ignore_ascii_case(b"true") => Sampling::Accept,
+        Some(v) if v.eq_ignore_ascii_case(b"false") => Sampling::Deny,
         Some(_) => return Err(Error::XB3Sampled),
     };
     match flags {
-        None | Some(b"0") => Ok(sampled),
         // "Debug implies an accept decision" (#debug-flag): it wins over any X-B3-Sampled.
         Some(b"1") => Ok(Sampling::Debug),
-        Some(_) => Err(Error::XB3Flags),
+        // #debug-flag defines `1` only; any other value (`0`, or what an old tracer wrote) says
+        // nothing about debug and is ignored, as Brave and the OpenTelemetry B3 propagators do: it
+        // must not invalidate the ids next to it.
+        _ => Ok(sampled),
     }
 }
 
@@ -206,12 +209,17 @@ mod tests {
         assert_eq!(with(&[("x-b3-sampled", "0")]), Ok(Some(Sampling::Deny)));
         assert_eq!(with(&[("x-b3-sampled", "true")]), Ok(Some(Sampling::Accept)));
         assert_eq!(with(&[("x-b3-sampled", "false")]), Ok(Some(Sampling::Deny)));
-        assert_eq!(with(&[("x-b3-sampled", "TRUE")]), Err(Error::XB3Sampled));
+        assert_eq!(with(&[("x-b3-sampled", "TRUE")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(with(&[("x-b3-sampled", "False")]), Ok(Some(Sampling::Deny)));
+        assert_eq!(with(&[("x-b3-sampled", "yes")]), Err(Error::XB3Sampled));
         assert_eq!(with(&[("x-b3-sampled", "d")]), Err(Error::XB3Sampled));
         assert_eq!(with(&[("x-b3-flags", "1")]), Ok(Some(Sampling::Debug)));
         assert_eq!(with(&[("x-b3-flags", "1"), ("x-b3-sampled", "0")]), Ok(Some(Sampling::Debug)));
         assert_eq!(with(&[("x-b3-flags", "0"), ("x-b3-sampled", "1")]), Ok(Some(Sampling::Accept)));
-        assert_eq!(with(&[("x-b3-flags", "2")]), Err(Error::XB3Flags));
+        // Only `1` means debug; anything else is ignored, the context stays valid.
+        assert_eq!(with(&[("x-b3-flags", "2")]), Ok(Some(Sampling::Defer)));
+        assert_eq!(with(&[("x-b3-flags", "true"), ("x-b3-sampled", "1")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(with(&[("x-b3-flags", ""), ("x-b3-sampled", "0")]), Ok(Some(Sampling::Deny)));
     }
 
     #[test]
