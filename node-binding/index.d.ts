@@ -63,8 +63,10 @@ export interface ExtractedContext {
   parentSpanId: string | null;
   /** The sampling decision; `null` when the caller deferred it. */
   sampled: boolean | null;
-  /** Forced sampling (B3 `d`, `X-B3-Flags: 1`, Jaeger flag 0x02). */
+  /** Forced sampling (B3 `d`, `X-B3-Flags: 1`, Jaeger flags 0x03). */
   debug: boolean;
+  /** W3C trace-flags: bit 0 sampled (in step with `sampled`), bit 1 Level 2 `random`. */
+  traceFlags: number;
   /** The W3C tracestate (canonical form), or null. */
   traceState: string | null;
   /** The format the context came from. */
@@ -81,6 +83,8 @@ export interface InjectContext {
   /** `true`/`false`; absent or null defers the decision. */
   sampled?: boolean | null;
   debug?: boolean;
+  /** W3C trace-flags other than `sampled` (which comes from `sampled`/`debug`), e.g. 0x02 `random`. Default 0. */
+  traceFlags?: number;
   /** Written as the `tracestate` header beside `traceparent` (validated). */
   traceState?: string | null;
 }

@@ -173,6 +173,7 @@ function inject(context, headers, options) {
     str(context.parentSpanId === null ? undefined : context.parentSpanId),
     sampled,
     context.debug === true,
+    Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0,
     str(context.traceState === null ? undefined : context.traceState),
   );
   if (flat !== '') {

@@ -25,6 +25,8 @@ class TraceBridgePropagator {
         traceId: sc.traceId,
         spanId: sc.spanId,
         sampled: (sc.traceFlags & api.TraceFlags.SAMPLED) === api.TraceFlags.SAMPLED,
+        // Sampled and W3C Level 2's random bit (0x02); reserved bits are written as zero.
+        traceFlags: sc.traceFlags & 0x03,
         traceState: ts === '' ? undefined : ts,
       },
       new Map(),
@@ -46,7 +48,8 @@ class TraceBridgePropagator {
       traceId: got.traceId,
       spanId: got.spanId,
       isRemote: true,
-      traceFlags: got.sampled === true ? api.TraceFlags.SAMPLED : api.TraceFlags.NONE,
+      // The sampled bit, and the random bit (0x02) while the trace id is kept (W3C Level 2 §3.2.2.5.2).
+      traceFlags: got.traceFlags & 0x03,
     };
     if (got.traceState !== null) sc.traceState = api.createTraceState(got.traceState);
     return api.trace.setSpanContext(context, sc);

@@ -3,8 +3,10 @@
 //
 // The harness POSTs a JSON list of {url, arguments}. For each entry this service POSTs `arguments`
 // (as JSON) to `url`, propagating the trace context it received as a participating service does:
-// the same trace id, a new span id (its own span), the sampled flag and the tracestate as received.
-// When no valid traceparent arrived it starts a new trace.
+// every outgoing call is a span of its own, so each carries the same trace id, a new parent id, the
+// trace-flags (sampled, and Level 2's `random` while the trace id is kept, §3.2.2.5.2) and the
+// tracestate as received. When no valid traceparent arrived it starts a new trace with a random trace
+// id and sets the `random` flag (Level 2 §3.2.2.5.2).
 //
 //   node examples/w3c-test-service.mjs [port]      (default 7777; PORT env also works)
 //
@@ -15,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Translator, inject } from '../index.mjs';
 
 const w3c = new Translator({ extract: ['w3c'], inject: ['w3c'] });
+const RANDOM = 0x02;
 
 function hex(n) {
   let id;
@@ -23,13 +26,17 @@ function hex(n) {
   return id;
 }
 
-/** The headers to send downstream for the request headers `incoming`. */
-export function outgoingHeaders(incoming) {
+/** The trace this service continues (or starts) for the request headers `incoming`. */
+export function incomingTrace(incoming) {
   const parent = w3c.extract(incoming);
-  const ctx = parent
-    ? { traceId: parent.traceId, spanId: hex(8), sampled: parent.sampled === true, traceState: parent.traceState }
-    : { traceId: hex(16), spanId: hex(8), sampled: false };
-  return inject(ctx, { 'content-type': 'application/json' });
+  return parent
+    ? { traceId: parent.traceId, sampled: parent.sampled === true, traceFlags: parent.traceFlags, traceState: parent.traceState }
+    : { traceId: hex(16), sampled: false, traceFlags: RANDOM, traceState: null };
+}
+
+/** The headers of one outgoing call in `trace`: a span of its own, so a new parent id each time. */
+export function outgoingHeaders(trace) {
+  return inject({ ...trace, spanId: hex(8) }, { 'content-type': 'application/json' });
 }
 
 function readBody(req) {
@@ -50,10 +57,10 @@ async function handle(req, res) {
     res.writeHead(400).end(String(e.message));
     return;
   }
-  const headers = outgoingHeaders(req.headers);
+  const trace = incomingTrace(req.headers);
   for (const { url, arguments: args } of list) {
     try {
-      const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(args ?? []) });
+      const r = await fetch(url, { method: 'POST', headers: outgoingHeaders(trace), body: JSON.stringify(args ?? []) });
       await r.arrayBuffer();
     } catch {
       // The harness judges what arrived; an unreachable url is not this service's failure.

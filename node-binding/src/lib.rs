@@ -125,6 +125,7 @@ struct ExtractedJson<'s> {
     parent_span_id: Option<&'s str>,
     sampled: Option<bool>,
     debug: bool,
+    trace_flags: u8,
     trace_state: Option<String>,
     source: Option<Format>,
 }
@@ -134,7 +135,7 @@ fn hex(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or_default()
 }
 
-/// `extract`: `{"traceId", "spanId", "parentSpanId", "sampled", "debug", "traceState", "source"}`
+/// `extract`: `{"traceId", "spanId", "parentSpanId", "sampled", "debug", "traceFlags", "traceState", "source"}`
 /// for the chosen context, or `None` (a B3 decision without ids is not a context; see `inspect`).
 pub fn extract_json(t: &Translator, headers: &str) -> Option<String> {
     let headers = Flat(headers);
@@ -148,6 +149,8 @@ pub fn extract_json(t: &Translator, headers: &str) -> Option<String> {
         parent_span_id: parent.as_ref().map(|p| hex(p)),
         sampled: ctx.sampling.decision(),
         debug: ctx.sampling == Sampling::Debug,
+        // W3C trace-flags with `sampled` in step with the decision; carries Level 2's `random` bit.
+        trace_flags: ctx.trace_flags.with_sampled(ctx.sampling.is_sampled()).0,
         trace_state: (!ctx.tracestate.is_empty()).then(|| ctx.tracestate.to_string()),
         source: ins.source,
     };
@@ -253,6 +256,8 @@ pub struct ContextArgs<'a> {
     pub sampled: Option<bool>,
     /// Forced sampling (B3 `d`, Jaeger `0x02`).
     pub debug: bool,
+    /// W3C trace-flags (the `sampled` bit is taken from `sampled`/`debug`), e.g. Level 2's `random`.
+    pub trace_flags: u8,
     /// A W3C tracestate, written beside `traceparent`.
     pub trace_state: Option<&'a str>,
 }
@@ -285,7 +290,9 @@ pub fn inject_flat(formats: &str, args: &ContextArgs<'_>) -> Result<String, Bind
         Some(ts) => TraceState::parse(ts)?,
         None => TraceState::EMPTY,
     };
-    let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+    let mut ctx = TraceContext::new(trace_id, span_id);
+    ctx.trace_flags = tracebridge::TraceFlags(args.trace_flags);
+    let mut ctx = ctx.with_sampling(sampling);
     ctx.parent_span_id = parent;
     ctx.id_width = id_width;
     ctx.tracestate = tracestate;
@@ -369,6 +376,7 @@ pub fn inject_context(
     parent_span_id: Option<String>,
     sampled: Option<bool>,
     debug: bool,
+    trace_flags: u8,
     trace_state: Option<String>,
 ) -> Result<String, BindingError> {
     inject_flat(
@@ -379,6 +387,7 @@ pub fn inject_context(
             parent_span_id: parent_span_id.as_deref(),
             sampled,
             debug,
+            trace_flags,
             trace_state: trace_state.as_deref(),
         },
     )
@@ -416,7 +425,7 @@ mod tests {
         assert_eq!(
             got.as_deref(),
             Some(
-                r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":null,"sampled":true,"debug":false,"traceState":"a=1","source":"w3c"}"#
+                r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":null,"sampled":true,"debug":false,"traceFlags":1,"traceState":"a=1","source":"w3c"}"#
             )
         );
         assert_eq!(extract_json(&t, "b3\x000"), None);

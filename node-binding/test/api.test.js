@@ -13,6 +13,7 @@ test('extract: plain object (any case, string[] values), Headers, Map give the s
     parentSpanId: null,
     sampled: true,
     debug: false,
+    traceFlags: 1,
     traceState: 'a=1,b=2',
     source: 'w3c',
   };
@@ -32,6 +33,7 @@ test('extract: legacy formats, 64-bit ids padded, debug', () => {
     parentSpanId: '05e3ac9a4f6e3b90',
     sampled: true,
     debug: true,
+    traceFlags: 1,
     traceState: null,
     source: 'b3-single',
   });

@@ -65,3 +65,25 @@ test('nothing valid leaves the context unchanged; fields lists every header', ()
   assert.strictEqual(p.extract(api.ROOT_CONTEXT, { traceparent: 'garbage' }, api.defaultTextMapGetter), api.ROOT_CONTEXT);
   assert.ok(p.fields().includes('x-amzn-trace-id') && p.fields().includes('x-b3-flags') && p.fields().includes('tracestate'));
 });
+
+test('W3C Level 2: the random flag survives extract and inject', () => {
+  const p = new TraceBridgePropagator();
+  const ctx = p.extract(
+    api.ROOT_CONTEXT,
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02' },
+    api.defaultTextMapGetter,
+  );
+  assert.strictEqual(api.trace.getSpanContext(ctx).traceFlags, 0x02);
+  // Passed on as it came (a child span of sdk-trace-base 2.x carries only the sampled bit: the SDK's
+  // choice, not the propagator's).
+  const out = {};
+  p.inject(ctx, out, api.defaultTextMapSetter);
+  assert.strictEqual(out.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02');
+  // Reserved bits are not passed on by a service that starts spans (Level 2 §3.2.2.5.3).
+  const reserved = p.extract(
+    api.ROOT_CONTEXT,
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0d' },
+    api.defaultTextMapGetter,
+  );
+  assert.strictEqual(api.trace.getSpanContext(reserved).traceFlags, api.TraceFlags.SAMPLED);
+});
