@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the Envoy filter: cargo (wasm32-wasip1, profile wasm-release), then `wasm-opt -Oz` when present.
+# Build the Envoy filter: cargo (wasm32-wasip1, profile filter-release), then `wasm-opt -O3` when present.
 # Output: <repo>/target/tracebridge.wasm (override with TRACEBRIDGE_WASM=path). Prints the size.
+# FILTER_FEATURES=a,b builds with those cargo features (the benchmark ladder's builds).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,13 +9,16 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=${TRACEBRIDGE_WASM:-$root/target/tracebridge.wasm}
 
 cd "$root"
-cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile wasm-release
-built=$target_dir/wasm32-wasip1/wasm-release/tracebridge_envoy.wasm
+features=()
+[ -n "${FILTER_FEATURES:-}" ] && features=(--features "$FILTER_FEATURES")
+cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile filter-release "${features[@]}"
+built=$target_dir/wasm32-wasip1/filter-release/tracebridge_envoy.wasm
 mkdir -p "$(dirname "$out")"
 
 if command -v wasm-opt >/dev/null 2>&1; then
   # The features rustc enables by default for wasm32-wasip1 (V8 supports all of them).
-  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+  # -O3, not -Oz: the filter is on the hot path of every request (see the filter-release profile).
+  wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-mutable-globals --enable-multivalue --enable-reference-types "$built" -o "$out.tmp"
   mv "$out.tmp" "$out"
 else

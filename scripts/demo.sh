@@ -90,6 +90,8 @@ stats:     http://127.0.0.1:$admin/stats?filter=wasmcustom.tracebridge
            http://127.0.0.1:$admin/stats/prometheus  (tracebridge_* counters)
 envoy log: $work/envoy.log
 EOF
+# The filter hands its counts to Envoy every 500 ms (wasm-filter/README.md, "Stats").
+sleep 0.6
 curl -fsS "http://127.0.0.1:$admin/stats?filter=wasmcustom.tracebridge" | grep -v ': 0$' | sed 's/^/  /'
 
 if $once; then exit 0; fi

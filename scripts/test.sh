@@ -16,6 +16,8 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The crate's optional doors (opentelemetry, tower) and their tests.
 cargo clippy -p tracebridge --all-targets --all-features --locked -- -D warnings
+# The Envoy filter's host-call code exists only for wasm32.
+cargo clippy -p tracebridge-envoy --target wasm32-wasip1 --locked -- -D warnings
 
 step "no_std core for wasm32-unknown-unknown (no features)"
 cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features --locked

@@ -461,6 +461,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// Nothing read, nothing done.
+    const EMPTY: Report = Report {
+        source: None,
+        status: [Status::NotRead; N],
+        outcome: Outcome::PassThrough,
+        trace_id: None,
+        span_id: None,
+        sampling: None,
+        injected: [false; N],
+        removed: [false; N],
+        tracestate_dropped: 0,
+        member_fields_lost: 0,
+        trace_id_truncated: false,
+        tracestate_error: None,
+    };
+
     /// The status of `f`.
     pub fn status(&self, f: Format) -> Status {
         self.status.get(f.index()).copied().unwrap_or_default()
@@ -548,9 +564,23 @@ impl fmt::Debug for Writes<'_> {
     }
 }
 
+impl Default for Plan {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Plan {
-    fn new(report: Report) -> Self {
-        Plan { report, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+    /// An empty plan (a no-op), to fill with [`Translator::plan_into`].
+    pub fn new() -> Self {
+        Plan { report: Report::EMPTY, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+    }
+
+    /// Empty again, with `report`; the buffers are kept as they are (only what is pushed is read).
+    fn reset(&mut self, report: Report) {
+        self.report = report;
+        self.n_ops = 0;
+        self.used = 0;
     }
 
     /// The outcome, for counting and logging.
@@ -801,28 +831,36 @@ impl Translator {
     /// # Ok::<(), tracebridge::translate::ConfigError>(())
     /// ```
     pub fn plan<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
-        let mut plan = self.decide(headers, random);
-        plan.drop_absent_removals(headers);
+        let mut plan = Plan::new();
+        self.plan_into(headers, random, &mut plan);
         plan
     }
 
-    fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
+    /// [`plan`](Self::plan) into an existing [`Plan`], replacing what it held. A plan is several KiB
+    /// (the values it writes are in fixed buffers): a caller on a hot path (the Envoy filter, the npm
+    /// package) keeps one and reuses it, so nothing is zeroed or copied per request.
+    ///
+    /// ```
+    /// use tracebridge::translate::Plan;
+    /// use tracebridge::Translator;
+    ///
+    /// let translator = Translator::default();
+    /// let mut plan = Plan::new();
+    /// for b3 in ["80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1", "garbage"] {
+    ///     translator.plan_into(&[("b3", b3)][..], || [7; 24], &mut plan);
+    /// }
+    /// assert!(plan.is_noop() && plan.report().missing());
+    /// ```
+    pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
+        self.decide(headers, random, plan);
+        plan.drop_absent_removals(headers);
+    }
+
+    fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
         let ins = self.inspect(headers);
         let cfg = &self.config;
-        let mut report = Report {
-            source: ins.source,
-            status: ins.status,
-            outcome: Outcome::PassThrough,
-            trace_id: None,
-            span_id: None,
-            sampling: None,
-            injected: [false; N],
-            removed: [false; N],
-            tracestate_dropped: 0,
-            member_fields_lost: 0,
-            trace_id_truncated: false,
-            tracestate_error: ins.tracestate_error,
-        };
+        let mut report =
+            Report { source: ins.source, status: ins.status, tracestate_error: ins.tracestate_error, ..Report::EMPTY };
         let sampling_in = |s: Sampling| match s {
             Sampling::Accept | Sampling::Debug if cfg.drop_forced_sampling => Sampling::Defer,
             s => s,
@@ -902,18 +940,18 @@ impl Translator {
             },
         };
 
-        let mut plan = Plan::new(report);
+        plan.reset(report);
         let Some((mut ctx, outcome)) = chosen else {
             if ignored {
                 plan.report.outcome = Outcome::Ignored;
-                self.remove_formats(&mut plan, |f| ins.status(f).arrived());
+                self.remove_formats(plan, |f| ins.status(f).arrived());
             } else if let Some(s) = plan.report.sampling {
                 // `b3: 0` stays a deny: pass the decision to the B3 formats written.
                 let from = ins.source;
                 for f in cfg.inject.iter().filter(|f| Some(*f) != from) {
                     match f {
-                        Format::B3Single => b3::single::inject_sampling_only(s, &mut plan),
-                        Format::B3Multi => b3::multi::inject_sampling_only(s, &mut plan),
+                        Format::B3Single => b3::single::inject_sampling_only(s, plan),
+                        Format::B3Multi => b3::multi::inject_sampling_only(s, plan),
                         _ => continue,
                     }
                     // Both B3 forms say nothing for defer.
@@ -924,12 +962,12 @@ impl Translator {
                 }
                 if cfg.remove_other_formats {
                     let injected = plan.report.injected;
-                    self.remove_formats(&mut plan, |f| {
+                    self.remove_formats(plan, |f| {
                         !injected.get(f.index()).copied().unwrap_or(false) && Some(f) != from
                     });
                 }
             }
-            return plan;
+            return;
         };
         let incoming = ins.context;
         // Width policy for B3/Jaeger.
@@ -950,26 +988,25 @@ impl Translator {
             .is_some_and(|i| outcome == Outcome::Continued && i.sampling == ctx.sampling && i.id_width == ctx.id_width);
 
         if cfg.remove_other_formats || ignored {
-            self.remove_formats(&mut plan, |f| !cfg.inject.contains(f) && ins.status(f).arrived());
+            self.remove_formats(plan, |f| !cfg.inject.contains(f) && ins.status(f).arrived());
         }
         for f in cfg.inject.iter() {
             if Some(f) == continued_from && unchanged {
                 // The source format is left byte for byte as it arrived, but for a tracestate that
                 // was dropped (invalid) or cut (a key given twice): written as read, or removed.
                 if f == Format::W3c && ins.tracestate_error.is_some() {
-                    self.plan_tracestate(&mut plan, &ctx, true, restarted_from);
+                    self.plan_tracestate(plan, &ctx, true, restarted_from);
                 }
                 continue;
             }
-            f.inject(&ctx, &mut plan);
+            f.inject(&ctx, plan);
             if f == Format::W3c {
-                self.plan_tracestate(&mut plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+                self.plan_tracestate(plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
             }
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
                 *slot = true;
             }
         }
-        plan
     }
 
     fn remove_formats(&self, plan: &mut Plan, which: impl Fn(Format) -> bool) {

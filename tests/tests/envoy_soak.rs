@@ -817,7 +817,18 @@ fn soak(n: u64, threads: u64, limit: Duration) {
     });
     sample_memory(&envoy, tally.sent, &samples);
     let elapsed = started.elapsed();
-    let after = wasm_stats(&envoy);
+    // The filter hands its counts to Envoy on a tick: wait until the requests counter has them all.
+    let want_requests = tally.counts.get("tracebridge.requests").copied().unwrap_or(0);
+    let requests_before = before.get("wasmcustom.tracebridge.requests").copied().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = wasm_stats(&envoy);
+    while after.get("wasmcustom.tracebridge.requests").copied().unwrap_or(0).saturating_sub(requests_before)
+        < want_requests
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        after = wasm_stats(&envoy);
+    }
     let log = envoy.log_text();
 
     // --- report ---

@@ -1,195 +1,231 @@
-//! The proxy-wasm contexts: one root context per plugin (configuration, counters), one HTTP context
-//! per stream (plan, apply, count). All format logic is core's.
+//! The filter: the proxy-wasm callbacks ([`crate::abi`] exports only the ones needed), each plugin's
+//! configuration, and per request one plan from core, applied and counted. All format logic is core's.
+//!
+//! Per request the host makes three calls into the module (`proxy_on_context_create`,
+//! `proxy_on_request_headers`, `proxy_on_response_headers`), and the module makes one host call to
+//! read the request headers (plus the host's call back to allocate them) and one per header written.
+//! Counters are added up here and handed to Envoy on a tick ([`FLUSH_MS`]).
 
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use log::{debug, error, info, warn};
-use proxy_wasm::hostcalls;
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
 use tracebridge::translate::{Plan, Status};
 use tracebridge::{Format, Injector, TraceId};
 
+use crate::abi::{self, LogLevel, MapType};
 use crate::config::{self, FilterConfig};
-use crate::stats::{self, PerFormat};
+use crate::headers::Pairs;
+use crate::stats::{self, index, Pending, PerFormat};
+use crate::streams::Streams;
 
-proxy_wasm::main! {{
-    // Envoy's own `wasm` log level decides what is shown.
-    proxy_wasm::set_log_level(LogLevel::Trace);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
-}}
+/// How often counts are handed to Envoy's counters: `/stats` lags by at most this much.
+pub const FLUSH_MS: u32 = 500;
 
-/// A defined counter (`None` when the host refused to define it: then it is simply not counted).
-#[derive(Clone, Copy, Default)]
-struct Counter(Option<u32>);
+/// Plugin configurations kept per VM. The filter does not export `proxy_on_delete` (one more call
+/// into the VM on every stream), so it is not told when Envoy retires a configuration (an xDS update
+/// creates a new root context and drains the old one); past this many, the oldest is forgotten.
+const MAX_ROOTS: usize = 64;
 
-impl Counter {
-    fn define(name: &str) -> Self {
-        match hostcalls::define_metric(MetricType::Counter, name) {
-            Ok(id) => Counter(Some(id)),
-            Err(status) => {
-                warn!("cannot define counter {name}: {status:?}");
-                Counter(None)
+/// Everything one VM (one Envoy worker) keeps.
+#[derive(Default)]
+struct State {
+    /// Root contexts (one per plugin configuration served by this VM), by context id.
+    roots: Vec<(u32, Rc<FilterConfig>)>,
+    /// Which root each live stream belongs to, and what it wrote.
+    streams: Streams,
+    /// Envoy's ids of the counters, in [`stats::index`] order; defined once.
+    counter_ids: Option<Vec<Option<u32>>>,
+    pending: Pending,
+    log_level: Option<LogLevel>,
+    /// Reused for every request: a plan is several KiB, filled in place (`Translator::plan_into`).
+    plan: Plan,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+impl State {
+    fn logs(&mut self, level: LogLevel) -> bool {
+        level >= *self.log_level.get_or_insert_with(abi::log_level)
+    }
+
+    fn root(&self, id: u32) -> Option<Rc<FilterConfig>> {
+        self.roots.iter().find(|(r, _)| *r == id).map(|(_, c)| Rc::clone(c))
+    }
+}
+
+fn log(level: LogLevel, message: &str) {
+    abi::log(level, message);
+}
+
+/// `proxy_on_context_create`.
+pub fn on_context_create(context_id: u32, root_id: u32) {
+    STATE.with_borrow_mut(|s| {
+        if root_id == 0 {
+            // A root context: its configuration follows in `on_configure`.
+        } else {
+            s.streams.open(context_id, root_id);
+        }
+    });
+}
+
+/// `proxy_on_configure`: false refuses the configuration.
+pub fn on_configure(root_id: u32, size: usize) -> bool {
+    let bytes = abi::plugin_configuration(size);
+    let config = match config::parse(bytes.as_ref().map_or(&[][..], |b| b.as_slice())) {
+        Ok(c) => c,
+        Err(reason) => {
+            log(LogLevel::Error, &format!("configuration refused: {reason}"));
+            return false;
+        }
+    };
+    let shadow = config.shadow;
+    STATE.with_borrow_mut(|s| {
+        if s.counter_ids.is_none() {
+            let ids = stats::names()
+                .iter()
+                .map(|name| {
+                    let id = abi::define_counter(name);
+                    if id.is_none() {
+                        log(LogLevel::Warn, &format!("cannot define counter {name}"));
+                    }
+                    id
+                })
+                .collect();
+            s.counter_ids = Some(ids);
+        }
+        let config = Rc::new(config);
+        match s.roots.iter_mut().find(|(r, _)| *r == root_id) {
+            Some(slot) => slot.1 = config,
+            None => s.roots.push((root_id, config)),
+        }
+        if s.roots.len() > MAX_ROOTS {
+            // The host numbers contexts from one counter: the smallest id is the oldest.
+            if let Some(oldest) = s.roots.iter().map(|(r, _)| *r).min() {
+                s.roots.retain(|(r, _)| *r != oldest);
             }
         }
-    }
-
-    fn inc(self) {
-        if let Some(id) = self.0 {
-            let _ = hostcalls::increment_metric(id, 1);
+        if s.logs(LogLevel::Info) {
+            log(LogLevel::Info, if shadow { "configured (shadow mode)" } else { "configured" });
         }
-    }
+    });
+    abi::set_tick_period(FLUSH_MS);
+    true
 }
 
-#[derive(Default)]
-struct Counters {
-    requests: Counter,
-    missing: Counter,
-    conflicts: Counter,
-    roots: Counter,
-    shadow: Counter,
-    extracted: [Counter; 6],
-    invalid: [Counter; 6],
-    injected: [Counter; 6],
-}
-
-impl Counters {
-    fn define() -> Self {
-        let per_format = |kind: PerFormat| Format::ALL.map(|f| Counter::define(&kind.name(f)));
-        Counters {
-            requests: Counter::define(stats::REQUESTS),
-            missing: Counter::define(stats::MISSING),
-            conflicts: Counter::define(stats::CONFLICTS),
-            roots: Counter::define(stats::ROOTS),
-            shadow: Counter::define(stats::SHADOW),
-            extracted: per_format(PerFormat::Extracted),
-            invalid: per_format(PerFormat::Invalid),
-            injected: per_format(PerFormat::Injected),
-        }
-    }
-}
-
-/// What every stream of one plugin shares.
-struct Shared {
-    config: FilterConfig,
-    counters: Rc<Counters>,
-}
-
-#[derive(Default)]
-struct Root {
-    counters: Option<Rc<Counters>>,
-    shared: Option<Rc<Shared>>,
-}
-
-impl Context for Root {}
-
-impl RootContext for Root {
-    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let bytes = self.get_plugin_configuration().unwrap_or_default();
-        let config = match config::parse(&bytes) {
-            Ok(c) => c,
-            Err(reason) => {
-                error!("configuration refused: {reason}");
-                return false;
+/// `proxy_on_tick`: hand the counts to Envoy.
+pub fn on_tick() {
+    STATE.with_borrow_mut(|s| {
+        s.log_level = Some(abi::log_level());
+        let State { counter_ids, pending, .. } = s;
+        let ids = counter_ids.as_deref().unwrap_or_default();
+        for (i, n) in pending.drain() {
+            if let Some(Some(id)) = ids.get(i) {
+                abi::increment_counter(*id, n);
             }
-        };
-        let counters = self.counters.get_or_insert_with(|| Rc::new(Counters::define())).clone();
-        info!("configured{}", if config.shadow { " (shadow mode)" } else { "" });
-        self.shared = Some(Rc::new(Shared { config, counters }));
-        true
-    }
-
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        let shared = self.shared.clone()?;
-        Some(Box::new(Stream { shared, trace_id: None }))
-    }
-
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
-    }
+        }
+    });
 }
 
-struct Stream {
-    shared: Rc<Shared>,
-    /// The trace id written to the request, for `response_trace_id_header`.
-    trace_id: Option<TraceId>,
-}
-
-impl Context for Stream {}
-
-impl HttpContext for Stream {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let shared = Rc::clone(&self.shared);
-        let headers = self.get_http_request_headers_bytes();
-        let plan = shared.config.translator.plan(&headers, random_ids);
-        count(&shared, &plan);
-
-        if shared.config.shadow {
-            if let Some(name) = &shared.config.shadow_header {
-                self.set_http_request_header(name, Some(&describe(&plan)));
+/// `proxy_on_request_headers`: the work. The request always continues.
+pub fn on_request_headers(context_id: u32) {
+    STATE.with_borrow_mut(|s| {
+        let Some(config) = s.streams.root_of(context_id).and_then(|r| s.root(r)) else { return };
+        if cfg!(feature = "ladder-empty") {
+            return;
+        }
+        let bytes = abi::header_pairs(MapType::RequestHeaders);
+        let headers = Pairs::new(bytes.as_ref().map_or(&[][..], |b| b.as_slice()));
+        // Ablation ladder (benches/envoy/ladder.sh): builds that stop after one step.
+        if cfg!(feature = "ladder-fetch") {
+            std::hint::black_box(&headers);
+            return;
+        }
+        let debug = s.logs(LogLevel::Debug);
+        let State { plan, streams, pending, .. } = s;
+        config.translator.plan_into(&headers, random_ids, plan);
+        if cfg!(feature = "ladder-plan") {
+            std::hint::black_box(&plan);
+            return;
+        }
+        if config.shadow {
+            if let Some(name) = &config.shadow_header {
+                abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
             }
         } else {
-            plan.apply(&mut RequestHeaders(self));
-            self.trace_id = plan.report().trace_id;
-        }
-        Action::Continue
-    }
-
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        if let (Some(name), Some(id)) = (&self.shared.config.response_trace_id_header, self.trace_id) {
-            let hex = id.to_hex();
-            if let Ok(value) = core::str::from_utf8(&hex) {
-                self.set_http_response_header(name, Some(value));
+            plan.apply(&mut RequestHeaders);
+            if config.response_trace_id_header.is_some() {
+                streams.set_trace_id(context_id, plan.report().trace_id);
             }
         }
-        Action::Continue
-    }
+        if !cfg!(feature = "ladder-apply") {
+            count(pending, debug, &config, plan);
+        }
+    });
+}
+
+/// `proxy_on_response_headers`: `response_trace_id_header`. The response always continues.
+pub fn on_response_headers(context_id: u32) {
+    STATE.with_borrow_mut(|s| {
+        // The stream's entry is no longer needed after this.
+        let Some((root, trace_id)) = s.streams.close(context_id) else { return };
+        let (Some(config), Some(id)) = (s.root(root), trace_id) else { return };
+        if let Some(name) = &config.response_trace_id_header {
+            let hex = id.to_hex();
+            abi::replace_header(MapType::ResponseHeaders, name, hex_str(&hex));
+        }
+    });
+}
+
+/// Lowercase hex digits as `str`.
+fn hex_str(hex: &[u8]) -> &str {
+    core::str::from_utf8(hex).unwrap_or_default()
 }
 
 /// Core's [`Injector`] over the host's request header map.
-struct RequestHeaders<'c, C: HttpContext + ?Sized>(&'c C);
+struct RequestHeaders;
 
-impl<C: HttpContext + ?Sized> Injector for RequestHeaders<'_, C> {
+impl Injector for RequestHeaders {
     fn set(&mut self, name: &str, value: &str) {
-        self.0.set_http_request_header(name, Some(value));
+        abi::replace_header(MapType::RequestHeaders, name, value);
     }
 
     fn remove(&mut self, name: &str) {
-        self.0.remove_http_request_header(name);
+        abi::remove_header(MapType::RequestHeaders, name);
     }
 }
 
-fn count(shared: &Shared, plan: &Plan) {
-    let c = &shared.counters;
+fn count(c: &mut Pending, debug: bool, config: &FilterConfig, plan: &Plan) {
     let report = plan.report();
-    c.requests.inc();
+    c.inc(index::REQUESTS);
     for f in Format::ALL {
-        let i = f.index();
         match report.status(f) {
-            Status::Valid | Status::Conflict => c.extracted.get(i).copied().unwrap_or_default().inc(),
+            Status::Valid | Status::Conflict => c.inc(index::per_format(PerFormat::Extracted, f)),
             Status::Invalid(e) => {
                 // Malformed trace headers never fail a request: count, and tell at debug level.
-                debug!("ignoring malformed {} headers: {e}", f.name());
-                c.invalid.get(i).copied().unwrap_or_default().inc();
+                if debug {
+                    log(LogLevel::Debug, &format!("ignoring malformed {} headers: {e}", f.name()));
+                }
+                c.inc(index::per_format(PerFormat::Invalid, f));
             }
             _ => {}
         }
-        if report.injected(f) && !shared.config.shadow {
-            c.injected.get(i).copied().unwrap_or_default().inc();
+        if report.injected(f) && !config.shadow {
+            c.inc(index::per_format(PerFormat::Injected, f));
         }
     }
     if report.missing() {
-        c.missing.inc();
+        c.inc(index::MISSING);
     }
     if report.conflicts() > 0 {
-        c.conflicts.inc();
+        c.inc(index::CONFLICTS);
     }
     if report.root_generated() {
-        c.roots.inc();
+        c.inc(index::ROOTS);
     }
-    if shared.config.shadow && !plan.is_noop() {
-        c.shadow.inc();
+    if config.shadow && !plan.is_noop() {
+        c.inc(index::SHADOW);
     }
 }
 
@@ -207,12 +243,12 @@ fn describe(plan: &Plan) -> String {
     };
     let source = report.source.map_or("-", Format::name);
     let inject = join(&mut Format::ALL.iter().filter(|&&f| report.injected(f)).map(|f| f.name()));
-    let trace_id = report.trace_id.map(|id| id.to_hex()).and_then(|h| String::from_utf8(h.to_vec()).ok());
+    let trace_id = report.trace_id.map(|id: TraceId| id.to_hex());
     let set = join(&mut plan.writes().map(|(name, _)| name));
     let remove = join(&mut plan.removals());
     format!(
         "source={source}; inject={inject}; trace_id={}; root={}; conflicts={}; set={set}; remove={remove}",
-        trace_id.as_deref().unwrap_or("-"),
+        trace_id.as_ref().map_or("-", |h| hex_str(h)),
         if report.root_generated() { "yes" } else { "no" },
         report.conflicts(),
     )
@@ -224,13 +260,13 @@ fn random_ids() -> [u8; 24] {
     if let Err(e) = getrandom::fill(&mut bytes) {
         // Never seen with Envoy's runtimes; ids must still differ per request, so fall back to a
         // clock-seeded SplitMix64 stream rather than fail the request.
-        static STATE: AtomicU64 = AtomicU64::new(0);
-        error!("random_get failed ({e}); using a clock-seeded generator");
-        let nanos = hostcalls::get_current_time()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64);
-        let mut x = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed) ^ nanos;
+        thread_local!(static SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+        log(LogLevel::Error, &format!("random_get failed ({e}); using a clock-seeded generator"));
+        let mut x = SEQ.with(|c| {
+            let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            c.set(v);
+            v
+        }) ^ abi::now_ns();
         for chunk in bytes.chunks_mut(8) {
             x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let mut z = x;

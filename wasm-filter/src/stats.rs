@@ -4,6 +4,10 @@
 //! `wasmcustom.tracebridge.requests` in `/stats` and `tracebridge_requests` in
 //! `/stats/prometheus`. Prometheus names allow only `[a-zA-Z0-9_:]` (Envoy would rewrite the rest), so
 //! format names are written with `_` (`b3_single`) and the names stay the same in both views.
+//!
+//! The filter counts in its own memory ([`Pending`]) and adds to Envoy's counters on a timer
+//! (`FLUSH_MS`), not with host calls on every request: each call into the host costs the proxy CPU on
+//! the hot path.
 
 use tracebridge::Format;
 
@@ -47,19 +51,110 @@ impl PerFormat {
     }
 }
 
+/// The counters of one report, as indices into [`names`]: what the filter adds up per request in
+/// its own memory and hands to Envoy on a tick ([`Pending`]).
+pub mod index {
+    use tracebridge::Format;
+
+    use super::PerFormat;
+
+    /// `tracebridge.requests`.
+    pub const REQUESTS: usize = 0;
+    /// `tracebridge.missing`.
+    pub const MISSING: usize = 1;
+    /// `tracebridge.conflicts`.
+    pub const CONFLICTS: usize = 2;
+    /// `tracebridge.roots`.
+    pub const ROOTS: usize = 3;
+    /// `tracebridge.shadow`.
+    pub const SHADOW: usize = 4;
+    const PER_FORMAT_START: usize = 5;
+
+    /// `tracebridge.<kind>.<format>`.
+    pub const fn per_format(kind: PerFormat, f: Format) -> usize {
+        let k = match kind {
+            PerFormat::Extracted => 0,
+            PerFormat::Invalid => 1,
+            PerFormat::Injected => 2,
+        };
+        PER_FORMAT_START + k * Format::ALL.len() + f.index()
+    }
+
+    /// How many counters there are.
+    pub const COUNT: usize = PER_FORMAT_START + PerFormat::ALL.len() * Format::ALL.len();
+}
+
+/// Every counter name, in [`index`] order.
+pub fn names() -> Vec<String> {
+    let mut out: Vec<String> = [REQUESTS, MISSING, CONFLICTS, ROOTS, SHADOW].map(String::from).to_vec();
+    for kind in PerFormat::ALL {
+        out.extend(Format::ALL.iter().map(|&f| kind.name(f)));
+    }
+    out
+}
+
+/// Counts not yet handed to Envoy. A request adds to these in module memory (no host call); a tick
+/// drains them into Envoy's counters, so `/stats` lags by at most one tick and is otherwise exact.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    counts: [u64; index::COUNT],
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending { counts: [0; index::COUNT] }
+    }
+}
+
+impl Pending {
+    /// Count one at `i` (an [`index`] constant).
+    pub fn inc(&mut self, i: usize) {
+        if let Some(c) = self.counts.get_mut(i) {
+            *c += 1;
+        }
+    }
+
+    /// Every non-zero count as `(index, count)`, leaving all at zero.
+    pub fn drain(&mut self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter_mut().enumerate().filter(|(_, c)| **c != 0).map(|(i, c)| (i, std::mem::take(c)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_are_prometheus_safe() {
-        let mut all = vec![REQUESTS.to_string(), MISSING.into(), CONFLICTS.into(), ROOTS.into(), SHADOW.into()];
-        for kind in PerFormat::ALL {
-            all.extend(Format::ALL.iter().map(|&f| kind.name(f)));
-        }
+        let all = names();
         for n in &all {
             assert!(n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'), "{n}");
         }
         assert_eq!(PerFormat::Extracted.name(Format::GrpcTraceBin), "tracebridge.extracted.grpc_trace_bin");
+    }
+
+    #[test]
+    fn indices_match_names() {
+        let all = names();
+        assert_eq!(all.len(), index::COUNT);
+        assert_eq!(all[index::REQUESTS], REQUESTS);
+        assert_eq!(all[index::SHADOW], SHADOW);
+        for kind in PerFormat::ALL {
+            for f in Format::ALL {
+                assert_eq!(all[index::per_format(kind, f)], kind.name(f));
+            }
+        }
+    }
+
+    #[test]
+    fn pending_drains_exactly() {
+        let mut p = Pending::default();
+        p.inc(index::REQUESTS);
+        p.inc(index::REQUESTS);
+        p.inc(index::per_format(PerFormat::Invalid, Format::Jaeger));
+        p.inc(index::COUNT); // out of range: ignored
+        let got: Vec<_> = p.drain().collect();
+        assert_eq!(got, [(index::REQUESTS, 2), (index::per_format(PerFormat::Invalid, Format::Jaeger), 1)]);
+        assert_eq!(p.drain().count(), 0);
     }
 }

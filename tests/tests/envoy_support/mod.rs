@@ -330,6 +330,20 @@ impl Envoy {
         Some((status, if chunked { dechunk(body) } else { body.to_string() }))
     }
 
+    /// The `wasmcustom.*` counters once `tracebridge.requests` reads `requests` (or after 10 s): the
+    /// filter adds its counts to Envoy's on a tick (`FLUSH_MS` in wasm-filter), so they settle within
+    /// one tick of the last request, all in the same tick.
+    pub fn counters_after(&self, requests: u64) -> BTreeMap<String, u64> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let c = self.custom_counters();
+            if c.get("tracebridge.requests") == Some(&requests) || Instant::now() > deadline {
+                return c;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The `wasmcustom.*` counters from `/stats?format=json`, without the `wasmcustom.` prefix.
     pub fn custom_counters(&self) -> BTreeMap<String, u64> {
         let (_, body) = self.admin_get("/stats?format=json&filter=%5Ewasmcustom%5C.").unwrap_or_default();

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The filter's ablation ladder: where each µs of Envoy CPU per request goes.
+#
+#   benches/envoy/ladder.sh [--rounds 10] [--before REV] [--out FILE]   (other options: bench.py --help)
+#
+# Arms, all in one run (benches/envoy/bench.py: one pinned Envoy worker each, interleaved rounds):
+#   passthrough   no HTTP filter
+#   empty-sdk     an empty proxy-wasm filter on the Rust SDK (benches/envoy/empty-filter)
+#   before        (with --before REV) the filter as built at git revision REV
+#   callbacks     tracebridge built to return at once: the cost of its exported callbacks alone
+#   fetch         ... to stop after reading the request headers
+#   plan          ... after core's Translator::plan
+#   apply         ... after writing the plan to the request (no counters)
+#   tracebridge   the filter as shipped (+ counters)
+#   lua           benches/envoy/b3-to-w3c.lua, the hand-written comparison
+# Every tracebridge arm runs {"inject":["w3c"]} with all six formats extracted; requests carry B3 single.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+before="" args=()
+while (($#)); do
+  case "$1" in
+    --before) before=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+"$root/scripts/ensure-tools.sh"
+out_dir=$target_dir/ladder
+mkdir -p "$out_dir"
+for stage in empty fetch plan apply; do
+  FILTER_FEATURES=ladder-$stage TRACEBRIDGE_WASM=$out_dir/$stage.wasm "$root/scripts/build-filter.sh" >&2
+done
+TRACEBRIDGE_WASM=$out_dir/tracebridge.wasm "$root/scripts/build-filter.sh" >&2
+empty=$("$here/build-reference.sh" empty-filter)
+cfg='{"inject":["w3c"]}'
+arms=(--arm passthrough=none --arm "empty-sdk=wasm:$empty")
+expect=(--expect apply --expect tracebridge --expect lua)
+if [ -n "$before" ]; then
+  # The filter as it was at REV, built from a temporary worktree into the same target directory.
+  tree=$(mktemp -d "${TMPDIR:-/tmp}/tracebridge-before.XXXXXX")
+  git -C "$root" worktree add --detach "$tree" "$before" >&2
+  trap 'git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
+  CARGO_TARGET_DIR=$target_dir TRACEBRIDGE_WASM=$out_dir/before.wasm "$tree/scripts/build-filter.sh" >&2
+  arms+=(--arm "before=wasm:$out_dir/before.wasm:$cfg")
+  expect+=(--expect before)
+fi
+arms+=(--arm "callbacks=wasm:$out_dir/empty.wasm:$cfg" --arm "fetch=wasm:$out_dir/fetch.wasm:$cfg"
+  --arm "plan=wasm:$out_dir/plan.wasm:$cfg" --arm "apply=wasm:$out_dir/apply.wasm:$cfg"
+  --arm "tracebridge=wasm:$out_dir/tracebridge.wasm:$cfg" --arm "lua=lua:$here/b3-to-w3c.lua")
+python3 "$here/bench.py" --b3 single --rounds 10 --slice-ms 100 --rotations 10 --connections 32 --title "Ablation ladder" \
+  "${arms[@]}" "${expect[@]}" ${args[@]+"${args[@]}"}

@@ -1,0 +1,238 @@
+//! The proxy-wasm ABI 0.2.1, the few parts the filter uses, without an SDK.
+//!
+//! Why not the Rust SDK: the host calls into the module only for the callbacks it **exports**
+//! (proxy-wasm-cpp-host `ContextBase::onRequestHeaders` & co. return at once when the export is
+//! missing), and every call into V8 costs the proxy CPU on every request. The SDK exports all of them
+//! (body, trailers, log, done, delete, …) and dispatches each through a `HashMap`, which made an
+//! *empty* SDK filter cost more per request than a whole Lua filter (BENCHMARKS.md, "Envoy gateway").
+//! This module exports the callbacks the filter needs and nothing else:
+//!
+//! | export | why |
+//! |---|---|
+//! | `proxy_abi_version_0_2_1` | the ABI marker the host looks for |
+//! | `proxy_on_memory_allocate` | the host places returned data (headers, configuration) in our memory |
+//! | `proxy_on_context_create` | which plugin (root context) a stream belongs to: one VM may serve several |
+//! | `proxy_on_configure` | a plugin's configuration |
+//! | `proxy_on_tick` | counters are flushed to Envoy on a timer, not per request |
+//! | `proxy_on_request_headers` | the work |
+//! | `proxy_on_response_headers` | `response_trace_id_header` |
+//!
+//! Everything here is a thin, safe wrapper over one import; the policy is in `filter.rs` and core.
+//! Signatures follow the ABI spec (proxy-wasm/spec, `abi-versions/v0.2.1`) as Envoy implements it.
+#![allow(unsafe_code)] // FFI: the imports below, and memory the host hands over.
+
+use std::ptr::null_mut;
+
+use crate::filter;
+
+/// `proxy_status_t` `Ok`.
+const OK: u32 = 0;
+
+/// `proxy_map_type_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum MapType {
+    RequestHeaders = 0,
+    ResponseHeaders = 2,
+}
+
+/// `proxy_log_level_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u32)]
+pub enum LogLevel {
+    Trace = 0,
+    Debug = 1,
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+    Critical = 5,
+}
+
+const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
+const METRIC_COUNTER: u32 = 0;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_log(level: u32, message: *const u8, size: usize) -> u32;
+    fn proxy_get_log_level(level: *mut u32) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_get_buffer_bytes(kind: u32, start: usize, max: usize, data: *mut *mut u8, size: *mut usize) -> u32;
+    fn proxy_get_header_map_pairs(map: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+    fn proxy_replace_header_map_value(map: u32, key: *const u8, key_len: usize, value: *const u8, len: usize) -> u32;
+    fn proxy_remove_header_map_value(map: u32, key: *const u8, key_len: usize) -> u32;
+    fn proxy_define_metric(kind: u32, name: *const u8, name_len: usize, id: *mut u32) -> u32;
+    fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+    fn proxy_get_current_time_nanoseconds(time: *mut u64) -> u32;
+}
+
+/// Wall-clock time in ns since the Unix epoch, as the host sees it (0 when it cannot say).
+pub fn now_ns() -> u64 {
+    let mut t = 0u64;
+    // SAFETY: a valid out pointer.
+    unsafe { proxy_get_current_time_nanoseconds(&mut t) };
+    t
+}
+
+#[cfg(target_os = "wasi")]
+extern "C" {
+    fn __wasm_call_ctors();
+}
+
+/// WASI reactor entry point, run once when the VM starts: runs static constructors (what the SDK's
+/// `main!` does).
+#[no_mangle]
+pub extern "C" fn _initialize() {
+    #[cfg(target_os = "wasi")]
+    // SAFETY: the linker-generated constructor list, run once, before any other export.
+    unsafe {
+        __wasm_call_ctors();
+    }
+}
+
+/// Memory the host allocated through [`proxy_on_memory_allocate`] and handed back: owned here, freed
+/// on drop.
+pub struct HostBytes(Vec<u8>);
+
+impl HostBytes {
+    /// Takes ownership of what a host call returned (`None` for a null pointer: nothing returned).
+    ///
+    /// # Safety
+    /// `data` must be null or a pointer `proxy_on_memory_allocate(size)` returned, with `size` bytes
+    /// written by the host.
+    unsafe fn from_host(data: *mut u8, size: usize) -> Option<HostBytes> {
+        if data.is_null() {
+            return None;
+        }
+        // SAFETY: allocated by `proxy_on_memory_allocate` as a `Vec<u8>` of capacity `size`.
+        Some(HostBytes(unsafe { Vec::from_raw_parts(data, size, size) }))
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The host asks for `size` bytes of our memory to write a value into; ownership passes to the
+/// call that returns it ([`HostBytes`]).
+#[no_mangle]
+pub extern "C" fn proxy_on_memory_allocate(size: usize) -> *mut u8 {
+    let mut v: Vec<u8> = Vec::with_capacity(size);
+    let ptr = v.as_mut_ptr();
+    std::mem::forget(v);
+    ptr
+}
+
+/// The ABI version marker.
+#[no_mangle]
+pub extern "C" fn proxy_abi_version_0_2_1() {}
+
+/// `proxy_action_t`: continue.
+const CONTINUE: u32 = 0;
+
+// The callbacks: each hands over to `filter`.
+
+#[no_mangle]
+extern "C" fn proxy_on_context_create(context_id: u32, root_id: u32) {
+    filter::on_context_create(context_id, root_id);
+}
+
+#[no_mangle]
+extern "C" fn proxy_on_configure(root_id: u32, size: usize) -> u32 {
+    u32::from(filter::on_configure(root_id, size))
+}
+
+#[no_mangle]
+extern "C" fn proxy_on_tick(_root_id: u32) {
+    filter::on_tick();
+}
+
+#[no_mangle]
+extern "C" fn proxy_on_request_headers(context_id: u32, _headers: usize, _end_of_stream: u32) -> u32 {
+    filter::on_request_headers(context_id);
+    CONTINUE
+}
+
+#[no_mangle]
+extern "C" fn proxy_on_response_headers(context_id: u32, _headers: usize, _end_of_stream: u32) -> u32 {
+    filter::on_response_headers(context_id);
+    CONTINUE
+}
+
+/// A log line at `level` (the caller checks the level first: see [`log_level`]).
+pub fn log(level: LogLevel, message: &str) {
+    // SAFETY: pointer and length of a live `str`.
+    unsafe { proxy_log(level as u32, message.as_ptr(), message.len()) };
+}
+
+/// The host's log level for this plugin (`wasm` component), `Info` when it cannot say.
+pub fn log_level() -> LogLevel {
+    let mut level = LogLevel::Info as u32;
+    // SAFETY: a valid out pointer.
+    if unsafe { proxy_get_log_level(&mut level) } != OK {
+        return LogLevel::Info;
+    }
+    match level {
+        0 => LogLevel::Trace,
+        1 => LogLevel::Debug,
+        2 => LogLevel::Info,
+        3 => LogLevel::Warn,
+        4 => LogLevel::Error,
+        _ => LogLevel::Critical,
+    }
+}
+
+/// Ask for `proxy_on_tick` on the current root context every `ms` milliseconds.
+pub fn set_tick_period(ms: u32) {
+    // SAFETY: no pointers.
+    unsafe { proxy_set_tick_period_milliseconds(ms) };
+}
+
+/// The current plugin's configuration (inside `proxy_on_configure`).
+pub fn plugin_configuration(size: usize) -> Option<HostBytes> {
+    let (mut data, mut len) = (null_mut(), 0usize);
+    // SAFETY: valid out pointers; what the host returns was allocated by our allocator.
+    unsafe {
+        if proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, &mut data, &mut len) != OK {
+            return None;
+        }
+        HostBytes::from_host(data, len)
+    }
+}
+
+/// Every pair of a header map, serialized the ABI's way (see `headers::Pairs`).
+pub fn header_pairs(map: MapType) -> Option<HostBytes> {
+    let (mut data, mut len) = (null_mut(), 0usize);
+    // SAFETY: valid out pointers; what the host returns was allocated by our allocator.
+    unsafe {
+        if proxy_get_header_map_pairs(map as u32, &mut data, &mut len) != OK {
+            return None;
+        }
+        HostBytes::from_host(data, len)
+    }
+}
+
+/// Set header `name` to `value`, replacing every line of it.
+pub fn replace_header(map: MapType, name: &str, value: &str) {
+    // SAFETY: pointers and lengths of live `str`s.
+    unsafe { proxy_replace_header_map_value(map as u32, name.as_ptr(), name.len(), value.as_ptr(), value.len()) };
+}
+
+/// Remove every line of header `name`.
+pub fn remove_header(map: MapType, name: &str) {
+    // SAFETY: pointer and length of a live `str`.
+    unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) };
+}
+
+/// Define (or find: Envoy keys metrics by name) a counter; `None` when the host refuses.
+pub fn define_counter(name: &str) -> Option<u32> {
+    let mut id = 0u32;
+    // SAFETY: pointer and length of a live `str`, a valid out pointer.
+    (unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) } == OK).then_some(id)
+}
+
+/// Add `by` to counter `id`.
+pub fn increment_counter(id: u32, by: u64) {
+    // SAFETY: no pointers.
+    unsafe { proxy_increment_metric(id, i64::try_from(by).unwrap_or(i64::MAX)) };
+}

@@ -1,0 +1,157 @@
+//! A header map as the host serializes it (`proxy_get_header_map_pairs`), read in place: no copy, no
+//! allocation, one host call for the whole map.
+//!
+//! ```text
+//! map   = count:u32le ( name_len:u32le value_len:u32le ){count} ( name NUL value NUL ){count}
+//! ```
+//!
+//! (proxy-wasm ABI 0.2.1, "Header maps"). A buffer that does not follow this layout reads as an empty
+//! map rather than failing the request.
+
+use tracebridge::Extractor;
+
+/// Pairs located once, up front: a request has a dozen or two headers, and every format looks up its
+/// names in this table rather than decoding the buffer again (most of a plan's time, measured).
+const INDEXED: usize = 32;
+
+/// The serialized pairs of one header map.
+#[derive(Debug, Clone, Copy)]
+pub struct Pairs<'a> {
+    sizes: &'a [u8],
+    data: &'a [u8],
+    /// The first [`INDEXED`] pairs; the rest (rare) are decoded from `sizes`/`data` when looked up.
+    index: [(&'a [u8], &'a [u8]); INDEXED],
+    indexed: usize,
+}
+
+impl<'a> Pairs<'a> {
+    /// A view of `bytes`; an empty map when they are not a well-formed serialized map.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self::parse(bytes).unwrap_or(Pairs { sizes: &[], data: &[], index: [(&[], &[]); INDEXED], indexed: 0 })
+    }
+
+    /// One pass: check the layout (so that lookups can trust it) and fill the index.
+    fn parse(bytes: &'a [u8]) -> Option<Self> {
+        let (count, rest) = bytes.split_first_chunk::<4>()?;
+        let count = usize::try_from(u32::from_le_bytes(*count)).ok()?;
+        let (sizes, data) = rest.split_at_checked(count.checked_mul(8)?)?;
+        let mut pairs = Pairs { sizes, data, index: [(&[], &[]); INDEXED], indexed: 0 };
+        let mut at = 0usize;
+        for (i, (n, v)) in pairs.lengths().enumerate() {
+            let name = data.get(at..at.checked_add(n)?)?;
+            let value_at = at.checked_add(n)?.checked_add(1)?;
+            let value = data.get(value_at..value_at.checked_add(v)?)?;
+            at = value_at.checked_add(v)?.checked_add(1)?;
+            if let Some(slot) = pairs.index.get_mut(i) {
+                *slot = (name, value);
+                pairs.indexed += 1;
+            }
+        }
+        (at <= data.len()).then_some(pairs)
+    }
+
+    fn lengths(&self) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.sizes.chunks_exact(8).map(|c| {
+            let (n, v) = c.split_at(4);
+            let le = |b: &[u8]| b.try_into().map_or(0, |a: [u8; 4]| u32::from_le_bytes(a) as usize);
+            (le(n), le(v))
+        })
+    }
+
+    /// Every `(name, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let data = self.data;
+        let mut at = 0usize;
+        self.lengths().map(move |(n, v)| {
+            let name = data.get(at..at + n).unwrap_or_default();
+            let value = data.get(at + n + 1..at + n + 1 + v).unwrap_or_default();
+            at += n + v + 2;
+            (name, value)
+        })
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.sizes.len() / 8
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+}
+
+impl Extractor for Pairs<'_> {
+    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        // Envoy hands over lowercase names (HTTP/2 requires them, HTTP/1 names are lowercased), but
+        // the comparison stays case-insensitive; lengths are compared first.
+        let want = name.as_bytes();
+        let index = self.index.get(..self.indexed).unwrap_or_default().iter().copied();
+        // Decoded again only past the index (more than INDEXED headers: rare).
+        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
+        index.chain(rest).filter(move |(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want)).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn serialize(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
+    for (n, v) in pairs {
+        out.extend_from_slice(&(n.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    }
+    for (n, v) in pairs {
+        out.extend_from_slice(n.as_bytes());
+        out.push(0);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_pair_in_place() {
+        let bytes = serialize(&[(":path", "/"), ("b3", "1"), ("TraceState", "a=1"), ("tracestate", "b=2"), ("x", "")]);
+        let p = Pairs::new(&bytes);
+        assert_eq!(p.len(), 5);
+        let lines: Vec<&[u8]> = p.get_all("tracestate").collect();
+        assert_eq!(lines, [&b"a=1"[..], b"b=2"]);
+        assert_eq!(p.get_all("x").collect::<Vec<_>>(), [&b""[..]]);
+        assert_eq!(p.get_all("traceparent").count(), 0);
+        assert_eq!(p.iter().next(), Some((&b":path"[..], &b"/"[..])));
+    }
+
+    #[test]
+    fn pairs_past_the_index_are_found_too() {
+        let names: Vec<String> = (0..INDEXED + 5).map(|i| format!("x-{i}")).collect();
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        pairs.push(("tracestate", "late=1"));
+        pairs.insert(0, ("tracestate", "early=1"));
+        let bytes = serialize(&pairs);
+        let p = Pairs::new(&bytes);
+        assert_eq!(p.len(), INDEXED + 7);
+        let lines: Vec<&[u8]> = p.get_all("tracestate").collect();
+        assert_eq!(lines, [&b"early=1"[..], b"late=1"]);
+        assert_eq!(p.get_all(&format!("x-{}", INDEXED + 4)).count(), 1);
+    }
+
+    #[test]
+    fn malformed_is_empty_never_a_panic() {
+        let good = serialize(&[("b3", "1"), ("traceparent", "x")]);
+        for cut in 0..good.len() {
+            let p = Pairs::new(&good[..cut]);
+            assert!(p.is_empty(), "cut at {cut}");
+            assert_eq!(p.get_all("b3").count(), 0);
+        }
+        assert_eq!(Pairs::new(&good).len(), 2);
+        // A count that overflows, sizes that point past the end.
+        assert!(Pairs::new(&[0xff, 0xff, 0xff, 0xff]).is_empty());
+        let mut lie = serialize(&[("b3", "1")]);
+        lie[8] = 200;
+        assert!(Pairs::new(&lie).is_empty());
+    }
+}

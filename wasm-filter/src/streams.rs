@@ -1,0 +1,91 @@
+//! Which plugin (root context) each live stream belongs to, and the trace id it wrote: a fixed table
+//! indexed by context id, so the filter needs neither a hash map nor a `proxy_on_delete` callback per
+//! stream (one call into the VM fewer on every request).
+//!
+//! The host numbers contexts from one counter per VM, and creates a stream's context right before its
+//! request headers, so an entry is read almost at once. An entry is overwritten only when
+//! [`CAPACITY`] newer contexts were created on the same worker in between: then the stream is not
+//! found, and the filter leaves it alone (a stream still waiting for its response headers after that
+//! many newer ones does not get `response_trace_id_header`). Each slot remembers its context id, so a
+//! stale slot is never mistaken for another stream's.
+
+use tracebridge::TraceId;
+
+/// Slots: streams alive at once per Envoy worker that are tracked exactly.
+pub const CAPACITY: usize = 4096;
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// The stream's context id (0: empty; the host never uses 0 for a stream).
+    context: u32,
+    root: u32,
+    trace_id: Option<TraceId>,
+}
+
+/// The table.
+pub struct Streams {
+    slots: Box<[Slot]>,
+}
+
+impl Default for Streams {
+    fn default() -> Self {
+        Streams { slots: vec![Slot::default(); CAPACITY].into_boxed_slice() }
+    }
+}
+
+impl Streams {
+    fn slot(&mut self, context: u32) -> Option<&mut Slot> {
+        self.slots.get_mut(context as usize % CAPACITY)
+    }
+
+    /// A new stream of plugin `root`.
+    pub fn open(&mut self, context: u32, root: u32) {
+        if let Some(s) = self.slot(context) {
+            *s = Slot { context, root, trace_id: None };
+        }
+    }
+
+    /// The plugin of `context`, if it is known.
+    pub fn root_of(&mut self, context: u32) -> Option<u32> {
+        self.slot(context).filter(|s| s.context == context && context != 0).map(|s| s.root)
+    }
+
+    /// Remember the trace id written to the request of `context`.
+    pub fn set_trace_id(&mut self, context: u32, trace_id: Option<TraceId>) {
+        if let Some(s) = self.slot(context).filter(|s| s.context == context) {
+            s.trace_id = trace_id;
+        }
+    }
+
+    /// The plugin and trace id of `context`, forgetting the stream.
+    pub fn close(&mut self, context: u32) -> Option<(u32, Option<TraceId>)> {
+        let s = self.slot(context).filter(|s| s.context == context && context != 0)?;
+        let out = (s.root, s.trace_id);
+        *s = Slot::default();
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_found_until_closed_or_overwritten() {
+        let mut t = Streams::default();
+        let id = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok();
+        t.open(7, 2);
+        t.open(8, 3);
+        assert_eq!((t.root_of(7), t.root_of(8), t.root_of(9)), (Some(2), Some(3), None));
+        t.set_trace_id(7, id);
+        assert_eq!(t.close(7), Some((2, id)));
+        assert_eq!(t.close(7), None);
+        // A context CAPACITY ids later takes the slot; the older one is no longer found.
+        t.open(8 + CAPACITY as u32, 4);
+        assert_eq!(t.root_of(8), None);
+        assert_eq!(t.root_of(8 + CAPACITY as u32), Some(4));
+        t.set_trace_id(8, id);
+        assert_eq!(t.close(8 + CAPACITY as u32), Some((4, None)));
+        assert_eq!(t.root_of(0), None);
+    }
+}
