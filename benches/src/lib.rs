@@ -92,8 +92,8 @@ impl OtelExtractor for Req<'_> {
 }
 
 impl Extractor for Req<'_> {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-        self.0.get_all(name)
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> std::ops::ControlFlow<()>) {
+        self.0.visit_values(name, each);
     }
 }
 

@@ -4,21 +4,88 @@
 //! with lowercase names and writes lowercase names (HTTP/2 and HTTP/3 require them).
 //! Values are bytes: HTTP allows obs-text, and a parser must see exactly what arrived to reject it.
 
+use core::ops::ControlFlow;
+
 use crate::Error;
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
 ///
+/// One method, object-safe: `&dyn Extractor` works, so a caller can pick its carrier at run time.
+/// Values are handed to a callback rather than returned as an iterator, which is what keeps it
+/// `dyn`-compatible without a heap.
+///
 /// ```
 /// // Slices and arrays of pairs are carriers; names match case-insensitively.
+/// use core::ops::ControlFlow;
 /// use tracebridge::Extractor;
 ///
 /// let headers = [("TraceState", "a=1"), ("tracestate", "b=2")];
-/// let lines: Vec<&[u8]> = headers.get_all("tracestate").collect();
+/// let carrier: &dyn Extractor = &headers;
+/// let mut lines: Vec<&[u8]> = Vec::new();
+/// carrier.visit_values("tracestate", &mut |v| {
+///     lines.push(v);
+///     ControlFlow::Continue(())
+/// });
 /// assert_eq!(lines, [&b"a=1"[..], &b"b=2"[..]]);
 /// ```
 pub trait Extractor {
-    /// Every value of header `name` (given in lowercase), in the order received.
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]>;
+    /// Calls `each` with every value of header `name` (given in lowercase), in the order received,
+    /// until it returns [`ControlFlow::Break`].
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>);
+}
+
+/// Hands every value of `values` to `each` until it breaks: the body of most [`Extractor`]s.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use tracebridge::carrier::{visit_each, Extractor};
+///
+/// struct OneLine(String);
+/// impl Extractor for OneLine {
+///     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+///         visit_each((name == "b3").then_some(self.0.as_bytes()), each);
+///     }
+/// }
+/// let headers = OneLine("1".into());
+/// assert!(matches!(tracebridge::b3::single::extract(&headers), Ok(Some(_))));
+/// ```
+pub fn visit_each<'s>(values: impl IntoIterator<Item = &'s [u8]>, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+    for v in values {
+        if each(v).is_break() {
+            return;
+        }
+    }
+}
+
+/// The first value of header `name`, if any.
+pub fn first<'s, E: Extractor + ?Sized>(headers: &'s E, name: &str) -> Option<&'s [u8]> {
+    let mut found = None;
+    headers.visit_values(name, &mut |v| {
+        found = Some(v);
+        ControlFlow::Break(())
+    });
+    found
+}
+
+/// Up to `N` values of header `name`, in order, and whether there were more.
+pub(crate) fn collect<'s, const N: usize, E: Extractor + ?Sized>(
+    headers: &'s E,
+    name: &str,
+) -> ([&'s [u8]; N], usize, bool) {
+    let mut out: [&[u8]; N] = [&[]; N];
+    let (mut n, mut more) = (0usize, false);
+    headers.visit_values(name, &mut |v| match out.get_mut(n) {
+        Some(slot) => {
+            *slot = v;
+            n += 1;
+            ControlFlow::Continue(())
+        }
+        None => {
+            more = true;
+            ControlFlow::Break(())
+        }
+    });
+    (out, n, more)
 }
 
 /// Sets and removes headers.
@@ -64,10 +131,13 @@ pub(crate) fn single<'a, E: Extractor + ?Sized>(
     name: &str,
     dup: Error,
 ) -> Result<Option<&'a [u8]>, Error> {
-    let mut values = headers.get_all(name);
-    let Some(first) = values.next() else { return Ok(None) };
-    if values.next().is_some() {
+    let (values, n, more) = collect::<1, E>(headers, name);
+    let [first] = values;
+    if more {
         return Err(dup);
+    }
+    if n == 0 {
+        return Ok(None);
     }
     if first.len() > MAX_VALUE_LEN {
         return Err(Error::TooLong);
@@ -117,20 +187,20 @@ fn name_eq(a: &[u8], lower: &str) -> bool {
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-        self.iter().filter(move |(n, _)| name_eq(n.as_ref(), name)).map(|(_, v)| v.as_ref())
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+        visit_each(self.iter().filter(|(n, _)| name_eq(n.as_ref(), name)).map(|(_, v)| v.as_ref()), each);
     }
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-        self.as_slice().get_all(name)
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+        self.as_slice().visit_values(name, each);
     }
 }
 
 impl<E: Extractor + ?Sized> Extractor for &E {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-        (**self).get_all(name)
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+        (**self).visit_values(name, each);
     }
 }
 
@@ -139,10 +209,11 @@ mod vec {
     use super::{name_eq, Extractor, Injector};
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
+    use core::ops::ControlFlow;
 
     impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for Vec<(N, V)> {
-        fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-            self.as_slice().get_all(name)
+        fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+            self.as_slice().visit_values(name, each);
         }
     }
 
@@ -175,16 +246,17 @@ mod vec {
 
 #[cfg(feature = "http")]
 mod http_impl {
-    use super::{Extractor, Injector};
+    use super::{visit_each, Extractor, Injector};
+    use core::ops::ControlFlow;
     use http::header::{HeaderMap, HeaderName, HeaderValue};
 
     impl<T> Extractor for HeaderMap<T>
     where
         T: AsRef<[u8]>,
     {
-        fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+        fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
             // `HeaderMap` stores names lowercase and looks them up case-insensitively.
-            self.get_all(name).into_iter().map(AsRef::as_ref)
+            visit_each(self.get_all(name).into_iter().map(AsRef::as_ref), each);
         }
     }
 
@@ -212,8 +284,10 @@ mod tests {
     #[test]
     fn names_match_case_insensitively_and_repeat() {
         let h = [("TraceState", "a=1"), ("x", "y"), ("tracestate", "b=2")];
-        let got: [&[u8]; 2] = [b"a=1", b"b=2"];
-        assert!(h.get_all("tracestate").eq(got.iter().copied()));
+        let (got, n, more) = collect::<4, _>(&h[..], "tracestate");
+        assert_eq!((got.get(..n), more), (Some(&[&b"a=1"[..], b"b=2"][..]), false));
+        assert!(collect::<1, _>(&h[..], "tracestate").2);
+        assert_eq!(first(&h[..], "x"), Some(&b"y"[..]));
         assert_eq!(single(&h[..], "tracestate", Error::TraceparentDuplicate), Err(Error::TraceparentDuplicate));
         assert_eq!(single(&h[..], "x", Error::TraceparentDuplicate), Ok(Some(&b"y"[..])));
         assert_eq!(single(&h[..], "z", Error::TraceparentDuplicate), Ok(None));

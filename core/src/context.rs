@@ -7,6 +7,7 @@
 
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::tracestate::TraceState;
+pub use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 
 /// The sampling decision as the formats express it.
 ///
@@ -92,111 +93,6 @@ impl TraceFlags {
         } else {
             TraceFlags(self.0 & !Self::SAMPLED)
         }
-    }
-}
-
-/// Text the model carries for one format without interpreting it. It is either exactly as it arrived
-/// in that format's header (`Raw`) or as it was carried in tracebridge's tracestate member, where `%`,
-/// `,`, `;` and `=` are percent-encoded (`Escaped`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Text<'a> {
-    /// As received in the format's own header.
-    Raw(&'a str),
-    /// Percent-encoded as in tracebridge's tracestate member.
-    Escaped(&'a str),
-}
-
-impl<'a> Text<'a> {
-    /// The text as the format's own header writes it, one byte at a time (unescaping if needed).
-    pub fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
-        let (s, escaped) = match *self {
-            Text::Raw(s) => (s, false),
-            Text::Escaped(s) => (s, true),
-        };
-        crate::ext::Unescape::new(s.as_bytes(), escaped)
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Text::Raw(s) | Text::Escaped(s) => s.is_empty(),
-        }
-    }
-}
-
-/// How many unknown X-Ray fields are carried; more is an error
-/// ([`Error::XRayTooManyFields`](crate::Error::XRayTooManyFields)), never a silent drop.
-pub const XRAY_MAX_EXTRA_FIELDS: usize = 8;
-
-/// Where the unknown X-Ray fields are, without copying them out: the context stays small.
-#[derive(Debug, Clone, Copy, Eq, Hash, Default)]
-pub enum XRayExtra<'a> {
-    /// None.
-    #[default]
-    None,
-    /// The `X-Amzn-Trace-Id` value they arrived in: its fields other than the known keys
-    /// (`Root`, `Parent`, `Sampled`, `Lineage`, `Self`), as received.
-    Header(&'a str),
-    /// tracebridge's tracestate member: its `xe:{key}:{value}` fields, percent-encoded.
-    Member(&'a str),
-}
-
-impl<'a> XRayExtra<'a> {
-    /// The unknown fields in order, as `(key, value)`.
-    ///
-    /// ```
-    /// use tracebridge::context::{Text, XRayExtra};
-    ///
-    /// let extra = XRayExtra::Header("Root=1-5759e988-bd862e3fe1be46a994272793;Foo=bar");
-    /// assert!(extra.fields().eq([(Text::Raw("Foo"), Text::Raw("bar"))]));
-    /// ```
-    pub fn fields(self) -> impl Iterator<Item = (Text<'a>, Text<'a>)> + 'a {
-        let (src, member) = match self {
-            XRayExtra::None => ("", false),
-            XRayExtra::Header(s) => (s, false),
-            XRayExtra::Member(s) => (s, true),
-        };
-        src.split(';').filter_map(move |field| {
-            if member {
-                let (k, v) = field.strip_prefix("xe:")?.split_once(':')?;
-                Some((Text::Escaped(k), Text::Escaped(v)))
-            } else {
-                let (k, v) = field.split_once('=')?;
-                let (k, v) = (k.trim_matches([' ', '\t']), v.trim_matches([' ', '\t']));
-                (!crate::xray::KNOWN_KEYS.contains(&k)).then_some((Text::Raw(k), Text::Raw(v)))
-            }
-        })
-    }
-
-    /// True when there are no unknown fields.
-    pub fn is_empty(self) -> bool {
-        self.fields().next().is_none()
-    }
-}
-
-/// Equal when the fields are, wherever they are kept.
-impl PartialEq for XRayExtra<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.fields().eq(other.fields())
-    }
-}
-
-/// The X-Ray fields that have no counterpart in other formats, kept for an exact round trip
-/// ([X-Ray tracing header](https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct XRayFields<'a> {
-    /// `Lineage=…` (Lambda recursion detection), as received.
-    pub lineage: Option<Text<'a>>,
-    /// `Self=…` (added by load balancers), as received.
-    pub self_: Option<Text<'a>>,
-    /// Unknown `key=value` fields, in order.
-    pub extra: XRayExtra<'a>,
-}
-
-impl XRayFields<'_> {
-    /// True when there is nothing to carry.
-    pub fn is_empty(&self) -> bool {
-        self.lineage.is_none() && self.self_.is_none() && self.extra.is_empty()
     }
 }
 

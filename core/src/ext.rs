@@ -19,8 +19,9 @@
 //! the traceparent's parent-id and are ignored (`s` does not match), while `w` and `o`, which describe
 //! the whole trace, still apply.
 
-use crate::context::{Sampling, Text, TraceContext, XRayExtra, XRayFields};
+use crate::context::{Sampling, TraceContext};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
+use crate::xray_fields::{Text, XRayExtra, XRayFields};
 
 /// Longest member value ([§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
 pub(crate) const MAX_VALUE: usize = 256;
@@ -195,37 +196,6 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
 pub(crate) fn clear_extras(ctx: &mut TraceContext<'_>) {
     ctx.xray = XRayFields::default();
     ctx.jaeger_flags = 0;
-}
-
-/// Percent-decoding iterator over bytes (`%XX` → byte) when `escaped`, plain bytes otherwise.
-pub(crate) struct Unescape<'a> {
-    src: &'a [u8],
-    escaped: bool,
-}
-
-impl<'a> Unescape<'a> {
-    pub(crate) fn new(src: &'a [u8], escaped: bool) -> Self {
-        Unescape { src, escaped }
-    }
-}
-
-impl Iterator for Unescape<'_> {
-    type Item = u8;
-    fn next(&mut self) -> Option<u8> {
-        let (&first, rest) = self.src.split_first()?;
-        if self.escaped && first == b'%' {
-            if let [h, l, tail @ ..] = rest {
-                let mut b = [0u8; 1];
-                if decode_hex_exact(&[h.to_ascii_lowercase(), l.to_ascii_lowercase()], &mut b).is_ok() {
-                    self.src = tail;
-                    let [b] = b;
-                    return Some(b);
-                }
-            }
-        }
-        self.src = rest;
-        Some(first)
-    }
 }
 
 #[cfg(test)]

@@ -6,33 +6,108 @@ use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, TraceContext};
 use crate::{b3, grpc, jaeger, w3c, xray, Error};
 
-/// A trace header format.
+/// The registry: every format, once. Adding a format is a module (its header names, `extract`,
+/// `inject`) and one line here; every door (the translator, the CLI, the Envoy filter's stats, the npm
+/// package) reads [`Format::ALL`], [`Format::name`] and [`Format::headers`] and picks it up.
 ///
-/// ```
-/// use tracebridge::Format;
-///
-/// let f: Format = "b3-single".parse()?;
-/// assert_eq!(f, Format::B3Single);
-/// assert_eq!(f.headers(), ["b3"]);
-/// assert_eq!(Format::from_name("xray").map(Format::name), Some("xray"));
-/// assert_eq!(Format::ALL.len(), 6);
-/// # Ok::<(), tracebridge::format::UnknownFormat>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Format {
+/// Each line: variant, config name, doc, the module's header list, a function from the headers to
+/// [`Extracted`], and the module's `inject`.
+macro_rules! formats {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $headers:expr, $extract:expr, $inject:path; )*) => {
+        /// A trace header format.
+        ///
+        /// ```
+        /// use tracebridge::Format;
+        ///
+        /// let f: Format = "b3-single".parse()?;
+        /// assert_eq!(f, Format::B3Single);
+        /// assert_eq!(f.headers(), ["b3"]);
+        /// assert_eq!(Format::from_name("xray").map(Format::name), Some("xray"));
+        /// assert_eq!(Format::ALL.len(), Format::COUNT);
+        /// # Ok::<(), tracebridge::format::UnknownFormat>(())
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Format {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Format {
+            /// Every format, in the default extraction order.
+            pub const ALL: [Format; Self::COUNT] = [$( Format::$variant, )*];
+            /// How many formats there are.
+            pub const COUNT: usize = [$( $name, )*].len();
+            /// Every format's name, in [`ALL`](Self::ALL) order.
+            pub const NAMES: [&'static str; Self::COUNT] = [$( $name, )*];
+
+            /// The name used in configuration, JSON output and stats, e.g. `b3-single`.
+            pub const fn name(self) -> &'static str {
+                match self { $( Format::$variant => $name, )* }
+            }
+
+            /// Every header name (lowercase) this format reads or writes.
+            pub const fn headers(self) -> &'static [&'static str] {
+                match self { $( Format::$variant => $headers, )* }
+            }
+
+            /// Read this format from `headers`: `Ok(None)` when its headers are absent.
+            ///
+            /// ```
+            /// use tracebridge::Format;
+            ///
+            /// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+            /// let found = Format::Jaeger.extract(&headers[..])?;
+            /// let ctx = found.and_then(|e| e.propagation.context().copied());
+            /// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"00f067aa0ba902b7"));
+            /// assert_eq!(Format::W3c.extract(&headers[..])?, None);
+            /// # Ok::<(), tracebridge::Error>(())
+            /// ```
+            pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
+                match self { $( Format::$variant => ($extract)(headers), )* }
+            }
+
+            /// Write this format's headers for `ctx` (W3C: `traceparent`, and `tracestate` when the
+            /// context has one).
+            ///
+            /// ```
+            /// use tracebridge::{Format, SpanId, TraceContext, TraceId};
+            ///
+            /// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?);
+            /// let mut headers: Vec<(String, String)> = Vec::new();
+            /// Format::XRay.inject(&ctx, &mut headers);
+            /// assert_eq!(headers[0].0, "x-amzn-trace-id");
+            /// // No decision yet: X-Ray says `Sampled=?`.
+            /// assert_eq!(headers[0].1, "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=?");
+            /// # Ok::<(), tracebridge::id::HexError>(())
+            /// ```
+            pub fn inject<I: Injector + ?Sized>(self, ctx: &TraceContext<'_>, headers: &mut I) {
+                match self { $( Format::$variant => $inject(ctx, headers), )* }
+            }
+        }
+    };
+}
+
+/// The plain case: a module whose `extract` gives a [`Propagation`] and no warning.
+fn plain<'a, E: Extractor + ?Sized>(
+    extract: fn(&'a E) -> Result<Option<Propagation<'a>>, Error>,
+    headers: &'a E,
+) -> Result<Option<Extracted<'a>>, Error> {
+    extract(headers).map(|p| p.map(|propagation| Extracted { propagation, warning: None }))
+}
+
+formats! {
     /// W3C Trace Context: `traceparent` + `tracestate`.
-    W3c,
+    W3c = "w3c", w3c::HEADERS, |h| w3c::extract(h).map(|e| e.map(|(propagation, warning)| Extracted { propagation, warning })), w3c::inject;
     /// Zipkin B3 single header: `b3`.
-    B3Single,
+    B3Single = "b3-single", b3::single::HEADERS, |h| plain(b3::single::extract, h), b3::single::inject;
     /// Zipkin B3 multiple headers: `X-B3-*`.
-    B3Multi,
+    B3Multi = "b3-multi", b3::multi::HEADERS, |h| plain(b3::multi::extract, h), b3::multi::inject;
     /// Jaeger: `uber-trace-id`.
-    Jaeger,
+    Jaeger = "jaeger", jaeger::HEADERS, |h| plain(jaeger::extract, h), jaeger::inject;
     /// AWS X-Ray: `X-Amzn-Trace-Id`.
-    XRay,
+    XRay = "xray", xray::HEADERS, |h| plain(xray::extract, h), xray::inject;
     /// gRPC / OpenCensus binary: `grpc-trace-bin`.
-    GrpcTraceBin,
+    GrpcTraceBin = "grpc-trace-bin", grpc::HEADERS, |h| plain(grpc::extract, h), grpc::inject;
 }
 
 /// What a format's headers held: the propagation, and a non-fatal problem (a dropped invalid
@@ -46,23 +121,6 @@ pub struct Extracted<'a> {
 }
 
 impl Format {
-    /// Every format, in the default extraction order.
-    pub const ALL: [Format; 6] =
-        [Format::W3c, Format::B3Single, Format::B3Multi, Format::Jaeger, Format::XRay, Format::GrpcTraceBin];
-
-    /// The name used in configuration, JSON output and stats: `w3c`, `b3-single`, `b3-multi`,
-    /// `jaeger`, `xray`, `grpc-trace-bin`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::W3c => "w3c",
-            Format::B3Single => "b3-single",
-            Format::B3Multi => "b3-multi",
-            Format::Jaeger => "jaeger",
-            Format::XRay => "xray",
-            Format::GrpcTraceBin => "grpc-trace-bin",
-        }
-    }
-
     /// The format with this [`name`](Self::name).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
@@ -71,66 +129,6 @@ impl Format {
     /// Position in [`ALL`](Self::ALL), for per-format tables.
     pub const fn index(self) -> usize {
         self as usize
-    }
-
-    /// Every header name (lowercase) this format reads or writes.
-    pub const fn headers(self) -> &'static [&'static str] {
-        match self {
-            Format::W3c => w3c::HEADERS,
-            Format::B3Single => b3::single::HEADERS,
-            Format::B3Multi => b3::multi::HEADERS,
-            Format::Jaeger => jaeger::HEADERS,
-            Format::XRay => xray::HEADERS,
-            Format::GrpcTraceBin => grpc::HEADERS,
-        }
-    }
-
-    /// Read this format from `headers`: `Ok(None)` when its headers are absent.
-    ///
-    /// ```
-    /// use tracebridge::Format;
-    ///
-    /// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
-    /// let found = Format::Jaeger.extract(&headers[..])?;
-    /// let ctx = found.and_then(|e| e.propagation.context().copied());
-    /// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"00f067aa0ba902b7"));
-    /// assert_eq!(Format::W3c.extract(&headers[..])?, None);
-    /// # Ok::<(), tracebridge::Error>(())
-    /// ```
-    pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
-        let plain = |p: Option<Propagation<'a>>| p.map(|propagation| Extracted { propagation, warning: None });
-        match self {
-            Format::W3c => Ok(w3c::extract(headers)?.map(|(propagation, warning)| Extracted { propagation, warning })),
-            Format::B3Single => b3::single::extract(headers).map(plain),
-            Format::B3Multi => b3::multi::extract(headers).map(plain),
-            Format::Jaeger => jaeger::extract(headers).map(plain),
-            Format::XRay => xray::extract(headers).map(plain),
-            Format::GrpcTraceBin => grpc::extract(headers).map(plain),
-        }
-    }
-
-    /// Write this format's headers for `ctx` (W3C: `traceparent` only; the translator owns tracestate).
-    ///
-    /// ```
-    /// use tracebridge::{Format, SpanId, TraceContext, TraceId};
-    ///
-    /// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?);
-    /// let mut headers: Vec<(String, String)> = Vec::new();
-    /// Format::XRay.inject(&ctx, &mut headers);
-    /// assert_eq!(headers[0].0, "x-amzn-trace-id");
-    /// // No decision yet: X-Ray says `Sampled=?`.
-    /// assert_eq!(headers[0].1, "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=?");
-    /// # Ok::<(), tracebridge::id::HexError>(())
-    /// ```
-    pub fn inject<I: Injector + ?Sized>(self, ctx: &TraceContext<'_>, headers: &mut I) {
-        match self {
-            Format::W3c => w3c::inject(ctx, headers),
-            Format::B3Single => b3::single::inject(ctx, headers),
-            Format::B3Multi => b3::multi::inject(ctx, headers),
-            Format::Jaeger => jaeger::inject(ctx, headers),
-            Format::XRay => xray::inject(ctx, headers),
-            Format::GrpcTraceBin => grpc::inject(ctx, headers),
-        }
     }
 }
 
@@ -153,7 +151,12 @@ pub struct UnknownFormat;
 
 impl fmt::Display for UnknownFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown format: expected one of w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin")
+        f.write_str("unknown format: expected one of ")?;
+        for (i, name) in Format::NAMES.iter().enumerate() {
+            f.write_str(if i == 0 { "" } else { ", " })?;
+            f.write_str(name)?;
+        }
+        Ok(())
     }
 }
 

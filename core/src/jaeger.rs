@@ -24,7 +24,7 @@
 //! [`TraceContext::jaeger_flags`] so the header is written back as it came, and dropped as soon as the
 //! context is sampled (it would then turn into a debug flag nobody set).
 //!
-//! The parent-span-id field is deprecated: "most Jaeger clients ignore [it] on the receiving side"
+//! The parent-span-id field is deprecated: "most Jaeger clients ignore \[it\] on the receiving side"
 //! (ibid., parent-span-id). It is ignored whatever it holds (`0`, hex, even non-hex or empty), so a
 //! stale or odd value never invalidates the ids beside it; a valid non-zero id is kept in
 //! [`TraceContext::parent_span_id`] so the round trip is exact.

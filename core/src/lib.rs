@@ -72,6 +72,7 @@ pub mod json;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;
+pub mod propagate;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
@@ -79,6 +80,7 @@ pub mod tracestate;
 pub mod translate;
 pub mod w3c;
 pub mod xray;
+mod xray_fields;
 
 pub use carrier::{Extractor, Injector};
 pub use context::{Propagation, Sampling, TraceContext, TraceFlags};

@@ -128,11 +128,14 @@ impl<'a> TraceState<'a> {
 
     /// Parse every `tracestate` line of `headers` as one list. `Ok(None)` when there is none.
     pub fn extract<E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Self>, Error> {
-        let mut lines = headers.get_all(HEADER).peekable();
-        if lines.peek().is_none() {
+        let (lines, n, more) = carrier::collect::<MAX_LINES, E>(headers, HEADER);
+        if more {
+            return Err(Error::TooLong);
+        }
+        if n == 0 {
             return Ok(None);
         }
-        Self::parse_lines(lines).map(Some)
+        Self::parse_lines(lines.get(..n).unwrap_or_default().iter().copied()).map(Some)
     }
 
     /// Parse several header lines as one comma-joined list.

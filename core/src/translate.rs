@@ -638,7 +638,7 @@ impl Plan {
             let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
             let set_before =
                 self.ops.iter().take(i).flatten().any(|op| !matches!(op, Op::Remove(_)) && op_name(op) == name);
-            if !set_before && headers.get_all(name).next().is_none() {
+            if !set_before && crate::carrier::first(headers, name).is_none() {
                 if let Some(slot) = self.ops.get_mut(i) {
                     *slot = None;
                 }
@@ -999,9 +999,12 @@ impl Translator {
                 }
                 continue;
             }
-            f.inject(&ctx, plan);
             if f == Format::W3c {
+                // traceparent only: tracestate is written by the policy (our member, limits).
+                crate::w3c::inject_traceparent(&ctx, plan);
                 self.plan_tracestate(plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+            } else {
+                f.inject(&ctx, plan);
             }
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
                 *slot = true;

@@ -172,21 +172,39 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Prop
     Ok(Some((Propagation::Context(ctx), warning)))
 }
 
-/// Write `traceparent` for `ctx`. `tracestate` is written by the [`Translator`](crate::Translator),
-/// which owns the tracestate policy; this writes it unchanged when it has members.
+/// Write `traceparent` for `ctx`, and `tracestate` (canonical form) when the context has one; a
+/// stale `tracestate` is removed otherwise, so it never travels with a traceparent it did not come
+/// with ([§3.3](https://www.w3.org/TR/trace-context/#tracestate-header)). The
+/// [`Translator`](crate::Translator) writes tracestate by its own policy (our member, length limits)
+/// and uses [`inject_traceparent`].
 ///
 /// ```
-/// use tracebridge::{w3c, Sampling, SpanId, TraceContext, TraceId};
+/// use tracebridge::{w3c, Sampling, SpanId, TraceContext, TraceId, TraceState};
 ///
-/// let ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?)
+/// let mut ctx = TraceContext::new(TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736")?, SpanId::from_hex(b"00f067aa0ba902b7")?)
 ///     .with_sampling(Sampling::Defer);
+/// ctx.tracestate = TraceState::parse("rojo=00f067aa0ba902b7").map_err(|_| tracebridge::id::HexError::Zero)?;
 /// let mut headers: Vec<(String, String)> = Vec::new();
 /// w3c::inject(&ctx, &mut headers);
 /// // W3C has no "defer": it writes sampled=0.
-/// assert_eq!(headers, [("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_string())]);
+/// assert_eq!(headers, [
+///     ("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_string()),
+///     ("tracestate".to_string(), "rojo=00f067aa0ba902b7".to_string()),
+/// ]);
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
+    inject_traceparent(ctx, headers);
+    if ctx.tracestate.is_empty() {
+        headers.remove(TRACESTATE);
+    } else {
+        let out = ctx.tracestate.write("", None, tracestate::MAX_OUTPUT_LEN);
+        headers.set(TRACESTATE, out.as_str());
+    }
+}
+
+/// Write `traceparent` only.
+pub fn inject_traceparent<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     let tp = Traceparent::from_context(ctx).encode();
     headers.set(TRACEPARENT, crate::id::ascii_str(&tp));
 }

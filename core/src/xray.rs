@@ -49,8 +49,9 @@
 //! back to a 64-bit format gives the same id.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, Text, TraceContext, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
+use crate::context::{Propagation, Sampling, TraceContext};
 use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
+use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 use crate::Error;
 
 /// Header name.
@@ -58,13 +59,7 @@ pub const HEADER: &str = "x-amzn-trace-id";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[HEADER];
 
-const ROOT: &str = "Root";
-const PARENT: &str = "Parent";
-const SAMPLED: &str = "Sampled";
-const LINEAGE: &str = "Lineage";
-const SELF: &str = "Self";
-/// The keys with a meaning; every other key is an unknown field kept as [`XRayExtra`].
-pub(crate) const KNOWN_KEYS: [&str; 5] = [ROOT, PARENT, SAMPLED, LINEAGE, SELF];
+use crate::xray_fields::{KNOWN_KEYS, LINEAGE, PARENT, ROOT, SAMPLED, SELF};
 
 /// Parse an `X-Amzn-Trace-Id` value. The context borrows `Lineage`, `Self` and unknown fields from
 /// `value`; its id width is 128 bits and it has no tracestate.

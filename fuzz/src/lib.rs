@@ -66,8 +66,8 @@ impl Headers {
 }
 
 impl Extractor for Headers {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-        self.0.as_slice().get_all(name)
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> std::ops::ControlFlow<()>) {
+        self.0.as_slice().visit_values(name, each);
     }
 }
 

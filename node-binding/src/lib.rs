@@ -64,11 +64,12 @@ pub fn Flat(s: &str) -> Flat<'_> {
 }
 
 impl Extractor for Flat<'_> {
-    fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> core::ops::ControlFlow<()>) {
         let table = self.entries.get(..self.len).unwrap_or_default().iter().copied();
         let mut parts = self.rest.split('\0');
         let rest = core::iter::from_fn(move || Some((parts.next()?, parts.next()?)));
-        table.chain(rest).filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes())
+        let values = table.chain(rest).filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes());
+        tracebridge::carrier::visit_each(values, each);
     }
 }
 
@@ -305,9 +306,6 @@ pub fn inject_flat(formats: &str, args: &ContextArgs<'_>) -> Result<String, Bind
             ))
         })?;
         f.inject(&ctx, &mut written);
-        if f == Format::W3c && !tracestate.is_empty() {
-            written.push((tracebridge::tracestate::HEADER.into(), tracestate.to_string()));
-        }
     }
     let mut out = String::new();
     for (i, (n, v)) in written.iter().enumerate() {
@@ -399,21 +397,29 @@ mod tests {
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+    fn values<'s>(h: &'s Flat<'_>, name: &str) -> Vec<&'s [u8]> {
+        let mut out = Vec::new();
+        h.visit_values(name, &mut |v| {
+            out.push(v);
+            core::ops::ControlFlow::Continue(())
+        });
+        out
+    }
+
     #[test]
     fn flat_headers_match_any_case_and_repeat() {
         let h = Flat("TraceState\0a=1\0x\0y\0tracestate\0b=2");
-        let got: Vec<&[u8]> = h.get_all("tracestate").collect();
-        assert_eq!(got, [&b"a=1"[..], b"b=2"]);
-        assert_eq!(Flat("").get_all("x").count(), 0);
-        assert_eq!(Flat("dangling").get_all("dangling").count(), 0);
+        assert_eq!(values(&h, "tracestate"), [&b"a=1"[..], b"b=2"]);
+        assert_eq!(values(&Flat(""), "x").len(), 0);
+        assert_eq!(values(&Flat("dangling"), "dangling").len(), 0);
         // Past the up-front table, entries are still found, in order.
         let many: Vec<String> = (0..20).map(|i| format!("x\0{i}")).collect();
         let many = many.join("\0");
         let flat = Flat(&many);
-        let got: Vec<&[u8]> = flat.get_all("X").collect();
+        let got = values(&flat, "X");
         assert_eq!(got.len(), 20);
         assert_eq!((got.first().copied(), got.last().copied()), (Some(&b"0"[..]), Some(&b"19"[..])));
-        assert_eq!(Flat("a\0").get_all("a").collect::<Vec<_>>(), [&b""[..]]);
+        assert_eq!(values(&Flat("a\0"), "a"), [&b""[..]]);
     }
 
     #[test]

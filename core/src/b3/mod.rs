@@ -88,8 +88,8 @@ pub(crate) mod test_support {
     }
 
     impl Extractor for Headers {
-        fn get_all<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> {
-            self.0.as_slice().get_all(name)
+        fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> core::ops::ControlFlow<()>) {
+            self.0.as_slice().visit_values(name, each);
         }
     }
 

@@ -1,0 +1,137 @@
+//! The translator's policy for an SDK that starts its own spans (OpenTelemetry's Rust propagator, the
+//! npm package's OpenTelemetry adapter): [`Translator::remote`] is the remote parent to continue,
+//! [`Translator::inject_span`] writes a span's context in every configured format. Both doors call
+//! these, so the policy lives once, next to the [`Translator`]'s own.
+//!
+//! - **Extract** applies the configured policy: precedence is the `extract` list; `trust: restart` or
+//!   `ignore`, and `on_conflict: new-root` or `pass-through` when headers name different traces, give
+//!   `None` so the SDK starts a new root; `drop_forced_sampling` turns sampled/debug into *defer*. A B3
+//!   decision without ids (`b3: 0`) is not a span context. What W3C cannot say (B3 *defer*/*debug*, a
+//!   64-bit id, Jaeger flags, X-Ray `Lineage`/`Self`) rides in our tracestate member, exactly as the
+//!   translator writes it, so passing the remote context on loses nothing.
+//! - **Trace flags**: the sampled bit and W3C Level 2's `random` bit
+//!   ([§3.2.2.5.2](https://www.w3.org/TR/trace-context-2/#random-trace-id-flag)) — the trace id is kept,
+//!   so it is still random; reserved bits are not passed to a service that starts spans (it sets them
+//!   to zero, §3.2.2.5.3).
+//! - **Inject** writes every configured format for the span; while the span id is the one our member
+//!   describes (an unchanged remote context), the member's *defer*/*debug*/parent apply, and its
+//!   trace-level fields (the 64-bit width) always do. `id_width` applies to B3 and Jaeger.
+
+use crate::carrier::{Extractor, Injector};
+use crate::context::{Sampling, TraceContext, TraceFlags};
+use crate::ext;
+use crate::format::Format;
+use crate::id::{IdWidth, SpanId, TraceId};
+use crate::tracestate::{self, TraceState, TraceStateBuf};
+use crate::translate::{OnConflict, Translator, Trust, WidthPolicy};
+
+/// The remote parent an SDK continues: the chosen context after the policy, and the tracestate to
+/// attach to it (the incoming one with our member refreshed at the front).
+#[derive(Debug, Clone)]
+pub struct Remote<'a> {
+    /// Ids, sampling (after `drop_forced_sampling`), trace flags (sampled and random only).
+    pub context: TraceContext<'a>,
+    /// The tracestate to attach (empty: none).
+    pub tracestate: TraceStateBuf,
+}
+
+/// A span's context as an SDK holds it, to write with [`Translator::inject_span`].
+#[derive(Debug, Clone, Copy)]
+pub struct SpanContext<'a> {
+    /// The trace id.
+    pub trace_id: TraceId,
+    /// The span id (the next hop's parent).
+    pub span_id: SpanId,
+    /// W3C trace-flags: sampled, and Level 2's random; other bits are written as zero.
+    pub trace_flags: TraceFlags,
+    /// The span's tracestate, our member included when it came from [`Translator::remote`].
+    pub tracestate: TraceState<'a>,
+}
+
+impl Translator {
+    /// The remote parent `headers` carry, after the policy (module docs); `None` when the SDK should
+    /// start a new root.
+    ///
+    /// ```
+    /// use tracebridge::translate::Config;
+    /// use tracebridge::{Sampling, Translator};
+    ///
+    /// let headers = [("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-d")];
+    /// let remote = Translator::default().remote(&headers[..]).unwrap_or_else(|| unreachable!());
+    /// assert_eq!(remote.context.sampling, Sampling::Debug);
+    /// // W3C cannot say "debug" or "64-bit": our member does, for the hops after.
+    /// assert_eq!(remote.tracestate.as_str(), "tracebridge=s:e457b5a2e4d86bd1;w:64;m:x");
+    /// let restart = Translator::new(Config { trust: tracebridge::translate::Trust::Restart, ..Config::default() })?;
+    /// assert!(restart.remote(&headers[..]).is_none());
+    /// # Ok::<(), tracebridge::translate::ConfigError>(())
+    /// ```
+    pub fn remote<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Option<Remote<'a>> {
+        let ins = self.inspect(headers);
+        let cfg = self.config();
+        let mut ctx = ins.context?;
+        if cfg.trust != Trust::Continue || (ins.conflicts() > 0 && cfg.on_conflict != OnConflict::PreferFirst) {
+            return None;
+        }
+        if cfg.drop_forced_sampling && ctx.sampling.is_sampled() {
+            ctx = ctx.with_sampling(Sampling::Defer);
+        }
+        // The sampled bit (defer → 0, W3C §3.2.2.5.1) and the random bit (module docs).
+        ctx.trace_flags = TraceFlags(ctx.trace_flags.0 & TraceFlags::RANDOM).with_sampled(ctx.sampling.is_sampled());
+        let ts = &cfg.tracestate;
+        let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
+        let tracestate = ctx.tracestate.write(ts.key.as_str(), member.as_ref().map(|m| m.as_str()), ts.max_len);
+        Some(Remote { context: ctx, tracestate })
+    }
+
+    /// Write `span` in every configured `inject` format (module docs). Nothing is removed: an SDK's
+    /// carrier for an outgoing request starts empty.
+    ///
+    /// ```
+    /// use tracebridge::propagate::SpanContext;
+    /// use tracebridge::translate::{Config, FormatList};
+    /// use tracebridge::{Format, SpanId, TraceFlags, TraceId, TraceState, Translator};
+    ///
+    /// let translator = Translator::new(Config { inject: FormatList::new(&[Format::W3c, Format::B3Single]).map_err(|_| "repeat")?, ..Config::default() }).map_err(|_| "config")?;
+    /// let span = SpanContext {
+    ///     trace_id: TraceId::from_hex(b"000000000000000080f198ee56343ba8").map_err(|_| "hex")?,
+    ///     span_id: SpanId::from_hex(b"e457b5a2e4d86bd1").map_err(|_| "hex")?,
+    ///     trace_flags: TraceFlags(1),
+    ///     tracestate: TraceState::parse("tracebridge=s:e457b5a2e4d86bd1;w:64;m:x").map_err(|_| "ts")?,
+    /// };
+    /// let mut out: Vec<(String, String)> = Vec::new();
+    /// translator.inject_span(&span, &mut out);
+    /// // The member gives B3 its debug flag and 16-digit trace id back.
+    /// assert!(out.contains(&("b3".to_string(), "80f198ee56343ba8-e457b5a2e4d86bd1-d".to_string())));
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn inject_span<I: Injector + ?Sized>(&self, span: &SpanContext<'_>, headers: &mut I) {
+        let cfg = self.config();
+        let sampling = if span.trace_flags.is_sampled() { Sampling::Accept } else { Sampling::Deny };
+        let mut ctx = TraceContext::new(span.trace_id, span.span_id).with_sampling(sampling);
+        ctx.trace_flags = TraceFlags(span.trace_flags.0 & (TraceFlags::SAMPLED | TraceFlags::RANDOM));
+        ctx.tracestate = span.tracestate;
+        let key = cfg.tracestate.key.as_str();
+        let mut restarted_from = None;
+        if let Some(member) = ctx.tracestate.get(key) {
+            ext::clear_extras(&mut ctx);
+            restarted_from = ext::apply(&mut ctx, member).restarted_from;
+        }
+        match cfg.id_width {
+            WidthPolicy::Keep => {}
+            WidthPolicy::Bits64 => ctx.id_width = IdWidth::Bits64,
+            WidthPolicy::Bits128 => ctx.id_width = IdWidth::Bits128,
+        }
+        for f in cfg.inject.iter() {
+            if f == Format::W3c {
+                crate::w3c::inject_traceparent(&ctx, headers);
+                let member = if cfg.tracestate.member { ext::encode(&ctx, restarted_from) } else { None };
+                let written = ctx.tracestate.write(key, member.as_ref().map(|m| m.as_str()), cfg.tracestate.max_len);
+                if !written.as_str().is_empty() {
+                    headers.set(tracestate::HEADER, written.as_str());
+                }
+            } else {
+                f.inject(&ctx, headers);
+            }
+        }
+    }
+}
