@@ -14,6 +14,12 @@ if command -v rustup >/dev/null 2>&1; then
       rustup target add "$t"
     fi
   done
+  # The crate's declared MSRV (Cargo.toml rust-version), which the test command builds with.
+  msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$(dirname "$0")/../Cargo.toml")
+  if [ -n "$msrv" ] && ! rustup toolchain list | grep -q "^$msrv"; then
+    say "installing the MSRV toolchain $msrv (minimal profile)"
+    rustup toolchain install "$msrv" --profile minimal --no-self-update
+  fi
 else
   say "rustup not found: make sure the wasm32-wasip1 target is installed for your toolchain"
 fi

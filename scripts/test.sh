@@ -19,6 +19,11 @@ cargo clippy -p tracebridge --all-targets --all-features --locked -- -D warnings
 # The Envoy filter's host-call code exists only for wasm32.
 cargo clippy -p tracebridge-envoy --target wasm32-wasip1 --locked -- -D warnings
 
+step "MSRV: the crate builds with its declared rust-version ($(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml))"
+msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+cargo "+$msrv" check -p tracebridge --no-default-features --locked
+cargo "+$msrv" check -p tracebridge --all-features --locked
+
 step "no_std core for wasm32-unknown-unknown (no features)"
 cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features --locked
 

@@ -44,7 +44,8 @@
 //! | `serde`         | no      | `Deserialize` for [`Config`] (the JSON shape every door shares), `Serialize` for contexts | `serde` + derive: 9 more crates, proc-macro build time |
 //! | `json`          | no      | [`json::from_str`]: a small JSON reader for the configuration, for wasm builds (no serde_json, no floats) | `serde` + `alloc` |
 //! | `http`          | no      | `http::HeaderMap` as a carrier; implies `std`                         | `http`, `bytes`, `itoa`: 3 more crates                        |
-//! | `opentelemetry` | no      | `otel::TraceBridgePropagator`; implies `std`                          | `opentelemetry` 0.32 (`trace` only): 12 more crates           |
+//! | `opentelemetry` | no      | `otel::TraceBridgePropagator`; implies `std`                          | `opentelemetry` 0.33 (`trace` only)                           |
+//! | `opentelemetry-0-32` | no | `otel_0_32::TraceBridgePropagator`, the same for opentelemetry 0.32; implies `std` | `opentelemetry` 0.32 (`trace` only) |
 //! | `tower`         | no      | `tower::TraceBridgeLayer`; implies `http`                             | `tower-layer`, `tower-service`, `getrandom`, `http`: 8 more crates |
 //!
 //! With no features the crate depends on `hex` and `base64` only (both `no_std`, no allocation) and
@@ -72,6 +73,9 @@ pub mod json;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;
+#[cfg(feature = "opentelemetry-0-32")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry-0-32")))]
+pub mod otel_0_32;
 pub mod propagate;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]

@@ -54,7 +54,7 @@ use crate::translate::{Config, ConfigError, Report, Translator};
 /// assert_eq!(layer.translator().config().on_missing, OnMissing::NewRoot);
 /// # Ok::<(), tracebridge::translate::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct TraceBridgeLayer {
     translator: Translator,
 }
@@ -92,6 +92,8 @@ impl TraceBridgeLayer {
     /// # use tracebridge::Translator;
     /// let layer = TraceBridgeLayer::from_translator(Translator::default());
     /// assert_eq!(layer.translator(), &Translator::default());
+    /// // `Default`: every format read, W3C written.
+    /// assert_eq!(TraceBridgeLayer::default().translator(), layer.translator());
     /// ```
     pub const fn translator(&self) -> &Translator {
         &self.translator

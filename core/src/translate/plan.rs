@@ -1,0 +1,195 @@
+//! The headers to write and remove, decided before the carrier is touched.
+use core::fmt;
+
+use crate::carrier::{Extractor, Injector};
+use crate::format::Format;
+use crate::id::ascii_str;
+use crate::tracestate::{self, TraceStateBuf};
+
+use super::*;
+
+pub(super) const MAX_OPS: usize = 32;
+const ARENA: usize = 2048;
+
+#[derive(Clone, Copy)]
+pub(super) enum Op {
+    Set { name: &'static str, start: u16, len: u16 },
+    SetTracestate,
+    Remove(&'static str),
+}
+
+/// The headers to write and remove: owned, in fixed buffers, borrowing nothing from the input, so the
+/// carrier can be mutated after planning.
+///
+/// ```
+/// use tracebridge::translate::{Config, FormatList};
+/// use tracebridge::{Format, Translator};
+///
+/// let config = Config { inject: FormatList::new(&[Format::B3Single]).map_err(|_| "repeat")?, remove_other_formats: true, ..Config::default() };
+/// let translator = Translator::new(config).map_err(|_| "config")?;
+/// let headers = [("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1")];
+/// let plan = translator.plan(&headers[..], || [0; 24]);
+/// assert_eq!(plan.removals().collect::<Vec<_>>(), ["uber-trace-id"]);
+/// assert_eq!(plan.writes().collect::<Vec<_>>(), [("b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1")]);
+/// let mut out: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+/// plan.apply(&mut out);
+/// assert_eq!(out.len(), 1);
+/// # Ok::<(), &str>(())
+/// ```
+#[derive(Clone)]
+pub struct Plan {
+    pub(super) report: Report,
+    ops: [Option<Op>; MAX_OPS],
+    n_ops: usize,
+    arena: [u8; ARENA],
+    used: usize,
+    pub(super) tracestate: Option<TraceStateBuf>,
+}
+
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("report", &self.report)
+            .field("removals", &Removals(self))
+            .field("writes", &Writes(self))
+            .finish()
+    }
+}
+
+struct Removals<'p>(&'p Plan);
+impl fmt::Debug for Removals<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.removals()).finish()
+    }
+}
+struct Writes<'p>(&'p Plan);
+impl fmt::Debug for Writes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.writes()).finish()
+    }
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Plan {
+    /// An empty plan (a no-op), to fill with [`Translator::plan_into`].
+    pub fn new() -> Self {
+        Plan { report: Report::EMPTY, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+    }
+
+    /// Empty again, with `report`; the buffers are kept as they are (only what is pushed is read).
+    pub(super) fn reset(&mut self, report: Report) {
+        self.report = report;
+        self.n_ops = 0;
+        self.used = 0;
+    }
+
+    /// The outcome, for counting and logging.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    pub(super) fn push(&mut self, op: Op) {
+        if let Some(slot) = self.ops.get_mut(self.n_ops) {
+            *slot = Some(op);
+            self.n_ops += 1;
+        }
+    }
+
+    fn ops(&self) -> impl Iterator<Item = Op> + '_ {
+        self.ops.iter().take(self.n_ops).flatten().copied()
+    }
+
+    fn value(&self, start: u16, len: u16) -> &str {
+        let (start, len) = (usize::from(start), usize::from(len));
+        ascii_str(self.arena.get(start..start + len).unwrap_or_default())
+    }
+
+    /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
+    /// A name set twice appears once, with its last value.
+    pub fn writes(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let final_ops = self.ops().enumerate().filter(move |(i, op)| {
+            let name = op_name(op);
+            !self.ops().skip(i + 1).any(|later| op_name(&later) == name)
+        });
+        final_ops.filter_map(move |(_, op)| match op {
+            Op::Set { name, start, len } => Some((name, self.value(start, len))),
+            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_ref().map_or("", |t| t.as_str()))),
+            Op::Remove(_) => None,
+        })
+    }
+
+    /// Header names to remove (every line of each).
+    pub fn removals(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.ops().enumerate().filter_map(move |(i, op)| match op {
+            Op::Remove(name) if !self.ops().skip(i + 1).any(|later| op_name(&later) == name) => Some(name),
+            _ => None,
+        })
+    }
+
+    /// True when applying changes nothing.
+    pub fn is_noop(&self) -> bool {
+        self.ops().next().is_none()
+    }
+
+    /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
+    /// in the Envoy filter): such removals are dropped, unless the plan itself set that header earlier.
+    pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E) {
+        for i in 0..self.n_ops {
+            let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
+            let set_before =
+                self.ops.iter().take(i).flatten().any(|op| !matches!(op, Op::Remove(_)) && op_name(op) == name);
+            if !set_before && crate::carrier::first(headers, name).is_none() {
+                if let Some(slot) = self.ops.get_mut(i) {
+                    *slot = None;
+                }
+            }
+        }
+    }
+
+    /// Apply to a carrier: removals, then writes.
+    pub fn apply<I: Injector + ?Sized>(&self, headers: &mut I) {
+        for name in self.removals() {
+            headers.remove(name);
+        }
+        for (name, value) in self.writes() {
+            headers.set(name, value);
+        }
+    }
+}
+
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::Set { name, .. } | Op::Remove(name) => name,
+        Op::SetTracestate => tracestate::HEADER,
+    }
+}
+
+/// The static name of a header some format writes.
+fn static_name(name: &str) -> Option<&'static str> {
+    Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).find(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Captures a format's `inject` into the plan.
+impl Injector for Plan {
+    fn set(&mut self, name: &str, value: &str) {
+        let (Some(name), Some(dst)) = (static_name(name), self.arena.get_mut(self.used..self.used + value.len()))
+        else {
+            return;
+        };
+        dst.copy_from_slice(value.as_bytes());
+        let (Ok(start), Ok(len)) = (u16::try_from(self.used), u16::try_from(value.len())) else { return };
+        self.used += value.len();
+        self.push(Op::Set { name, start, len });
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Some(name) = static_name(name) {
+            self.push(Op::Remove(name));
+        }
+    }
+}

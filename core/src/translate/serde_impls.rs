@@ -1,0 +1,338 @@
+//! Reading the configuration from JSON (naming the key in every error) and writing reports as JSON.
+
+use core::fmt;
+
+use ::serde::de::{self, Deserializer, SeqAccess, Visitor};
+use ::serde::ser::{SerializeMap, SerializeStruct, Serializer};
+use ::serde::{Deserialize, Serialize};
+
+use super::{Config, FormatList, Inspection, MemberKey, Status, TracestateConfig, WidthPolicy, N};
+use crate::format::Format;
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Format;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a format name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Format, E> {
+                Format::from_name(s).ok_or_else(|| E::unknown_variant(s, &Format::NAMES))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for FormatList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FormatList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of format names (")?;
+                for (i, name) in Format::NAMES.iter().enumerate() {
+                    f.write_str(if i == 0 { "" } else { ", " })?;
+                    f.write_str(name)?;
+                }
+                f.write_str(")")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FormatList, A::Error> {
+                let mut list = FormatList::EMPTY;
+                while let Some(f) = seq.next_element::<Format>()? {
+                    list.push(f).map_err(|f| de::Error::custom(DuplicateFormat(f)))?;
+                }
+                Ok(list)
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+struct DuplicateFormat(Format);
+impl fmt::Display for DuplicateFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "format `{}` is listed twice", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = MemberKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a tracestate key of at most 64 characters: a lowercase letter or digit, then a-z 0-9 _ - * / @",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<MemberKey, E> {
+                MemberKey::new(s).ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for WidthPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = WidthPolicy;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"keep\", 64 or 128")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<WidthPolicy, E> {
+                match s {
+                    "keep" => Ok(WidthPolicy::Keep),
+                    "64" => Ok(WidthPolicy::Bits64),
+                    "128" => Ok(WidthPolicy::Bits128),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<WidthPolicy, E> {
+                match n {
+                    64 => Ok(WidthPolicy::Bits64),
+                    128 => Ok(WidthPolicy::Bits128),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(n), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<WidthPolicy, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
+                    .and_then(|n| self.visit_u64(n))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The configuration keys, for error messages.
+pub(super) const CONFIG_KEYS: &[&str] = &[
+    "extract",
+    "inject",
+    "remove_other_formats",
+    "on_missing",
+    "on_conflict",
+    "trust",
+    "drop_forced_sampling",
+    "root_sampling",
+    "id_width",
+    "tracestate",
+];
+
+/// Reads a [`Config`] from a JSON-shaped map, naming the key in every error
+/// (`on_missing: unknown variant ...`), and skipping `extra_keys` — keys a door reads itself (the
+/// Envoy filter's `shadow`, say) — so one object can configure both.
+///
+/// ```
+/// use serde::de::DeserializeSeed;
+/// use tracebridge::translate::ConfigSeed;
+/// let mut json = serde_json::Deserializer::from_str(r#"{"inject": ["b3-multi"], "shadow": true}"#);
+/// let config = ConfigSeed { extra_keys: &["shadow"] }.deserialize(&mut json);
+/// assert!(config.is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigSeed<'k> {
+    /// Keys to skip (their values are not checked here).
+    pub extra_keys: &'k [&'k str],
+}
+
+impl<'de> de::DeserializeSeed<'de> for ConfigSeed<'_> {
+    type Value = Config;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Config, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ConfigSeed<'_> {
+    type Value = Config;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tracebridge configuration object")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
+        let mut c = Config::default();
+        let mut seen = [false; CONFIG_KEYS.len()];
+        while let Some(key) = map.next_key::<KeyName<'de>>()? {
+            let key = key.as_str();
+            let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
+                if self.extra_keys.contains(&key) {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+                return Err(de::Error::custom(format_args!(
+                    "unknown configuration key `{key}`, expected one of: {}",
+                    Joined(CONFIG_KEYS)
+                )));
+            };
+            if let Some(s) = seen.get_mut(i) {
+                if *s {
+                    return Err(de::Error::custom(format_args!("{key}: given twice")));
+                }
+                *s = true;
+            }
+            let named = |e: A::Error| de::Error::custom(format_args!("{key}: {e}"));
+            match key {
+                "extract" => c.extract = map.next_value().map_err(named)?,
+                "inject" => c.inject = map.next_value().map_err(named)?,
+                "remove_other_formats" => c.remove_other_formats = map.next_value().map_err(named)?,
+                "on_missing" => c.on_missing = map.next_value().map_err(named)?,
+                "on_conflict" => c.on_conflict = map.next_value().map_err(named)?,
+                "trust" => c.trust = map.next_value().map_err(named)?,
+                "drop_forced_sampling" => c.drop_forced_sampling = map.next_value().map_err(named)?,
+                "root_sampling" => c.root_sampling = map.next_value().map_err(named)?,
+                "id_width" => c.id_width = map.next_value().map_err(named)?,
+                // Names its own keys: `tracestate.max_len: ...`.
+                _ => c.tracestate = map.next_value()?,
+            }
+        }
+        Ok(c)
+    }
+}
+
+const TRACESTATE_KEYS: &[&str] = &["member", "key", "max_len"];
+
+impl<'de> Deserialize<'de> for TracestateConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TracestateConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("tracestate: an object with member, key, max_len")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TracestateConfig, A::Error> {
+                let mut t = TracestateConfig::default();
+                while let Some(key) = map.next_key::<KeyName<'de>>()? {
+                    let key = key.as_str();
+                    let named = |e: A::Error| de::Error::custom(format_args!("tracestate.{key}: {e}"));
+                    match key {
+                        "member" => t.member = map.next_value().map_err(named)?,
+                        "key" => t.key = map.next_value().map_err(named)?,
+                        "max_len" => t.max_len = map.next_value().map_err(named)?,
+                        _ => {
+                            return Err(de::Error::custom(format_args!(
+                                "unknown configuration key `tracestate.{key}`, expected one of: {}",
+                                Joined(TRACESTATE_KEYS)
+                            )))
+                        }
+                    }
+                }
+                Ok(t)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `{}` (JSON `null` or an object) reads as all defaults.
+impl<'de> Deserialize<'de> for Config {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::DeserializeSeed::deserialize(ConfigSeed::default(), d)
+    }
+}
+
+/// A map key, borrowed when the input allows.
+struct KeyName<'de>(KeyBuf<'de>);
+enum KeyBuf<'de> {
+    Borrowed(&'de str),
+    Inline([u8; 32], usize),
+}
+impl KeyName<'_> {
+    fn as_str(&self) -> &str {
+        match &self.0 {
+            KeyBuf::Borrowed(s) => s,
+            KeyBuf::Inline(b, n) => ascii_or_empty(b.get(..*n).unwrap_or_default()),
+        }
+    }
+}
+fn ascii_or_empty(b: &[u8]) -> &str {
+    core::str::from_utf8(b).unwrap_or_default()
+}
+impl<'de> Deserialize<'de> for KeyName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<KeyName<'de>, E> {
+                Ok(KeyName(KeyBuf::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<KeyName<'de>, E> {
+                // Escaped keys: long ones cannot be a known key; keep a prefix for the message.
+                let mut b = [0u8; 32];
+                let n = s.len().min(32);
+                let n = (0..=n).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                if let (Some(dst), Some(src)) = (b.get_mut(..n), s.as_bytes().get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                Ok(KeyName(KeyBuf::Inline(b, n)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct Joined(&'static [&'static str]);
+impl fmt::Display for Joined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, k) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(k)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// `{"status": "...", "error": "<message>", "code": "<code>"}` (the last two when invalid).
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let invalid = match self {
+            Status::Invalid(e) => Some(e),
+            _ => None,
+        };
+        let mut st = s.serialize_struct("Status", 1 + 2 * usize::from(invalid.is_some()))?;
+        st.serialize_field("status", self.name())?;
+        if let Some(e) = invalid {
+            st.serialize_field("error", e.as_str())?;
+            st.serialize_field("code", e.code())?;
+        }
+        st.end()
+    }
+}
+
+struct Statuses<'s>(&'s [Status; N]);
+impl Serialize for Statuses<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(N))?;
+        for (f, st) in Format::ALL.iter().zip(self.0.iter()) {
+            m.serialize_entry(f.name(), st)?;
+        }
+        m.end()
+    }
+}
+
+/// The CLI's `inspect --json` shape:
+/// `{"source": name|null, "context": {...}|null, "sampling_only": "deny"|...|null,
+///   "formats": {name: {"status", "error"?, "code"?}}, "tracestate_error": {...}|null}`.
+impl Serialize for Inspection<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Inspection", 5)?;
+        st.serialize_field("source", &self.source)?;
+        st.serialize_field("context", &self.context)?;
+        st.serialize_field("sampling_only", &self.sampling_only)?;
+        st.serialize_field("formats", &Statuses(&self.status))?;
+        st.serialize_field("tracestate_error", &self.tracestate_error.map(Status::Invalid))?;
+        st.end()
+    }
+}

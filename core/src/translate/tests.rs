@@ -1,0 +1,214 @@
+extern crate std;
+use super::plan::MAX_OPS;
+use super::*;
+use crate::format::Extracted;
+use crate::{Error, Format, Propagation};
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+}
+
+fn get<'h>(h: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    h.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn rng() -> [u8; 24] {
+    [7; 24]
+}
+
+#[test]
+fn w3c_in_w3c_out_is_untouched() {
+    let h = headers(&[("traceparent", TP), ("tracestate", "a=1")]);
+    let plan = Translator::default().plan(&h, rng);
+    assert!(plan.is_noop(), "{plan:?}");
+    assert_eq!(plan.report().outcome, Outcome::Continued);
+    assert_eq!(plan.report().source, Some(Format::W3c));
+}
+
+#[test]
+fn missing_passes_through_or_starts_a_root() {
+    let h = headers(&[("x", "y")]);
+    let plan = Translator::default().plan(&h, rng);
+    assert!(plan.is_noop() && plan.report().missing());
+
+    let cfg = Config { on_missing: OnMissing::NewRoot, ..Config::default() };
+    let mut h = h;
+    let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+    assert_eq!(report.map(|r| r.outcome), Ok(Outcome::NewRoot(RootReason::Missing)));
+    // defer → sampled 0, random bit 1; defer remembered in our member.
+    assert_eq!(get(&h, "traceparent"), Some("00-07070707070707070707070707070707-0707070707070707-02"));
+    assert_eq!(get(&h, "tracestate"), Some("tracebridge=s:0707070707070707;m:d"));
+}
+
+#[test]
+fn restart_links_the_old_ids() {
+    let cfg = Config { trust: Trust::Restart, ..Config::default() };
+    let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1")]);
+    let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+    assert_eq!(report.map(|r| r.outcome), Ok(Outcome::NewRoot(RootReason::Untrusted)));
+    assert_eq!(
+        get(&h, "tracestate"),
+        Some("tracebridge=s:0707070707070707;m:d;o:4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7")
+    );
+    // and a later hop reads the link back
+    let ins = Translator::default().inspect(&h);
+    assert_eq!(ins.restarted_from.map(|(t, _)| t.to_string()).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+}
+
+#[test]
+fn ignore_removes_the_incoming_trace() {
+    let cfg = Config { trust: Trust::Ignore, ..Config::default() };
+    let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1"), ("x", "y")]);
+    let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+    assert_eq!(report.map(|r| r.outcome), Ok(Outcome::Ignored));
+    assert_eq!(h, headers(&[("x", "y")]));
+}
+
+#[test]
+fn forced_sampling_dropped() {
+    let cfg = Config { drop_forced_sampling: true, ..Config::default() };
+    let mut h = headers(&[("traceparent", TP)]);
+    let _ = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+    assert_eq!(get(&h, "traceparent"), Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
+    assert_eq!(get(&h, "tracestate"), Some("tracebridge=s:00f067aa0ba902b7;m:d"));
+}
+
+#[test]
+fn invalid_tracestate_is_dropped_not_the_traceparent() {
+    let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,A=2")]);
+    let report = Translator::default().translate(&mut h, rng);
+    assert_eq!(report.tracestate_error, Some(Error::TracestateKey));
+    assert_eq!(h, headers(&[("traceparent", TP)]));
+}
+
+#[test]
+fn duplicate_tracestate_keys_keep_the_first() {
+    let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,b=2"), ("tracestate", "a=3")]);
+    let report = Translator::default().translate(&mut h, rng);
+    assert_eq!(report.tracestate_error, Some(Error::TracestateDuplicateKey));
+    assert_eq!(h, headers(&[("traceparent", TP), ("tracestate", "a=1,b=2")]));
+}
+
+#[test]
+fn removals_only_of_headers_that_are_there() {
+    let b3 = ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+    // No tracestate arrived: nothing to remove, one write.
+    let plan = Translator::default().plan(&headers(&[b3]), rng);
+    assert_eq!(plan.removals().count(), 0, "{plan:?}");
+    assert_eq!(plan.writes().map(|(n, _)| n).collect::<Vec<_>>(), ["traceparent"]);
+    // An orphan tracestate arrived with the B3 context: it must go.
+    let plan = Translator::default().plan(&headers(&[b3, ("tracestate", "a=1")]), rng);
+    assert_eq!(plan.removals().collect::<Vec<_>>(), ["tracestate"]);
+}
+
+#[test]
+fn config_checks() {
+    let bad = Config { extract: FormatList::EMPTY, ..Config::default() };
+    assert_eq!(Translator::new(bad).err(), Some(ConfigError::EmptyExtract));
+    let bad =
+        Config { tracestate: TracestateConfig { max_len: 100, ..TracestateConfig::default() }, ..Config::default() };
+    assert_eq!(Translator::new(bad).err(), Some(ConfigError::TracestateMaxLen));
+    assert_eq!(FormatList::new(&[Format::W3c, Format::W3c]).err(), Some(Format::W3c));
+    assert!(MemberKey::new("Bad").is_none());
+}
+
+#[test]
+fn largest_plan_fits_its_buffers() {
+    // Budget of MAX_OPS: each header is removed (a format not written) or written at most once,
+    // plus one removal of an invalid tracestate.
+    let names = Format::ALL.iter().map(|f| f.headers().len()).sum::<usize>();
+    assert!(2 * names < MAX_OPS, "{names} header names");
+    // Budget of ARENA: every format written at once, X-Ray at the value limit (tracestate has its
+    // own buffer). An X-Ray context that is changed (forced sampling dropped) is written again.
+    let mut xray = String::from("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+    for i in 0..crate::context::XRAY_MAX_EXTRA_FIELDS {
+        let room = crate::carrier::MAX_VALUE_LEN - xray.len() - 4;
+        let n = room / (crate::context::XRAY_MAX_EXTRA_FIELDS - i);
+        xray.push_str(&std::format!(";k{i}={}", "v".repeat(n)));
+    }
+    assert!(xray.len() <= crate::carrier::MAX_VALUE_LEN && xray.len() > crate::carrier::MAX_VALUE_LEN - 8);
+    let cfg = Config { inject: FormatList::ALL, drop_forced_sampling: true, ..Config::default() };
+    let mut h = headers(&[("x-amzn-trace-id", &xray)]);
+    let report = Translator::new(cfg).map(|t| t.translate(&mut h, rng));
+    assert_eq!(report.map(|r| (r.outcome, r.injected)), Ok((Outcome::Continued, [true; N])));
+    assert_eq!(get(&h, "x-amzn-trace-id").map(str::len), Some(xray.len()));
+    for f in Format::ALL {
+        let back = f.extract(&h);
+        assert!(matches!(back, Ok(Some(Extracted { propagation: Propagation::Context(_), warning: None }))), "{f}");
+    }
+}
+
+#[test]
+fn fields_lists_every_header() {
+    let t = Translator::default();
+    let f: Vec<_> = t.fields().collect();
+    assert!(f.contains(&"traceparent") && f.contains(&"x-amzn-trace-id") && f.contains(&"x-b3-flags"));
+}
+
+#[cfg(feature = "serde")]
+mod config_json_tests {
+    extern crate std;
+    use super::*;
+    use crate::Format;
+    use serde::de::DeserializeSeed;
+    use std::string::{String, ToString};
+
+    fn parse(json: &str) -> Result<Config, String> {
+        serde_json::from_str::<Config>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_object_is_the_defaults() {
+        assert_eq!(parse("{}"), Ok(Config::default()));
+    }
+
+    #[test]
+    fn every_key() {
+        let c = parse(
+            r#"{"extract": ["xray", "w3c"], "inject": ["w3c", "b3-multi"], "remove_other_formats": true,
+            "on_missing": "new-root", "on_conflict": "pass-through", "trust": "restart",
+            "drop_forced_sampling": true, "root_sampling": "accept", "id_width": 64,
+            "tracestate": {"member": false, "key": "acme@tb", "max_len": 512}}"#,
+        );
+        let Ok(c) = c else { return assert!(c.is_ok(), "{c:?}") };
+        assert_eq!(c.extract.as_slice(), &[Format::XRay, Format::W3c]);
+        assert_eq!(c.inject.as_slice(), &[Format::W3c, Format::B3Multi]);
+        assert!(c.remove_other_formats && c.drop_forced_sampling && !c.tracestate.member);
+        assert_eq!(
+            (c.on_missing, c.on_conflict, c.trust),
+            (OnMissing::NewRoot, OnConflict::PassThrough, Trust::Restart)
+        );
+        assert_eq!((c.root_sampling, c.id_width), (RootSampling::Accept, WidthPolicy::Bits64));
+        assert_eq!((c.tracestate.key.as_str(), c.tracestate.max_len), ("acme@tb", 512));
+        assert_eq!(parse(r#"{"id_width": "keep"}"#).map(|c| c.id_width), Ok(WidthPolicy::Keep));
+        assert_eq!(parse(r#"{"id_width": "128"}"#).map(|c| c.id_width), Ok(WidthPolicy::Bits128));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = |j: &str| parse(j).err().unwrap_or_default();
+        assert!(e(r#"{"injekt": []}"#).starts_with("unknown configuration key `injekt`, expected one of: extract"));
+        assert!(e(r#"{"on_missing": "panic"}"#).starts_with("on_missing: unknown variant `panic`"));
+        assert!(e(r#"{"inject": ["w3c", "zipkin"]}"#).starts_with("inject: unknown variant `zipkin`"));
+        assert!(e(r#"{"extract": ["w3c", "w3c"]}"#).starts_with("extract: format `w3c` is listed twice"));
+        assert!(e(r#"{"id_width": 32}"#).starts_with("id_width: invalid value"));
+        assert!(e(r#"{"tracestate": {"key": "Bad"}}"#).starts_with("tracestate.key: invalid value: string \"Bad\""));
+        assert!(e(r#"{"tracestate": {"max_len": "x"}}"#).starts_with("tracestate.max_len: invalid type: string"));
+        assert!(e(r#"{"tracestate": {"nope": 1}}"#).starts_with("unknown configuration key `tracestate.nope`"));
+        assert!(e(r#"{"trust": "continue", "trust": "ignore"}"#).starts_with("trust: given twice"));
+        assert!(e(r#"[1]"#).contains("expected a tracebridge configuration object"));
+    }
+
+    #[test]
+    fn doors_skip_their_own_keys() {
+        let mut d = serde_json::Deserializer::from_str(r#"{"shadow": {"anything": 1}, "inject": ["jaeger"]}"#);
+        let c = ConfigSeed { extra_keys: &["shadow"] }.deserialize(&mut d);
+        assert_eq!(c.map(|c| c.inject.as_slice() == [Format::Jaeger]).ok(), Some(true));
+        let mut d = serde_json::Deserializer::from_str(r#"{"shadow": true}"#);
+        assert!(ConfigSeed::default().deserialize(&mut d).is_err());
+    }
+}

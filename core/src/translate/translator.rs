@@ -1,0 +1,430 @@
+//! The [`Translator`]: reads every configured format, chooses, and plans the writes.
+
+use crate::carrier::{Extractor, Injector};
+use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
+use crate::format::{Extracted, Format};
+use crate::id::{IdWidth, SpanId, TraceId};
+use crate::tracestate::{self, TraceStateBuf};
+use crate::{b3, ext, xray, Error};
+
+use super::plan::Op;
+use super::*;
+
+/// The translation policy, built from a [`Config`].
+///
+/// ```
+/// use tracebridge::{Config, Format, Translator};
+///
+/// let translator = Translator::new(Config::default())?;
+/// let mut headers = vec![("b3".to_string(), "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".to_string())];
+/// let report = translator.translate(&mut headers, || [7; 24]);
+/// assert_eq!(report.source, Some(Format::B3Single));
+/// assert!(headers.contains(&(
+///     "traceparent".to_string(),
+///     "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01".to_string()
+/// )));
+/// # Ok::<(), tracebridge::translate::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Translator {
+    config: Config,
+}
+
+impl Translator {
+    /// A translator for `config`, checked.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        if config.extract.is_empty() {
+            return Err(ConfigError::EmptyExtract);
+        }
+        if !(512..=tracestate::MAX_OUTPUT_LEN).contains(&config.tracestate.max_len) {
+            return Err(ConfigError::TracestateMaxLen);
+        }
+        Ok(Translator { config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every header the translator may read or write (lowercase), e.g. for OpenTelemetry `fields()`.
+    ///
+    /// ```
+    /// use tracebridge::Translator;
+    ///
+    /// let fields: Vec<&str> = Translator::default().fields().collect();
+    /// assert!(fields.contains(&"traceparent") && fields.contains(&"grpc-trace-bin"));
+    /// ```
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        Format::ALL
+            .into_iter()
+            .filter(|f| self.config.extract.contains(*f) || self.config.inject.contains(*f))
+            .flat_map(|f| f.headers().iter().copied())
+    }
+
+    /// Read every configured format and choose a context (nothing is written).
+    ///
+    /// ```
+    /// use tracebridge::translate::Status;
+    /// use tracebridge::{Format, Translator};
+    ///
+    /// let headers = [
+    ///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ///     ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"),
+    ///     ("uber-trace-id", "garbage"),
+    /// ];
+    /// let ins = Translator::default().inspect(&headers[..]);
+    /// assert_eq!(ins.source, Some(Format::W3c));
+    /// assert_eq!(ins.status(Format::B3Single), Status::Conflict);
+    /// assert!(matches!(ins.status(Format::Jaeger), Status::Invalid(_)));
+    /// assert_eq!(ins.status(Format::XRay), Status::Absent);
+    /// ```
+    pub fn inspect<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Inspection<'a> {
+        let mut ins = Inspection {
+            source: None,
+            context: None,
+            sampling_only: None,
+            status: [Status::NotRead; N],
+            tracestate_error: None,
+            restarted_from: None,
+        };
+        let mut decision: Option<(Format, Sampling)> = None;
+        for f in self.config.extract.iter() {
+            let status = match f.extract(headers) {
+                Ok(None) => Status::Absent,
+                Err(e) => Status::Invalid(e),
+                Ok(Some(Extracted { propagation, warning })) => {
+                    if f == Format::W3c {
+                        ins.tracestate_error = warning;
+                    }
+                    match (propagation, &ins.context) {
+                        (Propagation::Context(ctx), None) => {
+                            ins.source = Some(f);
+                            ins.context = Some(ctx);
+                            Status::Valid
+                        }
+                        (Propagation::Context(ctx), Some(chosen)) if ctx.trace_id != chosen.trace_id => {
+                            Status::Conflict
+                        }
+                        (Propagation::Context(_), Some(_)) => Status::Valid,
+                        (Propagation::SamplingOnly(s), _) => {
+                            decision = decision.or(Some((f, s)));
+                            Status::Valid
+                        }
+                    }
+                }
+            };
+            if let Some(slot) = ins.status.get_mut(f.index()) {
+                *slot = status;
+            }
+        }
+        // A conflict is only known once the chosen context is: formats read before it cannot
+        // conflict (they were invalid, absent or decisions), so one pass suffices.
+        if let (Some(ctx), Some(Format::W3c)) = (ins.context.as_mut(), ins.source) {
+            if let Some(member) = ctx.tracestate.get(self.config.tracestate.key.as_str()) {
+                ext::clear_extras(ctx);
+                ins.restarted_from = ext::apply(ctx, member).restarted_from;
+            }
+        }
+        if ins.context.is_none() {
+            if let Some((f, s)) = decision {
+                ins.source = Some(f);
+                ins.sampling_only = Some(s);
+            }
+        }
+        ins
+    }
+
+    /// Decide what to write. `random` is called only when a new root is started, and must return 24
+    /// random bytes (16 for the trace id, 8 for the span id).
+    ///
+    /// ```
+    /// use tracebridge::translate::{Config, OnMissing, Outcome, RootReason};
+    /// use tracebridge::Translator;
+    ///
+    /// let translator = Translator::new(Config { on_missing: OnMissing::NewRoot, ..Config::default() })?;
+    /// let headers: [(&str, &str); 0] = [];
+    /// // `random` is called only for a new root; use the OS generator in real code.
+    /// let plan = translator.plan(&headers[..], || [0x11; 24]);
+    /// assert_eq!(plan.report().outcome, Outcome::NewRoot(RootReason::Missing));
+    /// let writes: Vec<_> = plan.writes().collect();
+    /// assert_eq!(writes[0], ("traceparent", "00-11111111111111111111111111111111-1111111111111111-02"));
+    /// # Ok::<(), tracebridge::translate::ConfigError>(())
+    /// ```
+    pub fn plan<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24]) -> Plan {
+        let mut plan = Plan::new();
+        self.plan_into(headers, random, &mut plan);
+        plan
+    }
+
+    /// [`plan`](Self::plan) into an existing [`Plan`], replacing what it held. A plan is several KiB
+    /// (the values it writes are in fixed buffers): a caller on a hot path (the Envoy filter, the npm
+    /// package) keeps one and reuses it, so nothing is zeroed or copied per request.
+    ///
+    /// ```
+    /// use tracebridge::translate::Plan;
+    /// use tracebridge::Translator;
+    ///
+    /// let translator = Translator::default();
+    /// let mut plan = Plan::new();
+    /// for b3 in ["80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1", "garbage"] {
+    ///     translator.plan_into(&[("b3", b3)][..], || [7; 24], &mut plan);
+    /// }
+    /// assert!(plan.is_noop() && plan.report().missing());
+    /// ```
+    pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
+        self.decide(headers, random, plan);
+        plan.drop_absent_removals(headers);
+    }
+
+    /// Read, choose, write: the three steps of a plan.
+    fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
+        let ins = self.inspect(headers);
+        plan.reset(Report {
+            source: ins.source,
+            status: ins.status,
+            tracestate_error: ins.tracestate_error,
+            ..Report::EMPTY
+        });
+        let edge = self.edge_root(&ins, headers);
+        match self.choose(&ins, edge) {
+            Choice::Leave => {}
+            Choice::Decision(s) => self.plan_decision(plan, &ins, s),
+            Choice::Ignore => {
+                plan.report.outcome = Outcome::Ignored;
+                self.remove_formats(plan, |f| ins.status(f).arrived());
+            }
+            Choice::Continue(ctx) => self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false),
+            Choice::Root { reason, sampling, restarted_from, ignored } => {
+                let ctx = new_root(random(), sampling, edge);
+                let restarted_from = restarted_from.or(ins.restarted_from);
+                self.plan_context(plan, &ins, ctx, Outcome::NewRoot(reason), restarted_from, ignored);
+            }
+        }
+    }
+
+    /// An X-Ray `Root` without `Parent` when nothing else arrived (an AWS load balancer at the edge):
+    /// a new root keeps its trace id and fields so the trace stays joined with the load balancer's logs.
+    fn edge_root<'a, E: Extractor + ?Sized>(&self, ins: &Inspection<'_>, headers: &'a E) -> Option<EdgeRoot<'a>> {
+        match (ins.context, ins.status(Format::XRay), self.config.trust) {
+            (None, Status::Invalid(Error::XRayMissingParent), Trust::Continue) => {
+                crate::carrier::single(headers, xray::HEADER, Error::XRayDuplicate)
+                    .ok()
+                    .flatten()
+                    .and_then(xray::root_without_parent)
+            }
+            _ => None,
+        }
+    }
+
+    /// What to do with what arrived, by the configuration (module docs, "Trust", precedence).
+    fn choose<'a>(&self, ins: &Inspection<'a>, edge: Option<EdgeRoot<'_>>) -> Choice<'a> {
+        let cfg = &self.config;
+        let incoming = |s: Sampling| match s {
+            Sampling::Accept | Sampling::Debug if cfg.drop_forced_sampling => Sampling::Defer,
+            s => s,
+        };
+        let root_sampling = match cfg.root_sampling {
+            RootSampling::Defer => Sampling::Defer,
+            RootSampling::Accept => Sampling::Accept,
+            RootSampling::Deny => Sampling::Deny,
+        };
+        let root =
+            |reason, sampling, restarted_from, ignored| Choice::Root { reason, sampling, restarted_from, ignored };
+        let conflict = ins.conflicts() > 0;
+        match (ins.context, ins.sampling_only) {
+            (Some(_), _) if conflict && cfg.on_conflict == OnConflict::PassThrough => Choice::Leave,
+            // An untrusted context or decision is dropped; `on_missing` decides what replaces it.
+            (Some(_), _) | (None, Some(_)) if cfg.trust == Trust::Ignore => match cfg.on_missing {
+                OnMissing::NewRoot => root(RootReason::Untrusted, root_sampling, None, true),
+                OnMissing::PassThrough => Choice::Ignore,
+            },
+            (Some(ctx), _) if cfg.trust == Trust::Restart => {
+                root(RootReason::Untrusted, root_sampling, Some((ctx.trace_id, ctx.span_id)), false)
+            }
+            (Some(ctx), _) if conflict && cfg.on_conflict == OnConflict::NewRoot => {
+                root(RootReason::Conflict, root_sampling, Some((ctx.trace_id, ctx.span_id)), false)
+            }
+            (Some(ctx), _) => Choice::Continue(ctx.with_sampling(incoming(ctx.sampling))),
+            (None, Some(s)) => match cfg.on_missing {
+                OnMissing::NewRoot => root(RootReason::Missing, incoming(s), None, false),
+                OnMissing::PassThrough => Choice::Decision(incoming(s)),
+            },
+            (None, None) => match (cfg.on_missing, edge) {
+                // The load balancer's decision, if it made one, as for any incoming decision.
+                (OnMissing::NewRoot, Some((_, s, _))) if s != Sampling::Defer => {
+                    root(RootReason::Missing, incoming(s), None, false)
+                }
+                (OnMissing::NewRoot, _) => root(RootReason::Missing, root_sampling, None, false),
+                (OnMissing::PassThrough, _) => Choice::Leave,
+            },
+        }
+    }
+
+    /// A B3 decision without ids and no context: `b3: 0` stays a deny, passed to the B3 formats
+    /// written (both say nothing for defer).
+    fn plan_decision(&self, plan: &mut Plan, ins: &Inspection<'_>, s: Sampling) {
+        let cfg = &self.config;
+        plan.report.outcome = Outcome::SamplingOnly;
+        plan.report.sampling = Some(s);
+        let from = ins.source;
+        for f in cfg.inject.iter().filter(|f| Some(*f) != from) {
+            match f {
+                Format::B3Single => b3::single::inject_sampling_only(s, plan),
+                Format::B3Multi => b3::multi::inject_sampling_only(s, plan),
+                _ => continue,
+            }
+            if let Some(slot) = plan.report.injected.get_mut(f.index()) {
+                *slot = s != Sampling::Defer;
+            }
+        }
+        if cfg.remove_other_formats {
+            let injected = plan.report.injected;
+            self.remove_formats(plan, |f| !injected.get(f.index()).copied().unwrap_or(false) && Some(f) != from);
+        }
+    }
+
+    /// Write `ctx` in every injected format (the one it came from is left as it arrived when nothing
+    /// changed), by the width and tracestate policies.
+    fn plan_context(
+        &self,
+        plan: &mut Plan,
+        ins: &Inspection<'_>,
+        mut ctx: TraceContext<'_>,
+        outcome: Outcome,
+        restarted_from: Option<(TraceId, SpanId)>,
+        ignored: bool,
+    ) {
+        let cfg = &self.config;
+        // Width policy for B3/Jaeger.
+        match cfg.id_width {
+            WidthPolicy::Keep => {}
+            WidthPolicy::Bits128 => ctx.id_width = IdWidth::Bits128,
+            WidthPolicy::Bits64 => {
+                ctx.id_width = IdWidth::Bits64;
+                plan.report.trace_id_truncated = !ctx.trace_id.fits_64();
+            }
+        }
+        plan.report.outcome = outcome;
+        plan.report.trace_id = Some(ctx.trace_id);
+        plan.report.span_id = Some(ctx.span_id);
+        plan.report.sampling = Some(ctx.sampling);
+        let continued_from = if outcome == Outcome::Continued { ins.source } else { None };
+        let unchanged = ins
+            .context
+            .is_some_and(|i| outcome == Outcome::Continued && i.sampling == ctx.sampling && i.id_width == ctx.id_width);
+
+        if cfg.remove_other_formats || ignored {
+            self.remove_formats(plan, |f| !cfg.inject.contains(f) && ins.status(f).arrived());
+        }
+        for f in cfg.inject.iter() {
+            if Some(f) == continued_from && unchanged {
+                // The source format is left byte for byte as it arrived, but for a tracestate that
+                // was dropped (invalid) or cut (a key given twice): written as read, or removed.
+                if f == Format::W3c && ins.tracestate_error.is_some() {
+                    self.plan_tracestate(plan, &ctx, true, restarted_from);
+                }
+                continue;
+            }
+            if f == Format::W3c {
+                // traceparent only: tracestate is written by the policy (our member, limits).
+                crate::w3c::inject_traceparent(&ctx, plan);
+                self.plan_tracestate(plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+            } else {
+                f.inject(&ctx, plan);
+            }
+            if let Some(slot) = plan.report.injected.get_mut(f.index()) {
+                *slot = true;
+            }
+        }
+    }
+
+    fn remove_formats(&self, plan: &mut Plan, which: impl Fn(Format) -> bool) {
+        for f in self.config.extract.iter().filter(|f| which(*f)) {
+            for h in f.headers() {
+                plan.push(Op::Remove(h));
+            }
+            if let Some(slot) = plan.report.removed.get_mut(f.index()) {
+                *slot = true;
+            }
+        }
+    }
+
+    fn plan_tracestate(
+        &self,
+        plan: &mut Plan,
+        ctx: &TraceContext<'_>,
+        continued_w3c: bool,
+        restarted_from: Option<(TraceId, SpanId)>,
+    ) {
+        let ts_cfg = &self.config.tracestate;
+        let member = if ts_cfg.member { ext::encode(ctx, restarted_from) } else { None };
+        plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
+        // A tracestate travels only with the traceparent it came with.
+        let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
+        let value = member.as_ref().map(|m| m.as_str());
+        if base.is_empty() && value.is_none() {
+            plan.push(Op::Remove(tracestate::HEADER));
+            return;
+        }
+        // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
+        let buf = plan.tracestate.get_or_insert_with(TraceStateBuf::new);
+        base.write_into(ts_cfg.key.as_str(), value, ts_cfg.max_len, buf);
+        plan.report.tracestate_dropped = buf.dropped();
+        if buf.as_str().is_empty() {
+            plan.push(Op::Remove(tracestate::HEADER));
+        } else {
+            plan.push(Op::SetTracestate);
+        }
+    }
+
+    /// Plan and apply in one go, for carriers that read and write.
+    pub fn translate<H: Extractor + Injector + ?Sized>(
+        &self,
+        headers: &mut H,
+        random: impl FnOnce() -> [u8; 24],
+    ) -> Report {
+        let plan = self.plan(&*headers, random);
+        plan.apply(headers);
+        plan.report
+    }
+}
+
+/// [`xray::root_without_parent`]'s trace id, decision and fields.
+type EdgeRoot<'a> = (TraceId, Sampling, crate::context::XRayFields<'a>);
+
+/// What [`Translator::choose`] decided. Built and matched once per request, never stored: boxing the
+/// context would need a heap.
+#[allow(clippy::large_enum_variant)]
+enum Choice<'a> {
+    /// Change nothing (nothing arrived, or a conflict under `on_conflict: pass-through`).
+    Leave,
+    /// Only a B3 decision arrived: pass it on.
+    Decision(Sampling),
+    /// Remove the untrusted trace; nothing replaces it.
+    Ignore,
+    /// Continue this context.
+    Continue(TraceContext<'a>),
+    /// Start a new root.
+    Root { reason: RootReason, sampling: Sampling, restarted_from: Option<(TraceId, SpanId)>, ignored: bool },
+}
+
+/// A new root from 24 random bytes (16 trace id, 8 span id). Behind an AWS load balancer (`edge`) it
+/// keeps the load balancer's trace id and X-Ray fields; otherwise its trace id is random, which W3C
+/// Level 2 says with the `random` flag (§3.2.2.5.2).
+fn new_root<'a>(bytes: [u8; 24], sampling: Sampling, edge: Option<EdgeRoot<'a>>) -> TraceContext<'a> {
+    let (t, s) = bytes.split_at(16);
+    let mut tb = [0u8; 16];
+    let mut sb = [0u8; 8];
+    tb.copy_from_slice(t);
+    sb.copy_from_slice(s);
+    let mut ctx = TraceContext::new(TraceId::from_random(tb), SpanId::from_random(sb)).with_sampling(sampling);
+    match edge {
+        Some((root_id, _, xray)) => {
+            ctx.trace_id = root_id;
+            ctx.xray = xray;
+        }
+        None => ctx.trace_flags = TraceFlags(ctx.trace_flags.0 | TraceFlags::RANDOM),
+    }
+    ctx
+}
