@@ -43,7 +43,7 @@ pub use config::{
 pub use plan::Plan;
 pub use report::{Inspection, Outcome, Report, RootReason, Status};
 #[cfg(feature = "serde")]
-pub use serde_impls::ConfigSeed;
+pub use serde_impls::{ConfigKeysSeen, ConfigSeed};
 pub use translator::Translator;
 
 /// How many formats: the size of every per-format table.

@@ -153,41 +153,98 @@ impl<'de> Visitor<'de> for ConfigSeed<'_> {
     }
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
         let mut c = Config::default();
-        let mut seen = [false; CONFIG_KEYS.len()];
+        let mut seen = ConfigKeysSeen::default();
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
             let key = key.as_str();
-            let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
-                if self.extra_keys.contains(&key) {
-                    map.next_value::<de::IgnoredAny>()?;
-                    continue;
-                }
-                return Err(de::Error::custom(format_args!(
-                    "unknown configuration key `{key}`, expected one of: {}",
-                    Joined(CONFIG_KEYS)
-                )));
-            };
-            if let Some(s) = seen.get_mut(i) {
-                if *s {
-                    return Err(de::Error::custom(format_args!("{key}: given twice")));
-                }
-                *s = true;
-            }
-            let named = |e: A::Error| de::Error::custom(format_args!("{key}: {e}"));
-            match key {
-                "extract" => c.extract = map.next_value().map_err(named)?,
-                "inject" => c.inject = map.next_value().map_err(named)?,
-                "remove_other_formats" => c.remove_other_formats = map.next_value().map_err(named)?,
-                "on_missing" => c.on_missing = map.next_value().map_err(named)?,
-                "on_conflict" => c.on_conflict = map.next_value().map_err(named)?,
-                "trust" => c.trust = map.next_value().map_err(named)?,
-                "drop_forced_sampling" => c.drop_forced_sampling = map.next_value().map_err(named)?,
-                "root_sampling" => c.root_sampling = map.next_value().map_err(named)?,
-                "id_width" => c.id_width = map.next_value().map_err(named)?,
-                // Names its own keys: `tracestate.max_len: ...`.
-                _ => c.tracestate = map.next_value()?,
+            if self.extra_keys.contains(&key) {
+                map.next_value::<de::IgnoredAny>()?;
+            } else {
+                c.read_key(key, &mut map, &mut seen)?;
             }
         }
         Ok(c)
+    }
+}
+
+/// Which of [`Config`]'s keys one object gave already (a key given twice is refused).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigKeysSeen([bool; CONFIG_KEYS.len()]);
+
+impl Config {
+    /// Read the value of configuration key `key` from `map` into `self`, naming the key in any error
+    /// (`on_missing: unknown variant ...`, `tracestate.max_len: ...`). An unknown key is an error
+    /// that lists the known ones.
+    ///
+    /// For a door whose JSON object has keys of its own beside these (the Envoy filter's `shadow`,
+    /// say): its `visit_map` reads its own keys and hands every other one to this, so the object is
+    /// read once and errors read the same in every door.
+    ///
+    /// ```
+    /// use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+    /// use tracebridge::translate::{Config, ConfigKeysSeen};
+    ///
+    /// struct Door; // reads `verbose` itself
+    /// impl<'de> Visitor<'de> for Door {
+    ///     type Value = (Config, bool);
+    ///     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("an object")
+    ///     }
+    ///     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Config, bool), A::Error> {
+    ///         let (mut config, mut seen, mut verbose) = (Config::default(), ConfigKeysSeen::default(), false);
+    ///         while let Some(key) = map.next_key::<String>()? {
+    ///             match key.as_str() {
+    ///                 "verbose" => verbose = map.next_value()?,
+    ///                 other => config.read_key(other, &mut map, &mut seen)?,
+    ///             }
+    ///         }
+    ///         Ok((config, verbose))
+    ///     }
+    /// }
+    /// impl<'de> DeserializeSeed<'de> for Door {
+    ///     type Value = (Config, bool);
+    ///     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(Config, bool), D::Error> {
+    ///         d.deserialize_map(self)
+    ///     }
+    /// }
+    /// let (config, verbose) = tracebridge::json::from_str_seed(Door, r#"{"verbose": true, "trust": "restart"}"#)?;
+    /// assert!(verbose && config.trust == tracebridge::translate::Trust::Restart);
+    /// let err = tracebridge::json::from_str_seed(Door, r#"{"trust": "maybe"}"#).err();
+    /// assert!(err.is_some_and(|e| e.to_string().starts_with("trust: ")));
+    /// # Ok::<(), tracebridge::json::Error>(())
+    /// ```
+    pub fn read_key<'de, A: de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut ConfigKeysSeen,
+    ) -> Result<(), A::Error> {
+        let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
+            return Err(de::Error::custom(format_args!(
+                "unknown configuration key `{key}`, expected one of: {}",
+                Joined(CONFIG_KEYS)
+            )));
+        };
+        if let Some(s) = seen.0.get_mut(i) {
+            if *s {
+                return Err(de::Error::custom(format_args!("{key}: given twice")));
+            }
+            *s = true;
+        }
+        let named = |e: A::Error| de::Error::custom(format_args!("{key}: {e}"));
+        match key {
+            "extract" => self.extract = map.next_value().map_err(named)?,
+            "inject" => self.inject = map.next_value().map_err(named)?,
+            "remove_other_formats" => self.remove_other_formats = map.next_value().map_err(named)?,
+            "on_missing" => self.on_missing = map.next_value().map_err(named)?,
+            "on_conflict" => self.on_conflict = map.next_value().map_err(named)?,
+            "trust" => self.trust = map.next_value().map_err(named)?,
+            "drop_forced_sampling" => self.drop_forced_sampling = map.next_value().map_err(named)?,
+            "root_sampling" => self.root_sampling = map.next_value().map_err(named)?,
+            "id_width" => self.id_width = map.next_value().map_err(named)?,
+            // Names its own keys: `tracestate.max_len: ...`.
+            _ => self.tracestate = map.next_value()?,
+        }
+        Ok(())
     }
 }
 
