@@ -87,7 +87,8 @@ fn load_config(arg: Option<&str>) -> Result<Config, String> {
     } else {
         std::fs::read_to_string(arg).map_err(|e| format!("--config {arg}: {e}"))?
     };
-    serde_json::from_str(&text).map_err(|e| format!("configuration: {e}"))
+    // Core's reader, as in the Envoy filter and the npm package: the same words, naming the key.
+    tracebridge::json::from_str::<Config>(&text).map_err(|e| format!("configuration: {e}"))
 }
 
 fn main() -> ExitCode {
