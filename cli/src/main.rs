@@ -4,8 +4,11 @@
 //! tracebridge inspect [--json] [-H 'Name: value']... [--config FILE|JSON]   < header lines
 //! tracebridge translate --to w3c,b3-multi [-H 'Name: value']... [--config FILE|JSON]
 //! ```
-//! Header lines are `Name: value`; stdin is read when no `-H` is given (or with `--stdin`).
+//! Input is `Name: value` lines, a raw HTTP request or a `curl -v` transcript (see [`dump`]); stdin
+//! is read when no `-H` is given (or with `--stdin`).
 //! Exit status: 0 when a context was found, 1 when none, 2 on a usage error.
+
+mod dump;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -17,7 +20,8 @@ const USAGE: &str = "\
 usage: tracebridge inspect [--json] [-H 'Name: value']... [--stdin] [--config FILE|JSON]
        tracebridge translate --to FORMATS [-H 'Name: value']... [--stdin] [--config FILE|JSON]
 
-Reads trace headers as 'Name: value' lines (from -H arguments, else from stdin).
+Reads trace headers from -H arguments, else from stdin: 'Name: value' lines, a raw HTTP
+request, or a `curl -v` transcript (the first request's headers).
   inspect     per format what was found, the chosen context, and how it reads in every format
   translate   the header lines to send, written in FORMATS (comma-separated)
 Formats: w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin.
@@ -36,15 +40,6 @@ struct Args {
 fn usage(msg: &str) -> ExitCode {
     eprintln!("tracebridge: {msg}\n\n{USAGE}");
     ExitCode::from(2)
-}
-
-fn parse_header(line: &str) -> Option<(String, String)> {
-    let (name, value) = line.split_once(':')?;
-    let name = name.trim();
-    if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
-        return None;
-    }
-    Some((name.to_string(), value.trim_matches([' ', '\t', '\r']).to_string()))
 }
 
 fn parse_formats(list: &str) -> Result<FormatList, String> {
@@ -67,7 +62,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--stdin" => args.stdin = true,
             "-H" | "--header" => {
                 let h = it.next().ok_or("-H needs 'Name: value'")?;
-                args.headers.push(parse_header(&h).ok_or_else(|| format!("not a header line: `{h}`"))?);
+                let (name, value) = dump::header(&h).ok_or_else(|| format!("not a header line: `{h}`"))?;
+                args.headers.push((name.to_string(), value.to_string()));
             }
             "--to" => args.to = Some(parse_formats(&it.next().ok_or("--to needs formats")?)?),
             "--config" => args.config = Some(it.next().ok_or("--config needs a file or JSON")?),
@@ -109,15 +105,14 @@ fn main() -> ExitCode {
     };
     let mut headers = args.headers;
     if args.stdin || (headers.is_empty() && !std::io::stdin().is_terminal()) {
-        let mut input = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        // Not UTF-8 (a compressed body after a `curl -v` transcript): replaced; header values are ASCII.
+        let mut input = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut input) {
             return usage(&format!("reading stdin: {e}"));
         }
-        for line in input.lines().filter(|l| !l.trim().is_empty()) {
-            match parse_header(line) {
-                Some(h) => headers.push(h),
-                None => return usage(&format!("not a header line: `{line}`")),
-            }
+        match dump::parse(&String::from_utf8_lossy(&input)) {
+            Ok(taken) => headers.extend(taken.into_iter().map(|(n, v)| (n.to_string(), v.to_string()))),
+            Err(e) => return usage(&format!("stdin: {e}")),
         }
     }
     let mut out = std::io::stdout().lock();
@@ -221,13 +216,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_lines() {
-        assert_eq!(parse_header("X-B3-TraceId: abc \r"), Some(("X-B3-TraceId".into(), "abc".into())));
-        assert_eq!(parse_header("no colon"), None);
-        assert_eq!(parse_header("bad name: v"), None);
-    }
-
-    #[test]
     fn args() {
         let a = |s: &[&str]| parse_args(s.iter().map(|x| x.to_string()));
         assert!(a(&["inspect", "--json", "-H", "b3: 1"]).is_ok_and(|a| a.json && a.headers.len() == 1));
@@ -235,5 +223,6 @@ mod tests {
         assert!(a(&["translate", "--to", "w3c,nope"]).is_err());
         assert!(a(&["translate", "--to", "w3c,w3c"]).is_err());
         assert!(a(&["frobnicate"]).is_err());
+        assert!(a(&["inspect", "-H", "bad name: v"]).is_err());
     }
 }
