@@ -64,7 +64,7 @@ fn run(cli: &Cli) -> Result<bool, Failure> {
     let mut out = std::io::stdout().lock();
     let found = match &cli.command {
         Cmd::Inspect(_) => output::inspect(&translator.inspect(&headers), input.json, &mut out),
-        Cmd::Translate { .. } => output::translate(&translator.plan(&headers, random), &mut out),
+        Cmd::Translate { .. } => output::translate(&translator.plan(&headers, random), input.json, &mut out),
     };
     found.map_err(Failure::Output)
 }
