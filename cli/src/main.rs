@@ -1,209 +1,120 @@
 //! `tracebridge`: inspect and translate trace headers, for operators debugging a broken trace.
 //!
 //! ```text
-//! tracebridge inspect [--json] [-H 'Name: value']... [--config FILE|JSON]   < header lines
-//! tracebridge translate --to w3c,b3-multi [-H 'Name: value']... [--config FILE|JSON]
+//! tracebridge inspect [--json] [-H 'Name: value']... [--config FILE|JSON] [FILE|-]
+//! tracebridge translate --to FORMATS [--json] [-H 'Name: value']... [--config FILE|JSON] [FILE|-]
+//! curl -v https://example.com/ 2>&1 | tracebridge inspect -
 //! ```
-//! Header lines are `Name: value`; stdin is read when no `-H` is given (or with `--stdin`).
-//! Exit status: 0 when a context was found, 1 when none, 2 on a usage error.
+//! Headers come from `-H`, and from FILE or stdin: `Name: value` lines, a raw HTTP request, or a
+//! `curl -v` transcript (see [`dump`]). The configuration is read by core's reader, so its errors read
+//! as in the Envoy filter and the npm package. Exit status: 0 when a context was found, 1 when none,
+//! 2 on a usage error (clap's included).
 
-use std::io::{IsTerminal, Read, Write};
+mod args;
+mod dump;
+mod output;
+
+use std::borrow::Cow;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
-use tracebridge::translate::{Config, FormatList, Status};
-use tracebridge::{Format, Translator};
+use clap::error::ErrorKind;
+use tracebridge::{Config, Translator};
 
-const USAGE: &str = "\
-usage: tracebridge inspect [--json] [-H 'Name: value']... [--stdin] [--config FILE|JSON]
-       tracebridge translate --to FORMATS [-H 'Name: value']... [--stdin] [--config FILE|JSON]
-
-Reads trace headers as 'Name: value' lines (from -H arguments, else from stdin).
-  inspect     per format what was found, the chosen context, and how it reads in every format
-  translate   the header lines to send, written in FORMATS (comma-separated)
-Formats: w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin.
---config takes the translator configuration (the JSON the Envoy filter and npm package take),
-inline or as a file path. Exit status: 0 context found, 1 none, 2 usage error.";
-
-struct Args {
-    command: String,
-    json: bool,
-    to: Option<FormatList>,
-    headers: Vec<(String, String)>,
-    stdin: bool,
-    config: Option<String>,
-}
-
-fn usage(msg: &str) -> ExitCode {
-    eprintln!("tracebridge: {msg}\n\n{USAGE}");
-    ExitCode::from(2)
-}
-
-fn parse_header(line: &str) -> Option<(String, String)> {
-    let (name, value) = line.split_once(':')?;
-    let name = name.trim();
-    if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
-        return None;
-    }
-    Some((name.to_string(), value.trim_matches([' ', '\t', '\r']).to_string()))
-}
-
-fn parse_formats(list: &str) -> Result<FormatList, String> {
-    let formats: Vec<Format> = list
-        .split(',')
-        .map(|s| s.trim().parse::<Format>().map_err(|e| format!("{e} (got `{s}`)")))
-        .collect::<Result<_, _>>()?;
-    FormatList::new(&formats).map_err(|f| format!("format `{f}` is listed twice"))
-}
-
-fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
-    let command = it.next().ok_or("missing command")?;
-    if !matches!(command.as_str(), "inspect" | "translate") {
-        return Err(format!("unknown command `{command}`"));
-    }
-    let mut args = Args { command, json: false, to: None, headers: Vec::new(), stdin: false, config: None };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => args.json = true,
-            "--stdin" => args.stdin = true,
-            "-H" | "--header" => {
-                let h = it.next().ok_or("-H needs 'Name: value'")?;
-                args.headers.push(parse_header(&h).ok_or_else(|| format!("not a header line: `{h}`"))?);
-            }
-            "--to" => args.to = Some(parse_formats(&it.next().ok_or("--to needs formats")?)?),
-            "--config" => args.config = Some(it.next().ok_or("--config needs a file or JSON")?),
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    if args.command == "translate" && args.to.is_none() {
-        return Err("translate needs --to".into());
-    }
-    Ok(args)
-}
-
-fn load_config(arg: Option<&str>) -> Result<Config, String> {
-    let Some(arg) = arg else { return Ok(Config::default()) };
-    let text = if arg.trim_start().starts_with('{') {
-        arg.to_string()
-    } else {
-        std::fs::read_to_string(arg).map_err(|e| format!("--config {arg}: {e}"))?
-    };
-    serde_json::from_str(&text).map_err(|e| format!("configuration: {e}"))
-}
+use args::{Cli, Cmd, Source};
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(a) => a,
-        Err(e) => return usage(&e),
+    let cli = match args::parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => return exit_with(&e),
     };
-    let mut config = match load_config(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => return usage(&e),
-    };
-    if let Some(to) = args.to {
-        config.inject = to;
-    }
-    let translator = match Translator::new(config) {
-        Ok(t) => t,
-        Err(e) => return usage(&format!("configuration: {e}")),
-    };
-    let mut headers = args.headers;
-    if args.stdin || (headers.is_empty() && !std::io::stdin().is_terminal()) {
-        let mut input = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-            return usage(&format!("reading stdin: {e}"));
-        }
-        for line in input.lines().filter(|l| !l.trim().is_empty()) {
-            match parse_header(line) {
-                Some(h) => headers.push(h),
-                None => return usage(&format!("not a header line: `{line}`")),
-            }
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    let found = match args.command.as_str() {
-        "inspect" => inspect(&translator, &headers, args.json, &mut out),
-        _ => translate(&translator, &headers, &mut out),
-    };
-    match found {
+    match run(&cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("tracebridge: {e}");
+        Err(Failure::Usage(kind, msg)) => exit_with(&usage_error(&cli.command, kind, msg)),
+        Err(Failure::Output(e)) => {
+            eprintln!("tracebridge: writing the output: {e}");
             ExitCode::from(2)
         }
     }
 }
 
-fn inspect(t: &Translator, headers: &[(String, String)], json: bool, out: &mut impl Write) -> std::io::Result<bool> {
-    let ins = t.inspect(headers);
-    if json {
-        let v = serde_json::to_string(&ins).map_err(std::io::Error::other)?;
-        writeln!(out, "{v}")?;
-        return Ok(ins.context.is_some());
-    }
-    writeln!(out, "formats:")?;
-    for f in Format::ALL {
-        match ins.status(f) {
-            Status::Invalid(e) => writeln!(out, "  {:<15} invalid   {e}", f.name())?,
-            s => writeln!(out, "  {:<15} {}", f.name(), s.name())?,
-        }
-    }
-    match ins.tracestate_error {
-        Some(e @ tracebridge::Error::TracestateDuplicateKey) => writeln!(out, "  (tracestate members dropped: {e})")?,
-        Some(e) => writeln!(out, "  (tracestate dropped: {e})")?,
-        None => {}
-    }
-    let Some(ctx) = ins.context else {
-        match (ins.source, ins.sampling_only) {
-            (Some(f), Some(s)) => writeln!(out, "no context; {f} carries only a sampling decision: {s:?}")?,
-            _ => writeln!(out, "no valid trace context")?,
-        }
-        return Ok(false);
-    };
-    writeln!(out, "chosen: {}", ins.source.map_or("-", Format::name))?;
-    writeln!(
-        out,
-        "  trace id    {}{}",
-        ctx.trace_id,
-        if ctx.id_width == tracebridge::IdWidth::Bits64 { " (64-bit on the wire)" } else { "" }
-    )?;
-    writeln!(out, "  span id     {}", ctx.span_id)?;
-    if let Some(p) = ctx.parent_span_id {
-        writeln!(out, "  parent      {p}")?;
-    }
-    writeln!(out, "  sampling    {:?}", ctx.sampling)?;
-    writeln!(out, "  trace-flags {:02x}", ctx.trace_flags.0)?;
-    if !ctx.tracestate.is_empty() {
-        writeln!(out, "  tracestate  {}", ctx.tracestate)?;
-    }
-    if let Some((tr, sp)) = ins.restarted_from {
-        writeln!(out, "  restarted from trace {tr} span {sp}")?;
-    }
-    writeln!(out, "in every format:")?;
-    for f in Format::ALL {
-        let mut written: Vec<(String, String)> = Vec::new();
-        f.inject(&ctx, &mut written);
-        for (n, v) in written {
-            writeln!(out, "  {n}: {v}")?;
-        }
-        if f == Format::W3c && !ctx.tracestate.is_empty() {
-            writeln!(out, "  tracestate: {}", ctx.tracestate)?;
-        }
-    }
-    Ok(true)
+enum Failure {
+    Usage(ErrorKind, String),
+    Output(std::io::Error),
 }
 
-fn translate(t: &Translator, headers: &[(String, String)], out: &mut impl Write) -> std::io::Result<bool> {
-    let plan = t.plan(headers, random);
-    for name in plan.removals() {
-        if plan.writes().all(|(n, _)| n != name) && headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            writeln!(out, "# remove {name}")?;
+fn run(cli: &Cli) -> Result<bool, Failure> {
+    let input = cli.command.input();
+    let mut config = load_config(input.config.as_deref())?;
+    if let Cmd::Translate { to, .. } = &cli.command {
+        config.inject = *to;
+    }
+    let translator = Translator::new(config)
+        .map_err(|e| Failure::Usage(ErrorKind::ValueValidation, format!("configuration: {e}")))?;
+
+    let text = read_input(input.source(std::io::stdin().is_terminal()))?;
+    let mut headers: Vec<(&str, &str)> = input.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let what = match input.source(true) {
+        Source::File(path) => path,
+        _ => "stdin",
+    };
+    headers.extend(dump::parse(&text).map_err(|e| Failure::Usage(ErrorKind::InvalidValue, format!("{what}: {e}")))?);
+
+    let mut out = std::io::stdout().lock();
+    let found = match &cli.command {
+        Cmd::Inspect(_) => output::inspect(&translator.inspect(&headers), input.json, &mut out),
+        Cmd::Translate { .. } => output::translate(&translator.plan(&headers, random), input.json, &mut out),
+    };
+    found.map_err(Failure::Output)
+}
+
+/// `--config`: inline JSON (starting with `{`) or a file, read by core's reader.
+fn load_config(arg: Option<&str>) -> Result<Config, Failure> {
+    let Some(arg) = arg else { return Ok(Config::default()) };
+    let text = if arg.trim_start().starts_with('{') {
+        Cow::Borrowed(arg)
+    } else {
+        let text =
+            std::fs::read_to_string(arg).map_err(|e| Failure::Usage(ErrorKind::Io, format!("--config {arg}: {e}")))?;
+        Cow::Owned(text)
+    };
+    tracebridge::json::from_str::<Config>(&text)
+        .map_err(|e| Failure::Usage(ErrorKind::ValueValidation, format!("configuration: {e}")))
+}
+
+/// The text to read headers from. Bytes that are not UTF-8 (a compressed body after a `curl -v`
+/// transcript, say) are replaced: header values that matter are ASCII.
+fn read_input(source: Source<'_>) -> Result<String, Failure> {
+    let (bytes, what) = match source {
+        Source::None => return Ok(String::new()),
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            (std::io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes), "stdin")
         }
+        Source::File(path) => (std::fs::read(path), path),
+    };
+    let bytes = bytes.map_err(|e| Failure::Usage(ErrorKind::Io, format!("reading {what}: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Our usage errors, printed as clap prints its own, with the subcommand's usage line.
+fn usage_error(command: &Cmd, kind: ErrorKind, msg: String) -> clap::Error {
+    let mut cmd = args::command();
+    cmd.build();
+    match cmd.find_subcommand_mut(command.name()) {
+        Some(sub) => sub.error(kind, msg),
+        None => cmd.error(kind, msg),
     }
-    for (n, v) in plan.writes() {
-        writeln!(out, "{n}: {v}")?;
+}
+
+/// Print a clap error (or help, or version) where clap would, with its exit status: 0 for help and
+/// version, 2 for a usage error.
+fn exit_with(e: &clap::Error) -> ExitCode {
+    if let Err(io) = e.print() {
+        eprintln!("tracebridge: {io}");
     }
-    Ok(plan.report().trace_id.is_some())
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// Randomness for new roots, from the OS.
@@ -213,26 +124,4 @@ fn random() -> [u8; 24] {
     // CLI is a debugging tool, not the gateway.
     let _ = getrandom::fill(&mut b);
     b
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_lines() {
-        assert_eq!(parse_header("X-B3-TraceId: abc \r"), Some(("X-B3-TraceId".into(), "abc".into())));
-        assert_eq!(parse_header("no colon"), None);
-        assert_eq!(parse_header("bad name: v"), None);
-    }
-
-    #[test]
-    fn args() {
-        let a = |s: &[&str]| parse_args(s.iter().map(|x| x.to_string()));
-        assert!(a(&["inspect", "--json", "-H", "b3: 1"]).is_ok_and(|a| a.json && a.headers.len() == 1));
-        assert!(a(&["translate"]).is_err());
-        assert!(a(&["translate", "--to", "w3c,nope"]).is_err());
-        assert!(a(&["translate", "--to", "w3c,w3c"]).is_err());
-        assert!(a(&["frobnicate"]).is_err());
-    }
 }
