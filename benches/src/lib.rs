@@ -179,13 +179,10 @@ pub fn otel_propagator(format: Format) -> Option<OtelPropagator> {
     })
 }
 
-/// Write `ctx` as W3C headers: `traceparent`, and `tracestate` when it has members (OpenTelemetry's
-/// `TraceContextPropagator` writes both; `w3c::inject` leaves tracestate to the translator).
+/// Write `ctx` as W3C headers: `traceparent`, and `tracestate` when it has members (as
+/// OpenTelemetry's `TraceContextPropagator` does).
 pub fn tb_inject_w3c(ctx: &TraceContext<'_>, sink: &mut Sink) {
     w3c::inject(ctx, sink);
-    if !ctx.tracestate.is_empty() {
-        Injector::set(sink, w3c::TRACESTATE, ctx.tracestate.write(MEMBER_KEY, None, 1024).as_str());
-    }
 }
 
 /// One format's inputs and prepared contexts for both implementations.

@@ -108,15 +108,17 @@ macro_rules! id_type {
 
             /// Parse exactly `HEX_LEN` lowercase hex digits.
             pub fn from_hex(src: &[u8]) -> Result<Self, HexError> {
-                if src.len() != Self::HEX_LEN {
-                    return Err(HexError::Length);
-                }
-                Self::from_hex_padded(src)
+                let mut bytes = [0u8; $n];
+                decode_hex_exact(src, &mut bytes)?;
+                Self::from_bytes(bytes).ok_or(HexError::Zero)
             }
 
             /// Parse 1..=`HEX_LEN` lowercase hex digits, left-padding with zeros.
             /// Jaeger clients strip leading zeros; B3 allows 16 digits for a 128-bit trace id.
             pub fn from_hex_padded(src: &[u8]) -> Result<Self, HexError> {
+                if src.len() == Self::HEX_LEN {
+                    return Self::from_hex(src);
+                }
                 let mut bytes = [0u8; $n];
                 decode_hex_padded(src, &mut bytes)?;
                 Self::from_bytes(bytes).ok_or(HexError::Zero)
@@ -232,14 +234,68 @@ pub(crate) fn decode_hex_exact(src: &[u8], out: &mut [u8]) -> Result<(), HexErro
     if src.len() != out.len() * 2 {
         return Err(HexError::Length);
     }
-    decode_hex_padded(src, out)
+    if src.len() % 8 != 0 {
+        return decode_hex_padded(src, out);
+    }
+    // Eight digits at a time (every trace and span id is a multiple of eight).
+    let mut bad = false;
+    for (chars, bytes) in src.chunks_exact(8).zip(out.chunks_exact_mut(4)) {
+        let word = chars.try_into().map_or(u64::MAX, u64::from_le_bytes);
+        let (value, ok) = decode8(word);
+        bad |= !ok;
+        bytes.copy_from_slice(&value);
+    }
+    if bad {
+        return Err(HexError::Digit);
+    }
+    Ok(())
 }
+
+/// Eight lowercase hex digits (read little-endian into `x`) → four bytes, and whether every digit
+/// was valid: SWAR, a few word operations instead of eight table lookups.
+///
+/// Validity per byte `c` (its top bit clear, checked apart): adding `0x80 - lo` sets the top bit
+/// iff `c >= lo`, adding `0x7f - hi` iff `c > hi`, and no byte carries into the next (`c < 0x80`,
+/// constants `<= 0x80`). So `c` is a digit iff `'0' <= c <= '9'` or `'a' <= c <= 'f'`.
+/// Value: `c & 0x0f`, plus 9 for letters (bit 6 is set in `a`..`f`, clear in `0`..`9`).
+const fn decode8(x: u64) -> ([u8; 4], bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let ascii = x & HIGH == 0;
+    let ge_0 = x.wrapping_add(ONES * (0x80 - b'0' as u64));
+    let gt_9 = x.wrapping_add(ONES * (0x7f - b'9' as u64));
+    let ge_a = x.wrapping_add(ONES * (0x80 - b'a' as u64));
+    let gt_f = x.wrapping_add(ONES * (0x7f - b'f' as u64));
+    let ok = ((ge_0 & !gt_9) | (ge_a & !gt_f)) & HIGH == HIGH;
+    let nibbles = (x & (ONES * 0x0f)) + ((x >> 6) & ONES) * 9;
+    // Digit pairs (low byte first) → one byte in the low half of each 16-bit lane.
+    let pairs = ((nibbles << 4) & 0x00f0_00f0_00f0_00f0) | ((nibbles >> 8) & 0x000f_000f_000f_000f);
+    let [b0, _, b1, _, b2, _, b3, _] = pairs.to_le_bytes();
+    ([b0, b1, b2, b3], ascii && ok)
+}
+
+/// Every byte as two lowercase hex digits.
+// Indexing in a const initializer: an out-of-range index fails the build, it cannot fail a request.
+#[allow(clippy::indexing_slicing)]
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    t
+};
 
 /// Encode `src` as lowercase hex into `out` (`out.len()` must be `2 * src.len()`; shorter output is
 /// left as is, which cannot happen with the fixed-size callers in this crate).
 pub(crate) fn encode_hex(src: &[u8], out: &mut [u8]) {
-    // The only failure of `encode_to_slice` is a length mismatch, excluded by the callers' types.
-    let _ = hex::encode_to_slice(src, out);
+    for (&b, pair) in src.iter().zip(out.chunks_exact_mut(2)) {
+        if let Some(digits) = HEX_PAIRS.get(usize::from(b)) {
+            pair.copy_from_slice(digits);
+        }
+    }
 }
 
 /// Marks an invalid digit in [`HEX_DIGITS`].
@@ -303,6 +359,31 @@ mod tests {
         assert_eq!(t.as_deref(), Ok("00000000000000000000000000000abc"));
         assert_eq!(TraceId::from_hex_padded(b""), Err(HexError::Length));
         assert_eq!(TraceId::from_hex_padded(&[b'1'; 33]), Err(HexError::Length));
+    }
+
+    #[test]
+    fn swar_decoding_agrees_with_the_table_for_every_byte() {
+        // Every byte value in every position of an 8-digit group, against the one-digit table.
+        for pos in 0..8 {
+            for c in 0..=255u8 {
+                let mut digits = *b"0123abcd";
+                digits[pos] = c;
+                let mut fast = [0u8; 4];
+                let mut slow = [0u8; 4];
+                let got = decode_hex_exact(&digits, &mut fast);
+                let want = decode_hex_padded(&digits, &mut slow);
+                assert_eq!(got, want, "byte {c:#04x} at {pos}");
+                if want.is_ok() {
+                    assert_eq!(fast, slow);
+                }
+            }
+        }
+        let mut out = [0u8; 8];
+        assert_eq!(decode_hex_exact(b"00f067aa0ba902b7", &mut out), Ok(()));
+        assert_eq!(out, [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+        let mut hex = [0u8; 16];
+        encode_hex(&out, &mut hex);
+        assert_eq!(&hex, b"00f067aa0ba902b7");
     }
 
     #[test]

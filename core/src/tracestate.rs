@@ -87,6 +87,8 @@ pub struct TraceState<'a> {
     len: u8,
     /// Bit `i` set: the `i`-th non-empty list-member repeats an earlier key and is skipped.
     skipped: u32,
+    /// One line, already in canonical form ([`TraceState::as_canonical_str`]).
+    canonical: bool,
 }
 
 impl Default for TraceState<'_> {
@@ -113,13 +115,124 @@ impl core::hash::Hash for TraceState<'_> {
 }
 
 /// FNV-1a: a cheap fingerprint so the duplicate-key check compares strings only on a match.
-fn fingerprint(key: &str) -> u32 {
-    key.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+fn fingerprint(key: &[u8]) -> u32 {
+    key.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// Byte classes of the grammar (module docs), one table lookup per byte.
+// Indexing in a const initializer: an out-of-range index fails the build, it cannot fail a request.
+const KEYCHAR: u8 = 1;
+const KEY_FIRST: u8 = 2;
+const NBLK: u8 = 4;
+const SPACE: u8 = 8;
+#[allow(clippy::indexing_slicing)]
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0u8;
+        if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            k |= KEYCHAR | KEY_FIRST;
+        }
+        if matches!(b, b'_' | b'-' | b'*' | b'/' | b'@') {
+            k |= KEYCHAR;
+        }
+        if matches!(b, 0x21..=0x2b | 0x2d..=0x3c | 0x3e..=0x7e) {
+            k |= NBLK;
+        }
+        if b == b' ' {
+            k |= SPACE;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// A list-member found by [`next_member`]: where its key and value are, or why it is invalid.
+struct Found {
+    key: Span,
+    value: Span,
+    no_eq: bool,
+}
+
+/// A checked range of a line: `None` when that part breaks the grammar.
+#[derive(Clone, Copy)]
+struct Span(Option<(usize, usize)>);
+
+impl Span {
+    fn get(self, line: &[u8]) -> Option<&[u8]> {
+        let (a, b) = self.0?;
+        line.get(a..b)
+    }
+}
+
+impl Found {
+    /// The error for an invalid member, in the order the grammar is read: `=`, key, value.
+    fn error(&self) -> Error {
+        if self.no_eq {
+            Error::TracestateMember
+        } else if self.key.0.is_none() {
+            Error::TracestateKey
+        } else {
+            Error::TracestateValue
+        }
+    }
+}
+
+/// The next non-empty list-member of `line` from `*at` (which it moves past the member and its
+/// comma), checked; `canonical` is cleared on optional whitespace or an empty member. `None` at the
+/// end of the line. A few tight passes over each member (find the comma, the `=`, fold the byte
+/// classes) rather than one branchy pass: the folds have no early exit, so they compile to wide
+/// compares.
+fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Found> {
+    // Leading OWS and empty members.
+    let rest = line.get(*at..)?;
+    let skip = rest.iter().position(|&c| c != b',' && c != b' ' && c != b'\t')?;
+    if skip > 0 {
+        *canonical = false;
+    }
+    let start = *at + skip;
+    let tail = line.get(start..)?;
+    let len = tail.iter().position(|&c| c == b',').unwrap_or(tail.len());
+    let raw = tail.get(..len)?;
+    // Past the comma, if any; a comma that ends the line leaves an empty member.
+    *at = start + len + usize::from(len < tail.len());
+    if len < tail.len() && *at == line.len() {
+        *canonical = false;
+    }
+    // Trailing OWS (not part of the value).
+    let trimmed = raw.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |i| i + 1);
+    if trimmed != raw.len() {
+        *canonical = false;
+    }
+    let member = raw.get(..trimmed)?;
+    let Some(eq) = member.iter().position(|&c| c == b'=') else {
+        return Some(Found { key: Span(None), value: Span(None), no_eq: true });
+    };
+    let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
+    let key_ok = matches!(key.first(), Some(&c) if class(c) & KEY_FIRST != 0)
+        && key.len() <= 256
+        && key.iter().fold(true, |ok, &c| ok & (class(c) & KEYCHAR != 0));
+    let value_ok = matches!(value.last(), Some(&c) if class(c) & NBLK != 0)
+        && value.len() <= 256
+        && value.iter().fold(true, |ok, &c| ok & (class(c) & (NBLK | SPACE) != 0));
+    Some(Found {
+        key: Span(key_ok.then_some((start, start + eq))),
+        value: Span(value_ok.then_some((start + eq + 1, start + trimmed))),
+        no_eq: false,
+    })
 }
 
 impl<'a> TraceState<'a> {
     /// No members.
-    pub const EMPTY: TraceState<'static> = TraceState { lines: [""; MAX_LINES], n_lines: 0, len: 0, skipped: 0 };
+    pub const EMPTY: TraceState<'static> =
+        TraceState { lines: [""; MAX_LINES], n_lines: 0, len: 0, skipped: 0, canonical: true };
 
     /// Parse one header value.
     pub fn parse(value: &'a str) -> Result<Self, Error> {
@@ -145,28 +258,22 @@ impl<'a> TraceState<'a> {
         // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
         let mut raw = 0usize;
         // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match.
-        let mut seen = [(0u32, ""); MAX_MEMBERS];
+        let mut seen = [(0u32, &b""[..]); MAX_MEMBERS];
+        let mut canonical = true;
         for line in lines {
             total = total.saturating_add(line.len()).saturating_add(1);
             if total > MAX_INPUT_LEN {
                 return Err(Error::TooLong);
             }
-            let line = carrier::visible_ascii_or_tab(line)?;
+            let text = carrier::visible_ascii_or_tab(line)?;
             let slot = out.lines.get_mut(usize::from(out.n_lines)).ok_or(Error::TooLong)?;
-            *slot = line;
+            *slot = text;
             out.n_lines += 1;
-            for raw_member in line.split(',') {
-                let member = trim_ows(raw_member);
-                if member.is_empty() {
-                    continue;
-                }
-                let (key, value) = member.split_once('=').ok_or(Error::TracestateMember)?;
-                if !is_valid_key(key) {
-                    return Err(Error::TracestateKey);
-                }
-                if !is_valid_value(value) {
-                    return Err(Error::TracestateValue);
-                }
+            canonical &= out.n_lines == 1;
+            let mut at = 0usize;
+            while let Some(m) = next_member(line, &mut at, &mut canonical) {
+                let (key, value) = (m.key.get(line), m.value.get(line));
+                let (Some(key), Some(_)) = (key, value) else { return Err(m.error()) };
                 if raw >= MAX_MEMBERS {
                     return Err(Error::TracestateTooManyMembers);
                 }
@@ -175,6 +282,7 @@ impl<'a> TraceState<'a> {
                 if kept.iter().any(|&(f, k)| f == fp && k == key) {
                     // Keep the first occurrence (module docs, w3c/trace-context#477).
                     out.skipped |= 1 << raw;
+                    canonical = false;
                 } else if let Some(slot) = seen.get_mut(usize::from(out.len)) {
                     *slot = (fp, key);
                     out.len += 1;
@@ -182,7 +290,25 @@ impl<'a> TraceState<'a> {
                 raw += 1;
             }
         }
+        out.canonical = canonical && out.n_lines == 1;
         Ok(out)
+    }
+
+    /// The canonical form ([`Display`](fmt::Display)) without writing it, when the one line
+    /// received is already canonical: no optional whitespace, no empty member, no repeated key. What
+    /// most senders send, so a writer can pass it on as it came.
+    ///
+    /// ```
+    /// use tracebridge::TraceState;
+    ///
+    /// assert_eq!(TraceState::parse("a=1,b=2").map(|t| t.as_canonical_str()), Ok(Some("a=1,b=2")));
+    /// assert_eq!(TraceState::parse("a=1, b=2").map(|t| t.as_canonical_str()), Ok(None));
+    /// ```
+    pub fn as_canonical_str(&self) -> Option<&'a str> {
+        match self.lines {
+            [line, ..] if self.canonical && self.n_lines == 1 => Some(line),
+            _ => None,
+        }
     }
 
     /// The members in order (the first occurrence of each key).
@@ -395,7 +521,7 @@ mod tests {
     extern crate std;
     use super::*;
     use std::format;
-    use std::string::ToString;
+    use std::string::{String, ToString};
 
     #[test]
     fn parses_and_canonicalises() {
@@ -453,6 +579,21 @@ mod tests {
         assert_eq!(TraceState::parse(&dup.join(",")).err(), Some(Error::TracestateTooManyMembers));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
+    }
+
+    #[test]
+    fn canonical_single_lines_are_passed_on_as_they_came() {
+        let c = |v: &str| TraceState::parse(v).ok().and_then(|t| t.as_canonical_str().map(String::from));
+        assert_eq!(c("a=1,b=2"), Some("a=1,b=2".into()));
+        assert_eq!(c("a=1"), Some("a=1".into()));
+        for not in ["a=1, b=2", " a=1", "a=1 ", "a=1,", ",a=1", "a=1,,b=2", "a=1,a=2", "a=1\t"] {
+            assert_eq!(c(not), None, "{not:?}");
+            // Whatever the spelling, Display is the canonical form.
+            let ts = TraceState::parse(not).unwrap_or_default();
+            assert!(TraceState::parse(&ts.to_string()).is_ok_and(|t| t.as_canonical_str().is_some() || t.is_empty()));
+        }
+        let two: [&[u8]; 2] = [b"a=1", b"b=2"];
+        assert!(TraceState::parse_lines(two).is_ok_and(|t| t.as_canonical_str().is_none()));
     }
 
     #[test]

@@ -197,6 +197,9 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     inject_traceparent(ctx, headers);
     if ctx.tracestate.is_empty() {
         headers.remove(TRACESTATE);
+    } else if let Some(line) = ctx.tracestate.as_canonical_str() {
+        // Already canonical (the common case): passed on without a copy.
+        headers.set(TRACESTATE, line);
     } else {
         let out = ctx.tracestate.write("", None, tracestate::MAX_OUTPUT_LEN);
         headers.set(TRACESTATE, out.as_str());
