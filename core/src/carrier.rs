@@ -166,9 +166,15 @@ pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
 
 /// The value as `str` when it is all visible ASCII or space (what every trace header allows).
 pub(crate) fn visible_ascii(v: &[u8]) -> Result<&str, Error> {
+    check_visible_ascii(v)?;
+    core::str::from_utf8(v).map_err(|_| Error::NotAscii)
+}
+
+/// [`Error::NotAscii`] unless `v` is all visible ASCII or space; for a parser that reads bytes.
+pub(crate) fn check_visible_ascii(v: &[u8]) -> Result<(), Error> {
     // A fold without early exit: the compiler turns it into wide compares (no branch per byte).
     if v.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f)) {
-        core::str::from_utf8(v).map_err(|_| Error::NotAscii)
+        Ok(())
     } else {
         Err(Error::NotAscii)
     }
@@ -187,7 +193,16 @@ pub(crate) fn visible_ascii_or_tab(v: &[u8]) -> Result<&str, Error> {
 /// and only then the case-insensitive comparison (RFC 9110 §5.1).
 fn name_eq(a: &[u8], lower: &str) -> bool {
     let b = lower.as_bytes();
-    a.len() == b.len() && (a == b || a.eq_ignore_ascii_case(b))
+    a.len() == b.len() && (same_bytes(a, b) || a.eq_ignore_ascii_case(b))
+}
+
+/// Equal slices of equal length, eight bytes per compare: header names are short, and a `memcmp`
+/// call costs more than the comparison.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| c.try_into().map_or(0, u64::from_le_bytes);
+    (&mut x).zip(&mut y).all(|(p, q)| word(p) == word(q))
+        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {

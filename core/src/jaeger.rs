@@ -71,7 +71,7 @@ pub const FLAG_FIREHOSE: u8 = 0x08;
 pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
     // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
     let value = carrier::trim_ows(value);
-    carrier::visible_ascii(value)?;
+    carrier::check_visible_ascii(value)?;
     let [trace, span, parent, flags] = split_fields(value).ok_or(Error::JaegerFormat)?;
 
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {

@@ -41,7 +41,7 @@ fn read<'a, E: Extractor + ?Sized>(headers: &'a E, name: &str) -> Result<Option<
         None => Ok(None),
         Some(v) => {
             let v = carrier::trim_ows(v);
-            carrier::visible_ascii(v)?;
+            carrier::check_visible_ascii(v)?;
             Ok(Some(v))
         }
     }

@@ -169,9 +169,13 @@ fn op_name(op: &Op) -> &'static str {
     }
 }
 
-/// The static name of a header some format writes.
+/// The static name of a header some format writes. The formats pass their own constants, so the
+/// same pointer is the first test; the name itself only otherwise.
 fn static_name(name: &str) -> Option<&'static str> {
-    Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).find(|h| h.eq_ignore_ascii_case(name))
+    let headers = || Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied());
+    headers()
+        .find(|h| core::ptr::eq(h.as_ptr(), name.as_ptr()) && h.len() == name.len())
+        .or_else(|| headers().find(|h| h.eq_ignore_ascii_case(name)))
 }
 
 /// Captures a format's `inject` into the plan.
