@@ -34,7 +34,7 @@
 
 use core::fmt;
 
-use arrayvec::ArrayString;
+use arrayvec::{ArrayString, ArrayVec};
 
 use crate::carrier::{self, Extractor};
 use crate::Error;
@@ -259,8 +259,9 @@ impl<'a> TraceState<'a> {
         let mut total = 0usize;
         // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
         let mut raw = 0usize;
-        // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match.
-        let mut seen = [(0u32, &b""[..]); MAX_MEMBERS];
+        // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match (not zeroed
+        // up front: most lists have a member or two).
+        let mut seen: ArrayVec<(u32, &[u8]), MAX_MEMBERS> = ArrayVec::new();
         let mut canonical = true;
         for line in lines {
             total = total.saturating_add(line.len()).saturating_add(1);
@@ -280,13 +281,11 @@ impl<'a> TraceState<'a> {
                     return Err(Error::TracestateTooManyMembers);
                 }
                 let fp = fingerprint(key);
-                let kept = seen.get(..usize::from(out.len)).unwrap_or_default();
-                if kept.iter().any(|&(f, k)| f == fp && k == key) {
+                if seen.iter().any(|&(f, k)| f == fp && k == key) {
                     // Keep the first occurrence (module docs, w3c/trace-context#477).
                     out.skipped |= 1 << raw;
                     canonical = false;
-                } else if let Some(slot) = seen.get_mut(usize::from(out.len)) {
-                    *slot = (fp, key);
+                } else if seen.try_push((fp, key)).is_ok() {
                     out.len += 1;
                 }
                 raw += 1;
