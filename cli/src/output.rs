@@ -2,9 +2,8 @@
 
 use std::io::{self, Write};
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use tracebridge::translate::{Outcome, RootReason, Status};
+use tracebridge::translate::Status;
 use tracebridge::{tracestate, Error, Format, IdWidth, Inspection, Plan, Report};
 
 /// `inspect`: per format what was found, the chosen context, and that context in every format.
@@ -76,11 +75,8 @@ fn add_tracestate(written: &mut Vec<(String, String)>, tracestate: &str) {
 pub fn translate(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<bool> {
     let found = plan.report().trace_id.is_some();
     if json {
-        let doc = TranslateJson {
-            report: ReportJson(plan.report()),
-            remove: plan.removals().collect(),
-            set: plan.writes().collect(),
-        };
+        let doc =
+            TranslateJson { report: plan.report(), remove: plan.removals().collect(), set: plan.writes().collect() };
         serde_json::to_writer(&mut *out, &doc).map_err(io::Error::other)?;
         writeln!(out)?;
         return Ok(found);
@@ -98,56 +94,9 @@ pub fn translate(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<bo
 /// `translate` returns; apply the removals, then the writes.
 #[derive(Serialize)]
 struct TranslateJson<'p> {
-    report: ReportJson<'p>,
+    report: &'p Report,
     remove: Vec<&'static str>,
     set: Vec<(&'static str, &'p str)>,
-}
-
-/// The [`Report`], with the field names of the Rust struct and the value forms of core's serde
-/// (format names, `Status` objects, `Sampling` words). Core has no `Serialize` for `Report` yet; when
-/// it has, this goes.
-struct ReportJson<'r>(&'r Report);
-
-impl Serialize for ReportJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.0;
-        let names = |flags: &[bool]| -> Vec<Format> {
-            Format::ALL.into_iter().zip(flags).filter(|(_, on)| **on).map(|(f, _)| f).collect()
-        };
-        let root_reason = match r.outcome {
-            Outcome::NewRoot(RootReason::Missing) => Some("missing"),
-            Outcome::NewRoot(RootReason::Conflict) => Some("conflict"),
-            Outcome::NewRoot(RootReason::Untrusted) => Some("untrusted"),
-            _ => None,
-        };
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("outcome", r.outcome.name())?;
-        m.serialize_entry("root_reason", &root_reason)?;
-        m.serialize_entry("source", &r.source)?;
-        m.serialize_entry("trace_id", &r.trace_id.map(|id| id.to_string()))?;
-        m.serialize_entry("span_id", &r.span_id.map(|id| id.to_string()))?;
-        m.serialize_entry("sampling", &r.sampling)?;
-        m.serialize_entry("formats", &Statuses(&r.status))?;
-        m.serialize_entry("injected", &names(&r.injected))?;
-        m.serialize_entry("removed", &names(&r.removed))?;
-        m.serialize_entry("tracestate_dropped", &r.tracestate_dropped)?;
-        m.serialize_entry("member_fields_lost", &r.member_fields_lost)?;
-        m.serialize_entry("trace_id_truncated", &r.trace_id_truncated)?;
-        m.serialize_entry("tracestate_error", &r.tracestate_error.map(Status::Invalid))?;
-        m.end()
-    }
-}
-
-/// `{"w3c": {"status": ...}, ...}` in `Format::ALL` order, as in `inspect --json`.
-struct Statuses<'s>(&'s [Status]);
-impl Serialize for Statuses<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (f, st) in Format::ALL.iter().zip(self.0) {
-            m.serialize_entry(f, st)?;
-        }
-        m.end()
-    }
 }
 
 #[cfg(test)]

@@ -98,7 +98,26 @@ pub enum Outcome {
     PassThrough,
 }
 
+impl RootReason {
+    /// `missing`, `conflict`, `untrusted`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            RootReason::Missing => "missing",
+            RootReason::Conflict => "conflict",
+            RootReason::Untrusted => "untrusted",
+        }
+    }
+}
+
 impl Outcome {
+    /// Why a new root was started, for [`Outcome::NewRoot`].
+    pub const fn root_reason(&self) -> Option<RootReason> {
+        match self {
+            Outcome::NewRoot(r) => Some(*r),
+            _ => None,
+        }
+    }
+
     /// `continued`, `new-root`, `sampling-only`, `ignored`, `pass-through`.
     pub const fn name(&self) -> &'static str {
         match self {

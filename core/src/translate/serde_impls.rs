@@ -6,8 +6,9 @@ use ::serde::de::{self, Deserializer, SeqAccess, Visitor};
 use ::serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use ::serde::{Deserialize, Serialize};
 
-use super::{Config, FormatList, Inspection, MemberKey, Status, TracestateConfig, WidthPolicy, N};
+use super::{Config, FormatList, Inspection, MemberKey, Report, Status, TracestateConfig, WidthPolicy, N};
 use crate::format::Format;
+use crate::id::ascii_str;
 
 impl<'de> Deserialize<'de> for Format {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -382,6 +383,37 @@ impl Serialize for Statuses<'_> {
 /// The CLI's `inspect --json` shape:
 /// `{"source": name|null, "context": {...}|null, "sampling_only": "deny"|...|null,
 ///   "formats": {name: {"status", "error"?, "code"?}}, "tracestate_error": {...}|null}`.
+/// The JSON shape of a translation's outcome (the CLI's `translate --json`, the npm package):
+/// `{"outcome", "root_reason", "source", "trace_id", "span_id", "sampling", "formats", "injected",
+/// "removed", "tracestate_dropped", "member_fields_lost", "trace_id_truncated", "tracestate_error"}`.
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(13))?;
+        m.serialize_entry("outcome", self.outcome.name())?;
+        m.serialize_entry("root_reason", &self.outcome.root_reason().map(|r| r.name()))?;
+        m.serialize_entry("source", &self.source)?;
+        m.serialize_entry("trace_id", &self.trace_id.map(|id| id.to_hex()).as_ref().map(|h| ascii_str(h)))?;
+        m.serialize_entry("span_id", &self.span_id.map(|id| id.to_hex()).as_ref().map(|h| ascii_str(h)))?;
+        m.serialize_entry("sampling", &self.sampling)?;
+        m.serialize_entry("formats", &Statuses(&self.status))?;
+        m.serialize_entry("injected", &FlagNames(&self.injected))?;
+        m.serialize_entry("removed", &FlagNames(&self.removed))?;
+        m.serialize_entry("tracestate_dropped", &self.tracestate_dropped)?;
+        m.serialize_entry("member_fields_lost", &self.member_fields_lost)?;
+        m.serialize_entry("trace_id_truncated", &self.trace_id_truncated)?;
+        m.serialize_entry("tracestate_error", &self.tracestate_error.map(Status::Invalid))?;
+        m.end()
+    }
+}
+
+/// The formats whose flag is set, as a JSON list of names.
+struct FlagNames<'f>(&'f [bool; N]);
+impl Serialize for FlagNames<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(Format::ALL.iter().zip(self.0.iter()).filter(|(_, on)| **on).map(|(f, _)| f))
+    }
+}
+
 impl Serialize for Inspection<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Inspection", 5)?;
