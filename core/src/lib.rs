@@ -60,16 +60,23 @@ extern crate alloc;
 extern crate std;
 
 pub mod b3;
+pub mod baggage;
 pub mod carrier;
 pub mod context;
+pub mod datadog;
+mod datadog_fields;
+pub mod decimal;
 pub mod error;
 mod ext;
 pub mod format;
+pub mod gcp;
 pub mod grpc;
 pub mod id;
+pub mod instana;
 pub mod jaeger;
 #[cfg(feature = "json")]
 pub mod json;
+pub mod ot;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;

@@ -8,8 +8,8 @@ use crate::tracestate::{self, TraceStateBuf};
 
 use super::*;
 
-pub(super) const MAX_OPS: usize = 32;
-const ARENA: usize = 2048;
+pub(super) const MAX_OPS: usize = 64;
+const ARENA: usize = 4096;
 
 #[derive(Clone, Copy)]
 pub(super) enum Op {
@@ -44,6 +44,8 @@ pub struct Plan {
     arena: [u8; ARENA],
     used: usize,
     pub(super) tracestate: Option<TraceStateBuf>,
+    /// Room to write the `dd=` member before ours (see `compose_tracestate`).
+    scratch: Option<TraceStateBuf>,
 }
 
 impl fmt::Debug for Plan {
@@ -78,7 +80,15 @@ impl Default for Plan {
 impl Plan {
     /// An empty plan (a no-op), to fill with [`Translator::plan_into`].
     pub fn new() -> Self {
-        Plan { report: Report::EMPTY, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+        Plan {
+            report: Report::EMPTY,
+            ops: [None; MAX_OPS],
+            n_ops: 0,
+            arena: [0; ARENA],
+            used: 0,
+            tracestate: None,
+            scratch: None,
+        }
     }
 
     /// Empty again, with `report`; the buffers are kept as they are (only what is pushed is read).
@@ -86,6 +96,11 @@ impl Plan {
         self.report = report;
         self.n_ops = 0;
         self.used = 0;
+    }
+
+    /// The tracestate buffer to write, and the scratch one (created on first use).
+    pub(super) fn tracestate_buffers(&mut self) -> (&mut TraceStateBuf, &mut Option<TraceStateBuf>) {
+        (self.tracestate.get_or_insert_with(TraceStateBuf::new), &mut self.scratch)
     }
 
     /// The outcome, for counting and logging.

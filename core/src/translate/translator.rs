@@ -4,8 +4,8 @@ use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
 use crate::format::{Extracted, Format};
 use crate::id::{IdWidth, SpanId, TraceId};
-use crate::tracestate::{self, TraceStateBuf};
-use crate::{b3, ext, xray, Error};
+use crate::tracestate::{self, TraceState, TraceStateBuf};
+use crate::{b3, datadog_fields, ext, instana, xray, Error};
 
 use super::plan::Op;
 use super::*;
@@ -87,6 +87,7 @@ impl Translator {
             status: [Status::NotRead; N],
             tracestate_error: None,
             restarted_from: None,
+            warnings: [None; N],
         };
         let mut decision: Option<(Format, Sampling)> = None;
         for f in self.config.extract.iter() {
@@ -96,6 +97,9 @@ impl Translator {
                 Ok(Some(Extracted { propagation, warning })) => {
                     if f == Format::W3c {
                         ins.tracestate_error = warning;
+                    }
+                    if let Some(slot) = ins.warnings.get_mut(f.index()) {
+                        *slot = warning;
                     }
                     match (propagation, &ins.context) {
                         (Propagation::Context(ctx), None) => {
@@ -124,6 +128,10 @@ impl Translator {
             if let Some(member) = ctx.tracestate.get(self.config.tracestate.key.as_str()) {
                 ext::clear_extras(ctx);
                 ins.restarted_from = ext::apply(ctx, member).restarted_from;
+            }
+            // Datadog's own member: priority, origin, tags and last parent next to the traceparent.
+            if let Some(dd) = ctx.tracestate.get(datadog_fields::MEMBER_KEY) {
+                datadog_fields::apply_member(ctx, dd);
             }
         }
         if ins.context.is_none() {
@@ -184,6 +192,7 @@ impl Translator {
             source: ins.source,
             status: ins.status,
             tracestate_error: ins.tracestate_error,
+            warnings: ins.warnings,
             ..Report::EMPTY
         });
         let edge = self.edge_root(&ins, headers);
@@ -269,13 +278,21 @@ impl Translator {
         plan.report.sampling = Some(s);
         let from = ins.source;
         for f in cfg.inject.iter().filter(|f| Some(*f) != from) {
-            match f {
-                Format::B3Single => b3::single::inject_sampling_only(s, plan),
-                Format::B3Multi => b3::multi::inject_sampling_only(s, plan),
+            let written = match f {
+                Format::B3Single => {
+                    b3::single::inject_sampling_only(s, plan);
+                    s != Sampling::Defer
+                }
+                Format::B3Multi => {
+                    b3::multi::inject_sampling_only(s, plan);
+                    s != Sampling::Defer
+                }
+                // `X-INSTANA-L: 0` alone is a decision Instana reads (`instana` module docs).
+                Format::Instana => instana::inject_sampling_only(s, plan),
                 _ => continue,
-            }
+            };
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
-                *slot = s != Sampling::Defer;
+                *slot = written;
             }
         }
         if cfg.remove_other_formats {
@@ -322,14 +339,14 @@ impl Translator {
                 // The source format is left byte for byte as it arrived, but for a tracestate that
                 // was dropped (invalid) or cut (a key given twice): written as read, or removed.
                 if f == Format::W3c && ins.tracestate_error.is_some() {
-                    self.plan_tracestate(plan, &ctx, true, restarted_from);
+                    self.plan_tracestate(plan, ins, &ctx, true, restarted_from);
                 }
                 continue;
             }
             if f == Format::W3c {
                 // traceparent only: tracestate is written by the policy (our member, limits).
                 crate::w3c::inject_traceparent(&ctx, plan);
-                self.plan_tracestate(plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+                self.plan_tracestate(plan, ins, &ctx, continued_from == Some(Format::W3c), restarted_from);
             } else {
                 f.inject(&ctx, plan);
             }
@@ -350,9 +367,23 @@ impl Translator {
         }
     }
 
+    /// The `dd=` member to write next to a traceparent, when Datadog was read (valid) or is written:
+    /// its `p:` is the last Datadog span, i.e. the parent when the context came from Datadog headers.
+    fn datadog_member(&self, ins: &Inspection<'_>, ctx: &TraceContext<'_>) -> Option<datadog_fields::Member> {
+        let cfg = &self.config;
+        let read = ins.status(Format::Datadog) == Status::Valid;
+        if !(read || cfg.inject.contains(Format::Datadog)) {
+            return None;
+        }
+        let from_datadog = ins.source == Some(Format::Datadog) && ins.context.is_some_and(|c| c.span_id == ctx.span_id);
+        let last_parent = ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id));
+        Some(datadog_fields::encode_member(ctx, last_parent)).filter(|m| !m.as_str().is_empty())
+    }
+
     fn plan_tracestate(
         &self,
         plan: &mut Plan,
+        ins: &Inspection<'_>,
         ctx: &TraceContext<'_>,
         continued_w3c: bool,
         restarted_from: Option<(TraceId, SpanId)>,
@@ -360,17 +391,26 @@ impl Translator {
         let ts_cfg = &self.config.tracestate;
         let member = if ts_cfg.member { ext::encode(ctx, restarted_from) } else { None };
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
+        let dd = self.datadog_member(ins, ctx);
         // A tracestate travels only with the traceparent it came with.
         let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
         let value = member.as_ref().map(|m| m.as_str());
-        if base.is_empty() && value.is_none() {
+        if base.is_empty() && value.is_none() && dd.is_none() {
             plan.push(Op::Remove(tracestate::HEADER));
             return;
         }
         // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
+        let (buf, scratch) = plan.tracestate_buffers();
+        let dropped = compose_tracestate(
+            base,
+            (ts_cfg.key.as_str(), value),
+            dd.as_ref().map(datadog_fields::Member::as_str),
+            ts_cfg.max_len,
+            buf,
+            scratch,
+        );
+        plan.report.tracestate_dropped = dropped;
         let buf = plan.tracestate.get_or_insert_with(TraceStateBuf::new);
-        base.write_into(ts_cfg.key.as_str(), value, ts_cfg.max_len, buf);
-        plan.report.tracestate_dropped = buf.dropped();
         if buf.as_str().is_empty() {
             plan.push(Op::Remove(tracestate::HEADER));
         } else {
@@ -388,6 +428,37 @@ impl Translator {
         plan.apply(headers);
         plan.report
     }
+}
+
+/// Write `base` with our member (`ours`: key and value, or none) and Datadog's `dd=` member at the
+/// front, within `max_len`, into `out`; returns how many of `base`'s members were dropped. Built from
+/// [`TraceState::write_into`] twice (the `dd=` member first, into `scratch`), so the limits are the
+/// W3C rules of that one function.
+pub(crate) fn compose_tracestate(
+    base: TraceState<'_>,
+    ours: (&str, Option<&str>),
+    dd: Option<&str>,
+    max_len: usize,
+    out: &mut TraceStateBuf,
+    scratch: &mut Option<TraceStateBuf>,
+) -> usize {
+    let (key, value) = ours;
+    let Some(dd) = dd.filter(|_| key != datadog_fields::MEMBER_KEY) else {
+        base.write_into(key, value, max_len, out);
+        return out.dropped();
+    };
+    let Some(value) = value else {
+        base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len, out);
+        return out.dropped();
+    };
+    let tmp = scratch.get_or_insert_with(TraceStateBuf::new);
+    // Room for our member in front of the list written with `dd=`.
+    base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len.saturating_sub(key.len() + value.len() + 2), tmp);
+    let first = tmp.dropped();
+    // A list this crate wrote always parses; if it did not, `dd=` is left out rather than the rest.
+    let with_dd = TraceState::parse(tmp.as_str()).unwrap_or(base);
+    with_dd.write_into(key, Some(value), max_len, out);
+    first + out.dropped()
 }
 
 /// [`xray::root_without_parent`]'s trace id, decision and fields.
