@@ -110,12 +110,14 @@ formats! {
     GrpcTraceBin = "grpc-trace-bin", grpc::HEADERS, |h| plain(grpc::extract, h), grpc::inject;
     /// Datadog: `x-datadog-trace-id`, `x-datadog-parent-id`, `x-datadog-sampling-priority`, `x-datadog-origin`, `x-datadog-tags`.
     Datadog = "datadog", datadog::HEADERS, |h| datadog::extract(h).map(|e| e.map(|(propagation, warning)| Extracted { propagation, warning })), datadog::inject;
-    /// Google Cloud: `X-Cloud-Trace-Context`.
-    Gcp = "gcp", gcp::HEADERS, |h| plain(gcp::extract, h), gcp::inject;
     /// OpenTracing basic tracers: `ot-tracer-*`.
     Ot = "ot", ot::HEADERS, |h| plain(ot::extract, h), ot::inject;
     /// Instana: `X-INSTANA-T`, `X-INSTANA-S`, `X-INSTANA-L`.
     Instana = "instana", instana::HEADERS, |h| plain(instana::extract, h), instana::inject;
+    // Last: a Google Cloud load balancer adds its header to every request, even one that carries
+    // an application's context in another format (README, "Precedence").
+    /// Google Cloud: `X-Cloud-Trace-Context`.
+    Gcp = "gcp", gcp::HEADERS, |h| plain(gcp::extract, h), gcp::inject;
 }
 
 /// What a format's headers held: the propagation, and a non-fatal problem (a dropped invalid

@@ -1,5 +1,6 @@
 //! The [`Translator`]: reads every configured format, chooses, and plans the writes.
 
+use crate::baggage::{self, Source};
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
 use crate::format::{Extracted, Format};
@@ -202,12 +203,81 @@ impl Translator {
             Choice::Ignore => {
                 plan.report.outcome = Outcome::Ignored;
                 self.remove_formats(plan, |f| ins.status(f).arrived());
+                self.remove_baggage(plan, headers, |_| true);
             }
-            Choice::Continue(ctx) => self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false),
+            Choice::Continue(ctx) => {
+                self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false);
+                self.plan_baggage(plan, headers);
+            }
             Choice::Root { reason, sampling, restarted_from, ignored } => {
                 let ctx = new_root(random(), sampling, edge);
                 let restarted_from = restarted_from.or(ins.restarted_from);
                 self.plan_context(plan, &ins, ctx, Outcome::NewRoot(reason), restarted_from, ignored);
+                if ignored {
+                    // dd-trace-go `DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT=ignore`: "Baggage is dropped".
+                    self.remove_baggage(plan, headers, |_| true);
+                } else {
+                    self.plan_baggage(plan, headers);
+                }
+            }
+        }
+    }
+
+    /// The formats read that carry baggage, in `extract` order.
+    fn baggage_sources(&self) -> ([Source; 3], usize) {
+        let mut out = [Source::W3c; 3];
+        let mut n = 0;
+        for s in self.config.extract.iter().filter_map(baggage_source) {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = s;
+                n += 1;
+            }
+        }
+        (out, n)
+    }
+
+    /// Carry the baggage read into every injected format that has baggage (`baggage` module docs);
+    /// with `remove_other_formats`, the baggage headers of formats read and not written go too.
+    fn plan_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E) {
+        let cfg = &self.config;
+        if !cfg.baggage {
+            return;
+        }
+        let (sources, n) = self.baggage_sources();
+        let collected = baggage::collect(headers, sources.get(..n).unwrap_or_default());
+        let (mut dropped, mut error) = (collected.dropped, collected.error);
+        if !collected.is_empty() {
+            for to in cfg.inject.iter().filter_map(baggage_source) {
+                let (d, e) = baggage::write(&collected, to, plan);
+                dropped += d;
+                error = error.or(e);
+            }
+        }
+        plan.report.baggage_dropped = dropped;
+        plan.report.baggage_error = error;
+        if cfg.remove_other_formats {
+            self.remove_baggage(plan, headers, |f| !cfg.inject.contains(f));
+        }
+    }
+
+    /// Remove the baggage headers of the formats read for which `which` holds.
+    fn remove_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E, which: impl Fn(Format) -> bool) {
+        if !self.config.baggage {
+            return;
+        }
+        for f in self.config.extract.iter().filter(|f| which(*f)) {
+            match baggage_source(f) {
+                Some(Source::W3c) if crate::carrier::first(headers, baggage::HEADER).is_some() => {
+                    plan.push(Op::Remove(baggage::HEADER));
+                }
+                Some(s @ (Source::Jaeger | Source::Ot)) => {
+                    let prefix = if s == Source::Jaeger { baggage::JAEGER_PREFIX } else { baggage::OT_PREFIX };
+                    headers.visit_prefixed(prefix, &mut |name, _| {
+                        plan.remove_baggage(name);
+                        core::ops::ControlFlow::Continue(())
+                    });
+                }
+                _ => {}
             }
         }
     }
@@ -427,6 +497,16 @@ impl Translator {
         let plan = self.plan(&*headers, random);
         plan.apply(headers);
         plan.report
+    }
+}
+
+/// The baggage headers of a format, if it has any.
+fn baggage_source(f: Format) -> Option<Source> {
+    match f {
+        Format::W3c => Some(Source::W3c),
+        Format::Jaeger => Some(Source::Jaeger),
+        Format::Ot => Some(Source::Ot),
+        _ => None,
     }
 }
 
