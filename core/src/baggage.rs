@@ -385,6 +385,11 @@ pub(crate) fn write(baggage: &Collected<'_>, to: Source, sink: &mut dyn Sink) ->
             let prefix = if to == Source::Jaeger { JAEGER_PREFIX } else { OT_PREFIX };
             let mut budget = MAX_BYTES;
             for e in baggage.entries().filter(|e| e.source != to) {
+                // An empty header value is dropped by some carriers and proxies: not written.
+                if e.decoded().next().is_none() {
+                    lost(Error::BaggageUnwritable);
+                    continue;
+                }
                 let ok = match to {
                     Source::Jaeger => {
                         let need =

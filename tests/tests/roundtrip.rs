@@ -128,7 +128,8 @@ fn datadog_to_w3c_and_back_through_the_dd_member() {
     .iter()
     .map(|(n, v)| (n.to_string(), v.to_string()))
     .collect();
-    let to_w3c = Config { extract: FormatList::new(&[Format::Datadog]).unwrap_or(FormatList::ALL), ..Config::default() };
+    let to_w3c =
+        Config { extract: FormatList::new(&[Format::Datadog]).unwrap_or(FormatList::ALL), ..Config::default() };
     let mut hop = original.clone();
     Translator::new(to_w3c).unwrap_or_default().translate(&mut hop, || [1; 24]);
     let w3c: Vec<_> = hop.into_iter().filter(|(n, _)| n == "traceparent" || n == "tracestate").collect();
@@ -170,7 +171,9 @@ fn baggage_crosses_w3c_jaeger_and_ot() {
         ("traceparent".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
         ("baggage".into(), "user=alice,cart=%E2%82%AC%2042,bad member".into()),
     ];
-    let report = Translator::new(cfg(Format::W3c, &[Format::Jaeger, Format::Ot])).unwrap_or_default().translate(&mut h, || [1; 24]);
+    let report = Translator::new(cfg(Format::W3c, &[Format::Jaeger, Format::Ot]))
+        .unwrap_or_default()
+        .translate(&mut h, || [1; 24]);
     // "bad member" is malformed; the euro sign cannot be an OT header value.
     assert_eq!((report.baggage_dropped, report.baggage_error.map(|e| e.code())), (2, Some("baggage_member")));
     let get = |h: &[(String, String)], n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
@@ -179,8 +182,8 @@ fn baggage_crosses_w3c_jaeger_and_ot() {
     assert_eq!(get(&h, "ot-baggage-user").as_deref(), Some("alice"));
     assert_eq!(get(&h, "ot-baggage-cart"), None, "not visible ASCII: left out of OT");
     assert_eq!(get(&h, "baggage"), None, "removed with the W3C format");
-    let mut back: Vec<(String, String)> = h.into_iter().filter(|(n, _)| n == "uber-trace-id" || n.starts_with("uberctx-")).collect();
+    let mut back: Vec<(String, String)> =
+        h.into_iter().filter(|(n, _)| n == "uber-trace-id" || n.starts_with("uberctx-")).collect();
     Translator::new(cfg(Format::Jaeger, &[Format::W3c])).unwrap_or_default().translate(&mut back, || [1; 24]);
     assert_eq!(get(&back, "baggage").as_deref(), Some("user=alice,cart=%E2%82%AC%2042"));
 }
-

@@ -421,7 +421,8 @@ impl Translator {
                 f.inject(&ctx, plan);
             }
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
-                *slot = true;
+                // Datadog cannot carry a trace id whose low 64 bits are zero: its headers were removed.
+                *slot = !(f == Format::Datadog && ctx.trace_id.low_64().is_none());
             }
         }
     }

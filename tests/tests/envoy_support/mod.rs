@@ -166,7 +166,9 @@ impl Exchange {
 /// Every header name any format reads or writes, baggage included.
 pub fn is_trace_header(name: &str) -> bool {
     use tracebridge::baggage;
-    let prefixed = [baggage::JAEGER_PREFIX, baggage::OT_PREFIX].iter().any(|p| tracebridge::carrier::has_prefix(name.as_bytes(), p));
+    let prefixed = [baggage::JAEGER_PREFIX, baggage::OT_PREFIX]
+        .iter()
+        .any(|p| tracebridge::carrier::has_prefix(name.as_bytes(), p));
     prefixed
         || name.eq_ignore_ascii_case(baggage::HEADER)
         || tracebridge::Format::ALL.iter().flat_map(|f| f.headers()).any(|h| h.eq_ignore_ascii_case(name))
