@@ -9,9 +9,9 @@
 //! |--------|---------|-------|
 //! | `x-datadog-trace-id` | decimal u64, not 0 ([`crate::decimal`]) | low 64 bits of [`TraceContext::trace_id`] |
 //! | `x-datadog-parent-id` | decimal u64, not 0 | [`TraceContext::span_id`] |
-//! | `x-datadog-sampling-priority` | `["-"] 1*DIGIT` | `<= 0` deny, `>= 1` accept, absent defer; the exact value in [`DatadogFields::priority`] |
-//! | `x-datadog-origin` | text (e.g. `synthetics`) | [`DatadogFields::origin`] |
-//! | `x-datadog-tags` | `key=value *("," key=value)`, at most 512 characters | [`DatadogFields::tags`]; `_dd.p.tid` = the high 64 bits as 16 lowercase hex |
+//! | `x-datadog-sampling-priority` | `["-"] 1*DIGIT` | `<= 0` deny, `>= 1` accept, absent defer; the exact value in [`DatadogFields::priority`](crate::context::DatadogFields::priority) |
+//! | `x-datadog-origin` | text (e.g. `synthetics`) | [`DatadogFields::origin`](crate::context::DatadogFields::origin) |
+//! | `x-datadog-tags` | `key=value *("," key=value)`, at most 512 characters | [`DatadogFields::tags`](crate::context::DatadogFields::tags); `_dd.p.tid` = the high 64 bits as 16 lowercase hex |
 //!
 //! Priorities: `-1` user reject, `0` auto reject, `1` auto keep, `2` user keep
 //! ([Datadog: ingestion mechanisms](https://docs.datadoghq.com/tracing/trace_pipeline/ingestion_mechanisms/)).
