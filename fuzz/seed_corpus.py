@@ -14,7 +14,11 @@ import sys
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent)
 corpus = root / "fuzz" / "corpus"
 SINGLE = {"traceparent": "traceparent", "b3": "b3_single", "uber-trace-id": "jaeger",
-          "x-amzn-trace-id": "xray", "grpc-trace-bin": "grpc_trace_bin"}
+          "x-amzn-trace-id": "xray", "grpc-trace-bin": "grpc_trace_bin",
+          "x-cloud-trace-context": "gcp"}
+# Formats of several headers: their vectors' header lists as `name: value` lines.
+MULTI = {"x-b3-": "b3_multi", "x-datadog-": "datadog", "ot-tracer-": "ot", "x-instana-": "instana",
+         "baggage": "baggage", "uberctx-": "baggage", "ot-baggage-": "baggage"}
 # Configuration prefixes for the translator target (see its `config`): defaults, write everything
 # with a new root when missing, restart, ignore, 64-bit ids with a short tracestate limit.
 CONFIGS = [bytes(6), bytes([0, 0, 0, 0x3F, 0x01, 0]), bytes([5, 0, 0, 0x7F, 0x08, 0x01]),
@@ -44,8 +48,9 @@ for path in sorted((root / "tests" / "vectors").glob("*.json")):
             put("tracestate_write", b"\x00\x02\x01tracebridge\ns:00f067aa0ba902b7;m:d\n" + tracestate)
             put("tracestate_write", b"\x40\x00\x00rojo\n\n" + tracestate)
         lines = b"\n".join(n + b": " + val for n, val in headers)
-        if any(n.lower().startswith(b"x-b3-") for n, _ in headers):
-            put("b3_multi", lines)
+        for prefix, target in MULTI.items():
+            if any(n.lower().startswith(prefix.encode()) for n, _ in headers):
+                put(target, lines)
         for c in CONFIGS:
             put("translator", c + lines)
         # translate.json's vectors each carry a configuration: seeds for the config target.

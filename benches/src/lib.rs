@@ -53,6 +53,27 @@ pub mod inputs {
         &[("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")];
     /// gRPC binary (no OpenTelemetry Rust propagator exists for it).
     pub const GRPC: &[Header] = &[("grpc-trace-bin", "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE")];
+    /// Datadog, 128-bit, with a sampling priority and tags as dd-trace writes them.
+    pub const DATADOG: &[Header] = &[
+        ("x-datadog-trace-id", "11803532876627986230"),
+        ("x-datadog-parent-id", "67667974448284343"),
+        ("x-datadog-sampling-priority", "1"),
+        ("x-datadog-tags", "_dd.p.dm=-1,_dd.p.tid=4bf92f3577b34da6"),
+    ];
+    /// OpenTracing basic tracer.
+    pub const OT: &[Header] = &[
+        ("ot-tracer-traceid", "4bf92f3577b34da6a3ce929d0e0e4736"),
+        ("ot-tracer-spanid", "00f067aa0ba902b7"),
+        ("ot-tracer-sampled", "true"),
+    ];
+    /// Instana.
+    pub const INSTANA: &[Header] = &[
+        ("x-instana-t", "4bf92f3577b34da6a3ce929d0e0e4736"),
+        ("x-instana-s", "00f067aa0ba902b7"),
+        ("x-instana-l", "1"),
+    ];
+    /// Google Cloud.
+    pub const GCP: &[Header] = &[("x-cloud-trace-context", "4bf92f3577b34da6a3ce929d0e0e4736/67667974448284343;o=1")];
 
     /// A whole request as a gateway sees it: a legacy B3 client's trace headers among ordinary ones.
     pub const REQUEST: &[Header] = &[
@@ -206,6 +227,10 @@ impl Fixture {
             Format::B3Multi => inputs::B3_MULTI,
             Format::Jaeger => inputs::JAEGER,
             Format::XRay => inputs::XRAY,
+            Format::Datadog => inputs::DATADOG,
+            Format::Ot => inputs::OT,
+            Format::Instana => inputs::INSTANA,
+            Format::Gcp => inputs::GCP,
             _ => inputs::GRPC,
         };
         let tb_ctx = match format.extract(headers) {

@@ -32,6 +32,47 @@ pub trait Extractor {
     /// Calls `each` with every value of header `name` (given in lowercase), in the order received,
     /// until it returns [`ControlFlow::Break`].
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>);
+
+    /// Calls `each` with the name and value of every header whose name starts with `prefix` (given in
+    /// lowercase, matched case-insensitively), in the order received, until it returns
+    /// [`ControlFlow::Break`]. Baggage (`uberctx-{key}`, `ot-baggage-{key}`) is read this way.
+    ///
+    /// The default visits nothing: a carrier that cannot list its headers carries no such baggage.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use tracebridge::Extractor;
+    ///
+    /// let headers = [("Uberctx-User", "alice"), ("b3", "1"), ("uberctx-tenant", "t1")];
+    /// let mut seen: Vec<(&[u8], &[u8])> = Vec::new();
+    /// (&headers[..]).visit_prefixed("uberctx-", &mut |n, v| {
+    ///     seen.push((n, v));
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!(seen, [(&b"Uberctx-User"[..], &b"alice"[..]), (b"uberctx-tenant", b"t1")]);
+    /// ```
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        let _ = (prefix, each);
+    }
+}
+
+/// True when `name` starts with `prefix` (lowercase), ignoring ASCII case.
+pub fn has_prefix(name: &[u8], prefix: &str) -> bool {
+    name.get(..prefix.len()).is_some_and(|n| n.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// Hands every `(name, value)` of `pairs` whose name starts with `prefix` to `each` until it breaks:
+/// the body of most [`Extractor::visit_prefixed`]s.
+pub fn visit_each_prefixed<'s>(
+    pairs: impl IntoIterator<Item = (&'s [u8], &'s [u8])>,
+    prefix: &str,
+    each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>,
+) {
+    for (n, v) in pairs {
+        if has_prefix(n, prefix) && each(n, v).is_break() {
+            return;
+        }
+    }
 }
 
 /// Hands every value of `values` to `each` until it breaks: the body of most [`Extractor`]s.
@@ -209,17 +250,29 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         visit_each(self.iter().filter(|(n, _)| name_eq(n.as_ref(), name)).map(|(_, v)| v.as_ref()), each);
     }
+
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        visit_each_prefixed(self.iter().map(|(n, v)| (n.as_ref(), v.as_ref())), prefix, each);
+    }
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         self.as_slice().visit_values(name, each);
     }
+
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        self.as_slice().visit_prefixed(prefix, each);
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for &E {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         (**self).visit_values(name, each);
+    }
+
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        (**self).visit_prefixed(prefix, each);
     }
 }
 
@@ -233,6 +286,10 @@ mod vec {
     impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for Vec<(N, V)> {
         fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
             self.as_slice().visit_values(name, each);
+        }
+
+        fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+            self.as_slice().visit_prefixed(prefix, each);
         }
     }
 
@@ -276,6 +333,10 @@ mod http_impl {
         fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
             // `HeaderMap` stores names lowercase and looks them up case-insensitively.
             visit_each(self.get_all(name).into_iter().map(AsRef::as_ref), each);
+        }
+
+        fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+            super::visit_each_prefixed(self.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_ref())), prefix, each);
         }
     }
 

@@ -2,23 +2,27 @@
 //!
 //! It is rich enough that no format's meaning is lost on the way through: the sampling decision keeps
 //! B3's *defer* and *debug*, W3C's other trace-flags bits are kept, and the fields only one format has
-//! (X-Ray `Lineage`/`Self`/unknown keys, Jaeger's other flag bits, a 64-bit trace id width) travel along.
+//! (X-Ray `Lineage`/`Self`/unknown keys, Jaeger's other flag bits, Datadog's exact priority, origin and
+//! tags, Instana's correlation, a 64-bit trace id width) travel along.
 //! It borrows from the incoming headers, so building one never allocates.
 
+pub use crate::datadog_fields::{DatadogFields, DatadogTags, DatadogText, TagKey};
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::tracestate::TraceState;
 pub use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 
 /// The sampling decision as the formats express it.
 ///
-/// | model   | W3C `sampled` | B3 `SamplingState` | `X-B3-Sampled`/`Flags` | Jaeger flags | X-Ray `Sampled` | grpc options |
-/// |---------|---------------|--------------------|------------------------|--------------|-----------------|--------------|
-/// | Accept  | 1             | `1`                | `Sampled: 1`           | `0x01`       | `1`             | `1`          |
-/// | Deny    | 0             | `0`                | `Sampled: 0`           | `0x00`       | `0`             | `0`          |
-/// | Defer   | 0 ¹           | absent             | absent                 | `0x00` ¹     | `?` or absent   | `0` ¹        |
-/// | Debug   | 1 ¹           | `d`                | `Flags: 1`             | `0x03`       | `1` ¹           | `1` ¹        |
+/// | model   | W3C `sampled` | B3 `SamplingState` | `X-B3-Sampled`/`Flags` | Jaeger flags | X-Ray `Sampled` | grpc options | Datadog priority | GCP `o=` | OT `sampled` | `X-INSTANA-L` |
+/// |---------|---------------|--------------------|------------------------|--------------|-----------------|--------------|------------------|----------|--------------|---------------|
+/// | Accept  | 1             | `1`                | `Sampled: 1`           | `0x01`       | `1`             | `1`          | `1` (any `>= 1`) | `1`      | `true`       | `1`           |
+/// | Deny    | 0             | `0`                | `Sampled: 0`           | `0x00`       | `0`             | `0`          | `0` (any `<= 0`) | `0`      | `false`      | `0`           |
+/// | Defer   | 0 ¹           | absent             | absent                 | `0x00` ¹     | `?` or absent   | `0` ¹        | absent           | absent   | absent       | absent ²      |
+/// | Debug   | 1 ¹           | `d`                | `Flags: 1`             | `0x03`       | `1` ¹           | `1` ¹        | `2` ¹            | `1` ¹    | `true` ¹     | `1` ¹         |
 ///
-/// ¹ The format cannot say it. W3C has no *defer*: `sampled=0` is emitted, which the spec defines as
+/// ¹ The format cannot say it. ² Read back as `1`: Instana traces unless told not to. Datadog's exact
+/// priority (`-1`, `2`, ...) is kept in [`DatadogFields`] and written back while it agrees with the
+/// decision. W3C has no *defer*: `sampled=0` is emitted, which the spec defines as
 /// "the caller did not record" and leaves the callee free to decide
 /// ([§3.2.2.5.1](https://www.w3.org/TR/trace-context/#sampled-flag)), the closest meaning; the
 /// [`Translator`](crate::Translator) also records *defer*/*debug* in its own tracestate member so a
@@ -127,6 +131,10 @@ pub struct TraceContext<'a> {
     pub jaeger_flags: u8,
     /// X-Ray fields with no counterpart elsewhere.
     pub xray: XRayFields<'a>,
+    /// Datadog fields with no counterpart elsewhere.
+    pub datadog: DatadogFields<'a>,
+    /// Instana's `X-INSTANA-L` correlation (what follows `1,`: `correlationType=...;correlationId=...`).
+    pub instana_correlation: Option<Text<'a>>,
     /// W3C tracestate, borrowed from the incoming header lines.
     pub tracestate: TraceState<'a>,
 }
@@ -144,6 +152,8 @@ impl TraceContext<'_> {
             id_width: IdWidth::Bits128,
             jaeger_flags: 0,
             xray: XRayFields { lineage: None, self_: None, extra: XRayExtra::None },
+            datadog: DatadogFields { priority: None, origin: None, tags: DatadogTags::None, parent: None },
+            instana_correlation: None,
             tracestate: TraceState::EMPTY,
         }
     }

@@ -171,6 +171,89 @@ errors! {
     GrpcSpanIdZero = "grpc_span_id_zero": "grpc-trace-bin: span id is all zeros",
     /// Fields out of order (the format requires ascending field ids).
     GrpcFieldOrder = "grpc_field_order": "grpc-trace-bin: fields out of order",
+
+    /// One of the `x-datadog-*` headers appears on more than one line.
+    DatadogDuplicate = "datadog_duplicate": "x-datadog-*: a header appears on more than one line",
+    /// `x-datadog-trace-id` is not a decimal u64 (no sign, no spaces, no overflow).
+    DatadogTraceId = "datadog_trace_id": "x-datadog-trace-id: not a decimal 64-bit unsigned integer",
+    /// `x-datadog-trace-id` is 0.
+    DatadogTraceIdZero = "datadog_trace_id_zero": "x-datadog-trace-id: zero",
+    /// `x-datadog-parent-id` is not a decimal u64.
+    DatadogParentId = "datadog_parent_id": "x-datadog-parent-id: not a decimal 64-bit unsigned integer",
+    /// `x-datadog-parent-id` is 0.
+    DatadogParentIdZero = "datadog_parent_id_zero": "x-datadog-parent-id: zero",
+    /// `x-datadog-trace-id` without `x-datadog-parent-id`.
+    DatadogMissingParentId = "datadog_missing_parent_id": "x-datadog-parent-id: missing while x-datadog-trace-id is present",
+    /// `x-datadog-parent-id` (or another `x-datadog-*` context header) without `x-datadog-trace-id`.
+    DatadogMissingTraceId = "datadog_missing_trace_id": "x-datadog-trace-id: missing while x-datadog-parent-id is present",
+    /// `x-datadog-sampling-priority` is not a decimal integer.
+    DatadogSamplingPriority = "datadog_sampling_priority": "x-datadog-sampling-priority: not a decimal integer",
+    /// `x-datadog-tags` is not `key=value` pairs separated by `,` (the tags are dropped, the context kept).
+    DatadogTags = "datadog_tags": "x-datadog-tags: not key=value pairs separated by ',' (tags dropped)",
+    /// `x-datadog-tags` is longer than 512 characters (the tags are dropped, the context kept).
+    DatadogTagsTooLong = "datadog_tags_too_long": "x-datadog-tags: longer than 512 characters (tags dropped)",
+    /// `_dd.p.tid` is not 16 lowercase hex digits (the tag is dropped; the trace id stays 64-bit).
+    DatadogTid = "datadog_tid": "x-datadog-tags: _dd.p.tid is not 16 lowercase hex digits (tag dropped)",
+
+    /// More than one `X-Cloud-Trace-Context` line.
+    GcpDuplicate = "gcp_duplicate": "X-Cloud-Trace-Context: more than one header line",
+    /// Not `TRACE_ID/SPAN_ID[;o=OPTIONS]`.
+    GcpFormat = "gcp_format": "X-Cloud-Trace-Context: not TRACE_ID/SPAN_ID[;o=OPTIONS]",
+    /// TRACE_ID is not 32 lowercase hex digits.
+    GcpTraceId = "gcp_trace_id": "X-Cloud-Trace-Context: TRACE_ID is not 32 lowercase hex digits",
+    /// TRACE_ID is all zeros.
+    GcpTraceIdZero = "gcp_trace_id_zero": "X-Cloud-Trace-Context: TRACE_ID is all zeros",
+    /// SPAN_ID is not a decimal u64.
+    GcpSpanId = "gcp_span_id": "X-Cloud-Trace-Context: SPAN_ID is not a decimal 64-bit unsigned integer",
+    /// SPAN_ID is 0.
+    GcpSpanIdZero = "gcp_span_id_zero": "X-Cloud-Trace-Context: SPAN_ID is zero",
+    /// OPTIONS is not `o=0` or `o=1`.
+    GcpOptions = "gcp_options": "X-Cloud-Trace-Context: options are not o=0 or o=1",
+
+    /// One of the `ot-tracer-*` headers appears on more than one line.
+    OtDuplicate = "ot_duplicate": "ot-tracer-*: a header appears on more than one line",
+    /// `ot-tracer-traceid` is not 16 or 32 lowercase hex digits.
+    OtTraceId = "ot_trace_id": "ot-tracer-traceid: not 16 or 32 lowercase hex digits",
+    /// `ot-tracer-traceid` is all zeros.
+    OtTraceIdZero = "ot_trace_id_zero": "ot-tracer-traceid: all zeros",
+    /// `ot-tracer-spanid` is not 16 lowercase hex digits.
+    OtSpanId = "ot_span_id": "ot-tracer-spanid: not 16 lowercase hex digits",
+    /// `ot-tracer-spanid` is all zeros.
+    OtSpanIdZero = "ot_span_id_zero": "ot-tracer-spanid: all zeros",
+    /// `ot-tracer-sampled` is not `true` or `false`.
+    OtSampled = "ot_sampled": "ot-tracer-sampled: not true or false",
+    /// `ot-tracer-traceid` without `ot-tracer-spanid`.
+    OtMissingSpanId = "ot_missing_span_id": "ot-tracer-spanid: missing while ot-tracer-traceid is present",
+    /// `ot-tracer-spanid` or `ot-tracer-sampled` without `ot-tracer-traceid`.
+    OtMissingTraceId = "ot_missing_trace_id": "ot-tracer-traceid: missing while ot-tracer-spanid is present",
+
+    /// One of the `X-INSTANA-*` headers appears on more than one line.
+    InstanaDuplicate = "instana_duplicate": "X-INSTANA-*: a header appears on more than one line",
+    /// `X-INSTANA-T` is not 1 to 32 lowercase hex digits.
+    InstanaTraceId = "instana_trace_id": "X-INSTANA-T: not 1 to 32 lowercase hex digits",
+    /// `X-INSTANA-T` is zero.
+    InstanaTraceIdZero = "instana_trace_id_zero": "X-INSTANA-T: zero",
+    /// `X-INSTANA-S` is not 1 to 16 lowercase hex digits.
+    InstanaSpanId = "instana_span_id": "X-INSTANA-S: not 1 to 16 lowercase hex digits",
+    /// `X-INSTANA-S` is zero.
+    InstanaSpanIdZero = "instana_span_id_zero": "X-INSTANA-S: zero",
+    /// `X-INSTANA-L` is not `0` or `1`, optionally followed by `,correlationType=...;correlationId=...`.
+    InstanaLevel = "instana_level": "X-INSTANA-L: not 0 or 1[,correlationType=...;correlationId=...]",
+    /// `X-INSTANA-T` without `X-INSTANA-S`.
+    InstanaMissingSpanId = "instana_missing_span_id": "X-INSTANA-S: missing while X-INSTANA-T is present",
+    /// `X-INSTANA-S` without `X-INSTANA-T`.
+    InstanaMissingTraceId = "instana_missing_trace_id": "X-INSTANA-T: missing while X-INSTANA-S is present",
+
+    /// A `baggage` list-member is not `key=value[;properties]` by the W3C grammar (it is dropped).
+    BaggageMember = "baggage_member": "baggage: a list-member is not key=value[;properties] (dropped)",
+    /// Past 64 list-members or 8192 bytes: the members that do not fit are dropped.
+    BaggageLimit = "baggage_limit": "baggage: more than 64 list-members or 8192 bytes (the rest dropped)",
+    /// A `uberctx-*` / `ot-baggage-*` header has an empty or invalid key, or a value that is not
+    /// visible ASCII (it is dropped).
+    BaggageHeader = "baggage_header": "uberctx-*/ot-baggage-*: invalid key or value (dropped)",
+    /// An entry cannot be written in a format's baggage (an OT value that is not visible ASCII): it
+    /// is left out of that format.
+    BaggageUnwritable = "baggage_unwritable": "ot-baggage-*: value cannot be written as a header (left out)",
 }
 
 impl fmt::Display for Error {

@@ -12,12 +12,16 @@
 //! | `p:{16 hex}` | the parent's own parent (B3 `ParentSpanId`, Jaeger parent) | when known |
 //! | `j:{hex}` | Jaeger flag bits other than sampled/debug | when non-zero |
 //! | `xl:` `xs:` `xe:{key}:{value}` | X-Ray `Lineage`, `Self`, unknown fields | when present |
+//! | `ic:{text}` | Instana `X-INSTANA-L` correlation (`correlationType=...;correlationId=...`) | when present |
 //! | `o:{32 hex}-{16 hex}` | the incoming trace and span a restarted trace replaced, for linking | on restart |
 //!
 //! Text fields are percent-encoded for `%`, `,`, `=`, `;`, `:` and space, so the value stays valid
 //! and unambiguous. A hop in between may start new spans; the per-hop fields then no longer describe
 //! the traceparent's parent-id and are ignored (`s` does not match), while `w` and `o`, which describe
 //! the whole trace, still apply.
+//!
+//! Datadog's priority, origin and tags do not ride here: they ride in Datadog's own `dd=` member,
+//! which Datadog's tracers read too (see [`crate::context::DatadogFields`]).
 
 use crate::context::{Sampling, TraceContext};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
@@ -140,6 +144,9 @@ pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, Sp
     for (k, val) in ctx.xray.extra.fields() {
         v.field("xe", &[Part::Text(k), Part::Plain(":"), Part::Text(val)]);
     }
+    if let Some(c) = ctx.instana_correlation {
+        v.field("ic", &[Part::Text(c)]);
+    }
     (v.len > start || v.lost > 0).then_some(v)
 }
 
@@ -185,6 +192,7 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
             "xs" => next.xray.self_ = Some(Text::Escaped(v)),
             // The fields stay in the member; `XRayExtra::Member` finds them again.
             "xe" => next.xray.extra = XRayExtra::Member(value),
+            "ic" => next.instana_correlation = Some(Text::Escaped(v)),
             _ => {}
         }
     }
@@ -196,6 +204,7 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
 pub(crate) fn clear_extras(ctx: &mut TraceContext<'_>) {
     ctx.xray = XRayFields::default();
     ctx.jaeger_flags = 0;
+    ctx.instana_correlation = None;
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, TraceContext};
-use crate::{b3, grpc, jaeger, w3c, xray, Error};
+use crate::{b3, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, Error};
 
 /// The registry: every format, once. Adding a format is a module (its header names, `extract`,
 /// `inject`) and one line here; every door (the translator, the CLI, the Envoy filter's stats, the npm
@@ -108,10 +108,20 @@ formats! {
     XRay = "xray", xray::HEADERS, |h| plain(xray::extract, h), xray::inject;
     /// gRPC / OpenCensus binary: `grpc-trace-bin`.
     GrpcTraceBin = "grpc-trace-bin", grpc::HEADERS, |h| plain(grpc::extract, h), grpc::inject;
+    /// Datadog: `x-datadog-trace-id`, `x-datadog-parent-id`, `x-datadog-sampling-priority`, `x-datadog-origin`, `x-datadog-tags`.
+    Datadog = "datadog", datadog::HEADERS, |h| datadog::extract(h).map(|e| e.map(|(propagation, warning)| Extracted { propagation, warning })), datadog::inject;
+    /// OpenTracing basic tracers: `ot-tracer-*`.
+    Ot = "ot", ot::HEADERS, |h| plain(ot::extract, h), ot::inject;
+    /// Instana: `X-INSTANA-T`, `X-INSTANA-S`, `X-INSTANA-L`.
+    Instana = "instana", instana::HEADERS, |h| plain(instana::extract, h), instana::inject;
+    // Last: a Google Cloud load balancer adds its header to every request, even one that carries
+    // an application's context in another format (README, "Precedence").
+    /// Google Cloud: `X-Cloud-Trace-Context`.
+    Gcp = "gcp", gcp::HEADERS, |h| plain(gcp::extract, h), gcp::inject;
 }
 
 /// What a format's headers held: the propagation, and a non-fatal problem (a dropped invalid
-/// `tracestate` next to a valid `traceparent`).
+/// `tracestate` next to a valid `traceparent`, dropped `x-datadog-tags`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extracted<'a> {
     /// The context or decision.

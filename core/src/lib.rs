@@ -1,5 +1,7 @@
 //! Translate distributed trace context between W3C Trace Context, Zipkin B3 (single and multi
-//! header), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC `grpc-trace-bin`.
+//! header), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id`, gRPC `grpc-trace-bin`, Datadog
+//! `x-datadog-*`, OpenTracing `ot-tracer-*`, Instana `X-INSTANA-*` and Google Cloud
+//! `X-Cloud-Trace-Context`, with baggage (W3C `baggage`, Jaeger `uberctx-*`, OT `ot-baggage-*`).
 //!
 //! ```
 //! # use tracebridge::{Config, Translator};
@@ -24,8 +26,9 @@
 //!   caller. [`Translator::inspect`] reads without writing; [`Translator::plan`] decides without
 //!   touching the carrier.
 //! - One module per format, each with its header names, a parser and an encoder into a fixed buffer:
-//!   [`w3c`], [`b3::single`], [`b3::multi`], [`jaeger`], [`xray`], [`grpc`]. [`Format`] dispatches
-//!   to them by name.
+//!   [`w3c`], [`b3::single`], [`b3::multi`], [`jaeger`], [`xray`], [`grpc`], [`datadog`], [`ot`],
+//!   [`instana`], [`gcp`]. [`Format`] dispatches to them by name. [`baggage`] carries baggage between
+//!   W3C, Jaeger and OT; [`decimal`] is the strict decimal id codec of Datadog and GCP.
 //! - One model, [`TraceContext`]: ids ([`TraceId`], [`SpanId`] with their [`IdWidth`]), the sampling
 //!   decision ([`Sampling`], which keeps B3's *defer* and *debug*), W3C [`TraceState`], and the fields
 //!   only one format has, so nothing is lost on the way through.
@@ -60,16 +63,23 @@ extern crate alloc;
 extern crate std;
 
 pub mod b3;
+pub mod baggage;
 pub mod carrier;
 pub mod context;
+pub mod datadog;
+mod datadog_fields;
+pub mod decimal;
 pub mod error;
 mod ext;
 pub mod format;
+pub mod gcp;
 pub mod grpc;
 pub mod id;
+pub mod instana;
 pub mod jaeger;
 #[cfg(feature = "json")]
 pub mod json;
+pub mod ot;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;

@@ -112,6 +112,17 @@ impl Extractor for OtelCarrier<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> core::ops::ControlFlow<()>) {
         crate::carrier::visit_each(self.0.get_all(name).into_iter().flatten().map(str::as_bytes), each);
     }
+
+    /// Through OpenTelemetry's `keys()`: every header whose name has the prefix, each of its values.
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> core::ops::ControlFlow<()>) {
+        for key in self.0.keys().into_iter().filter(|k| crate::carrier::has_prefix(k.as_bytes(), prefix)) {
+            for v in self.0.get_all(key).into_iter().flatten() {
+                if each(key.as_bytes(), v.as_bytes()).is_break() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// OpenTelemetry's injector as core's: `set` only (OpenTelemetry has no removal).

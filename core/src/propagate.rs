@@ -19,6 +19,7 @@
 
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Sampling, TraceContext, TraceFlags};
+use crate::datadog_fields;
 use crate::ext;
 use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
@@ -79,7 +80,20 @@ impl Translator {
         ctx.trace_flags = TraceFlags(ctx.trace_flags.0 & TraceFlags::RANDOM).with_sampled(ctx.sampling.is_sampled());
         let ts = &cfg.tracestate;
         let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
-        let tracestate = ctx.tracestate.write(ts.key.as_str(), member.as_ref().map(|m| m.as_str()), ts.max_len);
+        // Datadog read: its `dd=` member goes on with the context (`Translator` module docs).
+        let from_datadog = ins.source == Some(Format::Datadog);
+        let dd = (ins.status(Format::Datadog) == crate::translate::Status::Valid
+            || cfg.inject.contains(Format::Datadog))
+        .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
+        let mut tracestate = TraceStateBuf::new();
+        crate::translate::compose_tracestate(
+            ctx.tracestate,
+            (ts.key.as_str(), member.as_ref().map(|m| m.as_str())),
+            dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
+            ts.max_len,
+            &mut tracestate,
+            &mut None,
+        );
         Some(Remote { context: ctx, tracestate })
     }
 
@@ -116,6 +130,9 @@ impl Translator {
             ext::clear_extras(&mut ctx);
             restarted_from = ext::apply(&mut ctx, member).restarted_from;
         }
+        if let Some(dd) = ctx.tracestate.get(datadog_fields::MEMBER_KEY) {
+            datadog_fields::apply_member(&mut ctx, dd);
+        }
         match cfg.id_width {
             WidthPolicy::Keep => {}
             WidthPolicy::Bits64 => ctx.id_width = IdWidth::Bits64,
@@ -125,7 +142,20 @@ impl Translator {
             if f == Format::W3c {
                 crate::w3c::inject_traceparent(&ctx, headers);
                 let member = if cfg.tracestate.member { ext::encode(&ctx, restarted_from) } else { None };
-                let written = ctx.tracestate.write(key, member.as_ref().map(|m| m.as_str()), cfg.tracestate.max_len);
+                // Datadog written too: its `dd=` member (the span is not a Datadog span: `p:` only as carried).
+                let dd = cfg
+                    .inject
+                    .contains(Format::Datadog)
+                    .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent));
+                let mut written = TraceStateBuf::new();
+                crate::translate::compose_tracestate(
+                    ctx.tracestate,
+                    (key, member.as_ref().map(|m| m.as_str())),
+                    dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
+                    cfg.tracestate.max_len,
+                    &mut written,
+                    &mut None,
+                );
                 if !written.as_str().is_empty() {
                     headers.set(tracestate::HEADER, written.as_str());
                 }

@@ -2,7 +2,7 @@
 //! that parses back in its own format, and header lists are built from fuzz input the same way.
 
 use tracebridge::carrier::{Extractor, Injector, MAX_VALUE_LEN};
-use tracebridge::{b3, grpc, jaeger, w3c, xray, TraceState};
+use tracebridge::{b3, baggage, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, TraceState};
 
 /// A value we write: not empty, visible ASCII with inner spaces only (no CR, LF, NUL or other control
 /// byte), no whitespace at either end (HTTP would strip it and change the value), and short enough to
@@ -11,7 +11,13 @@ pub fn assert_header_value(name: &str, value: &str) {
     assert!(!value.is_empty(), "{name}: empty value written");
     assert!(value.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{name}: byte outside visible ASCII in {value:?}");
     assert!(!value.starts_with(' ') && !value.ends_with(' '), "{name}: whitespace around {value:?}");
-    let limit = if name == w3c::TRACESTATE { tracebridge::tracestate::MAX_OUTPUT_LEN } else { MAX_VALUE_LEN };
+    let limit = if name == w3c::TRACESTATE {
+        tracebridge::tracestate::MAX_OUTPUT_LEN
+    } else if is_baggage(name) {
+        baggage::MAX_BYTES
+    } else {
+        MAX_VALUE_LEN
+    };
     assert!(value.len() <= limit, "{name}: {} bytes written, limit {limit}", value.len());
 }
 
@@ -27,10 +33,29 @@ pub fn assert_written(name: &str, value: &str) {
         jaeger::HEADER => jaeger::parse(v).map(drop),
         xray::HEADER => xray::parse(v).map(drop),
         grpc::HEADER => grpc::TraceBin::parse(v).map(drop),
+        gcp::HEADER => gcp::parse(v).map(drop),
+        // Checked as a group by the callers, like X-B3-*.
         n if b3::multi::HEADERS.contains(&n) => Ok(()),
+        n if datadog::HEADERS.contains(&n) || ot::HEADERS.contains(&n) || instana::HEADERS.contains(&n) => Ok(()),
+        n if is_baggage(n) => {
+            let h = [(n, value)];
+            let c = baggage::collect(&h[..], &[baggage::Source::W3c, baggage::Source::Jaeger, baggage::Source::Ot]);
+            if c.dropped == 0 {
+                Ok(())
+            } else {
+                Err(tracebridge::Error::BaggageMember)
+            }
+        }
         other => panic!("unexpected header written: {other}"),
     };
     assert_eq!(parsed, Ok(()), "{name}: written value {value:?} does not parse back");
+}
+
+/// A baggage header name (`baggage`, `uberctx-*`, `ot-baggage-*`).
+pub fn is_baggage(name: &str) -> bool {
+    name == baggage::HEADER
+        || tracebridge::carrier::has_prefix(name.as_bytes(), baggage::JAEGER_PREFIX)
+        || tracebridge::carrier::has_prefix(name.as_bytes(), baggage::OT_PREFIX)
 }
 
 /// Header lines from fuzz input: lines split on `\n`, each `name:value` with at most one space after
@@ -68,6 +93,14 @@ impl Headers {
 impl Extractor for Headers {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> std::ops::ControlFlow<()>) {
         self.0.as_slice().visit_values(name, each);
+    }
+
+    fn visit_prefixed<'s>(
+        &'s self,
+        prefix: &str,
+        each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> std::ops::ControlFlow<()>,
+    ) {
+        self.0.as_slice().visit_prefixed(prefix, each);
     }
 }
 

@@ -25,7 +25,8 @@ pub struct FormatList {
 }
 
 impl FormatList {
-    /// Every format, in the default extraction order: w3c, b3-single, b3-multi, jaeger, xray, grpc-trace-bin.
+    /// Every format, in the default extraction order: w3c, b3-single, b3-multi, jaeger, xray,
+    /// grpc-trace-bin, datadog, ot, instana, gcp.
     pub const ALL: FormatList = FormatList { items: Format::ALL, len: N as u8 };
     /// No formats.
     pub const EMPTY: FormatList = FormatList { items: Format::ALL, len: 0 };
@@ -245,6 +246,10 @@ pub struct Config {
     pub id_width: WidthPolicy,
     /// tracestate handling.
     pub tracestate: TracestateConfig,
+    /// Carry baggage (W3C `baggage`, Jaeger `uberctx-*`, OT `ot-baggage-*`) from the formats read to
+    /// the formats written, with the context; under `trust: ignore` it is removed with the trace.
+    /// `false`: baggage headers are neither read, written nor removed. Default: true.
+    pub baggage: bool,
 }
 
 impl Default for Config {
@@ -260,6 +265,7 @@ impl Default for Config {
             root_sampling: RootSampling::default(),
             id_width: WidthPolicy::default(),
             tracestate: TracestateConfig::default(),
+            baggage: true,
         }
     }
 }

@@ -44,6 +44,7 @@ pub use plan::Plan;
 pub use report::{Inspection, Outcome, Report, RootReason, Status};
 #[cfg(feature = "serde")]
 pub use serde_impls::{ConfigKeysSeen, ConfigSeed};
+pub(crate) use translator::compose_tracestate;
 pub use translator::Translator;
 
 /// How many formats: the size of every per-format table.

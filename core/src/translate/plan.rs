@@ -1,6 +1,7 @@
 //! The headers to write and remove, decided before the carrier is touched.
 use core::fmt;
 
+use crate::baggage;
 use crate::carrier::{Extractor, Injector};
 use crate::format::Format;
 use crate::id::ascii_str;
@@ -8,8 +9,76 @@ use crate::tracestate::{self, TraceStateBuf};
 
 use super::*;
 
-pub(super) const MAX_OPS: usize = 32;
-const ARENA: usize = 2048;
+pub(super) const MAX_OPS: usize = 64;
+const ARENA: usize = 4096;
+
+/// Baggage headers: W3C's `baggage` at its limit, and Jaeger's and OT's at the same budget each, with
+/// room for the names removed.
+const BAGGAGE_ARENA: usize = 3 * baggage::MAX_BYTES + 2048;
+/// A write per entry for Jaeger and OT, one for W3C, and the removals of two formats' entries.
+const MAX_BAGGAGE_OPS: usize = 4 * baggage::MAX_MEMBERS + 8;
+
+/// One baggage header to set (`value` = `Some`) or remove: name and value in the baggage arena.
+#[derive(Clone, Copy)]
+struct BaggageOp {
+    name: (u16, u16),
+    value: Option<(u16, u16)>,
+}
+
+/// The baggage headers a plan writes and removes, with dynamic names (`uberctx-{key}`), kept in their
+/// own arena so that a plan without baggage never touches (or zeroes) it.
+#[derive(Clone)]
+pub(super) struct BaggageOps {
+    ops: [BaggageOp; MAX_BAGGAGE_OPS],
+    n: usize,
+    arena: [u8; BAGGAGE_ARENA],
+    used: usize,
+}
+
+impl BaggageOps {
+    fn new() -> Self {
+        BaggageOps {
+            ops: [BaggageOp { name: (0, 0), value: None }; MAX_BAGGAGE_OPS],
+            n: 0,
+            arena: [0; BAGGAGE_ARENA],
+            used: 0,
+        }
+    }
+
+    /// Copy `bytes` into the arena: `(start, len)`, or `None` when it is full.
+    fn store(&mut self, bytes: &mut dyn Iterator<Item = u8>, lowercase: bool) -> Option<(u16, u16)> {
+        let start = self.used;
+        for b in bytes {
+            let Some(slot) = self.arena.get_mut(self.used) else {
+                self.used = start;
+                return None;
+            };
+            *slot = if lowercase { b.to_ascii_lowercase() } else { b };
+            self.used += 1;
+        }
+        Some((u16::try_from(start).ok()?, u16::try_from(self.used - start).ok()?))
+    }
+
+    fn push(&mut self, op: BaggageOp) -> bool {
+        match self.ops.get_mut(self.n) {
+            Some(slot) => {
+                *slot = op;
+                self.n += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn text(&self, (start, len): (u16, u16)) -> &str {
+        let (start, len) = (usize::from(start), usize::from(len));
+        core::str::from_utf8(self.arena.get(start..start + len).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn ops(&self) -> impl Iterator<Item = &BaggageOp> + '_ {
+        self.ops.iter().take(self.n)
+    }
+}
 
 #[derive(Clone, Copy)]
 pub(super) enum Op {
@@ -44,6 +113,10 @@ pub struct Plan {
     arena: [u8; ARENA],
     used: usize,
     pub(super) tracestate: Option<TraceStateBuf>,
+    /// Room to write the `dd=` member before ours (see `compose_tracestate`).
+    scratch: Option<TraceStateBuf>,
+    /// Baggage headers (created on first use).
+    baggage: Option<BaggageOps>,
 }
 
 impl fmt::Debug for Plan {
@@ -78,7 +151,16 @@ impl Default for Plan {
 impl Plan {
     /// An empty plan (a no-op), to fill with [`Translator::plan_into`].
     pub fn new() -> Self {
-        Plan { report: Report::EMPTY, ops: [None; MAX_OPS], n_ops: 0, arena: [0; ARENA], used: 0, tracestate: None }
+        Plan {
+            report: Report::EMPTY,
+            ops: [None; MAX_OPS],
+            n_ops: 0,
+            arena: [0; ARENA],
+            used: 0,
+            tracestate: None,
+            scratch: None,
+            baggage: None,
+        }
     }
 
     /// Empty again, with `report`; the buffers are kept as they are (only what is pushed is read).
@@ -86,6 +168,27 @@ impl Plan {
         self.report = report;
         self.n_ops = 0;
         self.used = 0;
+        if let Some(b) = self.baggage.as_mut() {
+            b.n = 0;
+            b.used = 0;
+        }
+    }
+
+    /// Plan the removal of a baggage header seen in the request (`uberctx-{key}`, `ot-baggage-{key}`).
+    pub(super) fn remove_baggage(&mut self, name: &[u8]) {
+        let ops = self.baggage.get_or_insert_with(BaggageOps::new);
+        if let Some(name) = ops.store(&mut name.iter().copied(), true) {
+            ops.push(BaggageOp { name, value: None });
+        }
+    }
+
+    fn baggage_ops(&self) -> impl Iterator<Item = (&str, Option<&str>)> + '_ {
+        self.baggage.iter().flat_map(|b| b.ops().map(move |op| (b.text(op.name), op.value.map(|v| b.text(v)))))
+    }
+
+    /// The tracestate buffer to write, and the scratch one (created on first use).
+    pub(super) fn tracestate_buffers(&mut self) -> (&mut TraceStateBuf, &mut Option<TraceStateBuf>) {
+        (self.tracestate.get_or_insert_with(TraceStateBuf::new), &mut self.scratch)
     }
 
     /// The outcome, for counting and logging.
@@ -110,30 +213,33 @@ impl Plan {
     }
 
     /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
-    /// A name set twice appears once, with its last value.
-    pub fn writes(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+    /// A name set twice appears once, with its last value. Baggage headers come last; their names
+    /// (`uberctx-{key}`, `ot-baggage-{key}`) are kept in the plan, so they borrow from it.
+    pub fn writes(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let final_ops = self.ops().enumerate().filter(move |(i, op)| {
             let name = op_name(op);
             !self.ops().skip(i + 1).any(|later| op_name(&later) == name)
         });
-        final_ops.filter_map(move |(_, op)| match op {
+        let formats = final_ops.filter_map(move |(_, op)| match op {
             Op::Set { name, start, len } => Some((name, self.value(start, len))),
             Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_ref().map_or("", |t| t.as_str()))),
             Op::Remove(_) => None,
-        })
+        });
+        formats.chain(self.baggage_ops().filter_map(|(n, v)| Some((n, v?))))
     }
 
     /// Header names to remove (every line of each).
-    pub fn removals(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.ops().enumerate().filter_map(move |(i, op)| match op {
+    pub fn removals(&self) -> impl Iterator<Item = &str> + '_ {
+        let formats = self.ops().enumerate().filter_map(move |(i, op)| match op {
             Op::Remove(name) if !self.ops().skip(i + 1).any(|later| op_name(&later) == name) => Some(name),
             _ => None,
-        })
+        });
+        formats.chain(self.baggage_ops().filter_map(|(n, v)| v.is_none().then_some(n)))
     }
 
     /// True when applying changes nothing.
     pub fn is_noop(&self) -> bool {
-        self.ops().next().is_none()
+        self.ops().next().is_none() && self.baggage_ops().next().is_none()
     }
 
     /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
@@ -176,6 +282,22 @@ fn static_name(name: &str) -> Option<&'static str> {
     headers()
         .find(|h| core::ptr::eq(h.as_ptr(), name.as_ptr()) && h.len() == name.len())
         .or_else(|| headers().find(|h| h.eq_ignore_ascii_case(name)))
+}
+
+/// Baggage writes go to the baggage arena, names and all.
+impl baggage::Sink for Plan {
+    fn set(&mut self, prefix: &str, key: &mut dyn Iterator<Item = u8>, value: &mut dyn Iterator<Item = u8>) -> bool {
+        let ops = self.baggage.get_or_insert_with(BaggageOps::new);
+        let mark = ops.used;
+        let stored = ops.store(&mut prefix.bytes().chain(key), true).and_then(|n| Some((n, ops.store(value, false)?)));
+        match stored {
+            Some((name, value)) if ops.push(BaggageOp { name, value: Some(value) }) => true,
+            _ => {
+                ops.used = mark;
+                false
+            }
+        }
+    }
 }
 
 /// Captures a format's `inject` into the plan.

@@ -58,6 +58,9 @@ pub struct Inspection<'a> {
     pub tracestate_error: Option<Error>,
     /// Ids a previous restart replaced (from our member's `o:`).
     pub restarted_from: Option<(TraceId, SpanId)>,
+    /// Per format, indexed by [`Format::index`]: a part of a valid format that was dropped, and why
+    /// (W3C: the tracestate, as [`tracestate_error`](Self::tracestate_error); Datadog: `x-datadog-tags`).
+    pub warnings: [Option<Error>; N],
 }
 
 impl Inspection<'_> {
@@ -169,6 +172,12 @@ pub struct Report {
     /// Why an incoming tracestate was dropped next to a valid traceparent, or
     /// ([`Error::TracestateDuplicateKey`]) why some of its members were.
     pub tracestate_error: Option<Error>,
+    /// Per format, indexed by [`Format::index`]: a part of a valid format that was dropped, and why.
+    pub warnings: [Option<Error>; N],
+    /// Baggage list-members dropped (malformed, over the W3C limits, or not writable in a format).
+    pub baggage_dropped: usize,
+    /// Why the first of them was dropped.
+    pub baggage_error: Option<Error>,
 }
 
 impl Report {
@@ -186,6 +195,9 @@ impl Report {
         member_fields_lost: 0,
         trace_id_truncated: false,
         tracestate_error: None,
+        warnings: [None; N],
+        baggage_dropped: 0,
+        baggage_error: None,
     };
 
     /// The status of `f`.
@@ -206,6 +218,11 @@ impl Report {
     /// A new root was generated.
     pub fn root_generated(&self) -> bool {
         matches!(self.outcome, Outcome::NewRoot(_))
+    }
+
+    /// The warning of `f` (see [`warnings`](Self::warnings)).
+    pub fn warning(&self, f: Format) -> Option<Error> {
+        self.warnings.get(f.index()).copied().flatten()
     }
 
     /// True when `f` was written.

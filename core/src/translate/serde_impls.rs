@@ -121,6 +121,7 @@ pub(super) const CONFIG_KEYS: &[&str] = &[
     "root_sampling",
     "id_width",
     "tracestate",
+    "baggage",
 ];
 
 /// Reads a [`Config`] from a JSON-shaped map, naming the key in every error
@@ -242,6 +243,7 @@ impl Config {
             "drop_forced_sampling" => self.drop_forced_sampling = map.next_value().map_err(named)?,
             "root_sampling" => self.root_sampling = map.next_value().map_err(named)?,
             "id_width" => self.id_width = map.next_value().map_err(named)?,
+            "baggage" => self.baggage = map.next_value().map_err(named)?,
             // Names its own keys: `tracestate.max_len: ...`.
             _ => self.tracestate = map.next_value()?,
         }

@@ -1,11 +1,12 @@
 //! The [`Translator`]: reads every configured format, chooses, and plans the writes.
 
+use crate::baggage::{self, Source};
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
 use crate::format::{Extracted, Format};
 use crate::id::{IdWidth, SpanId, TraceId};
-use crate::tracestate::{self, TraceStateBuf};
-use crate::{b3, ext, xray, Error};
+use crate::tracestate::{self, TraceState, TraceStateBuf};
+use crate::{b3, datadog_fields, ext, instana, xray, Error};
 
 use super::plan::Op;
 use super::*;
@@ -87,6 +88,7 @@ impl Translator {
             status: [Status::NotRead; N],
             tracestate_error: None,
             restarted_from: None,
+            warnings: [None; N],
         };
         let mut decision: Option<(Format, Sampling)> = None;
         for f in self.config.extract.iter() {
@@ -96,6 +98,9 @@ impl Translator {
                 Ok(Some(Extracted { propagation, warning })) => {
                     if f == Format::W3c {
                         ins.tracestate_error = warning;
+                    }
+                    if let Some(slot) = ins.warnings.get_mut(f.index()) {
+                        *slot = warning;
                     }
                     match (propagation, &ins.context) {
                         (Propagation::Context(ctx), None) => {
@@ -124,6 +129,10 @@ impl Translator {
             if let Some(member) = ctx.tracestate.get(self.config.tracestate.key.as_str()) {
                 ext::clear_extras(ctx);
                 ins.restarted_from = ext::apply(ctx, member).restarted_from;
+            }
+            // Datadog's own member: priority, origin, tags and last parent next to the traceparent.
+            if let Some(dd) = ctx.tracestate.get(datadog_fields::MEMBER_KEY) {
+                datadog_fields::apply_member(ctx, dd);
             }
         }
         if ins.context.is_none() {
@@ -184,6 +193,7 @@ impl Translator {
             source: ins.source,
             status: ins.status,
             tracestate_error: ins.tracestate_error,
+            warnings: ins.warnings,
             ..Report::EMPTY
         });
         let edge = self.edge_root(&ins, headers);
@@ -193,12 +203,81 @@ impl Translator {
             Choice::Ignore => {
                 plan.report.outcome = Outcome::Ignored;
                 self.remove_formats(plan, |f| ins.status(f).arrived());
+                self.remove_baggage(plan, headers, |_| true);
             }
-            Choice::Continue(ctx) => self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false),
+            Choice::Continue(ctx) => {
+                self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false);
+                self.plan_baggage(plan, headers);
+            }
             Choice::Root { reason, sampling, restarted_from, ignored } => {
                 let ctx = new_root(random(), sampling, edge);
                 let restarted_from = restarted_from.or(ins.restarted_from);
                 self.plan_context(plan, &ins, ctx, Outcome::NewRoot(reason), restarted_from, ignored);
+                if ignored {
+                    // dd-trace-go `DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT=ignore`: "Baggage is dropped".
+                    self.remove_baggage(plan, headers, |_| true);
+                } else {
+                    self.plan_baggage(plan, headers);
+                }
+            }
+        }
+    }
+
+    /// The formats read that carry baggage, in `extract` order.
+    fn baggage_sources(&self) -> ([Source; 3], usize) {
+        let mut out = [Source::W3c; 3];
+        let mut n = 0;
+        for s in self.config.extract.iter().filter_map(baggage_source) {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = s;
+                n += 1;
+            }
+        }
+        (out, n)
+    }
+
+    /// Carry the baggage read into every injected format that has baggage (`baggage` module docs);
+    /// with `remove_other_formats`, the baggage headers of formats read and not written go too.
+    fn plan_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E) {
+        let cfg = &self.config;
+        if !cfg.baggage {
+            return;
+        }
+        let (sources, n) = self.baggage_sources();
+        let collected = baggage::collect(headers, sources.get(..n).unwrap_or_default());
+        let (mut dropped, mut error) = (collected.dropped, collected.error);
+        if !collected.is_empty() {
+            for to in cfg.inject.iter().filter_map(baggage_source) {
+                let (d, e) = baggage::write(&collected, to, plan);
+                dropped += d;
+                error = error.or(e);
+            }
+        }
+        plan.report.baggage_dropped = dropped;
+        plan.report.baggage_error = error;
+        if cfg.remove_other_formats {
+            self.remove_baggage(plan, headers, |f| !cfg.inject.contains(f));
+        }
+    }
+
+    /// Remove the baggage headers of the formats read for which `which` holds.
+    fn remove_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E, which: impl Fn(Format) -> bool) {
+        if !self.config.baggage {
+            return;
+        }
+        for f in self.config.extract.iter().filter(|f| which(*f)) {
+            match baggage_source(f) {
+                Some(Source::W3c) if crate::carrier::first(headers, baggage::HEADER).is_some() => {
+                    plan.push(Op::Remove(baggage::HEADER));
+                }
+                Some(s @ (Source::Jaeger | Source::Ot)) => {
+                    let prefix = if s == Source::Jaeger { baggage::JAEGER_PREFIX } else { baggage::OT_PREFIX };
+                    headers.visit_prefixed(prefix, &mut |name, _| {
+                        plan.remove_baggage(name);
+                        core::ops::ControlFlow::Continue(())
+                    });
+                }
+                _ => {}
             }
         }
     }
@@ -269,13 +348,21 @@ impl Translator {
         plan.report.sampling = Some(s);
         let from = ins.source;
         for f in cfg.inject.iter().filter(|f| Some(*f) != from) {
-            match f {
-                Format::B3Single => b3::single::inject_sampling_only(s, plan),
-                Format::B3Multi => b3::multi::inject_sampling_only(s, plan),
+            let written = match f {
+                Format::B3Single => {
+                    b3::single::inject_sampling_only(s, plan);
+                    s != Sampling::Defer
+                }
+                Format::B3Multi => {
+                    b3::multi::inject_sampling_only(s, plan);
+                    s != Sampling::Defer
+                }
+                // `X-INSTANA-L: 0` alone is a decision Instana reads (`instana` module docs).
+                Format::Instana => instana::inject_sampling_only(s, plan),
                 _ => continue,
-            }
+            };
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
-                *slot = s != Sampling::Defer;
+                *slot = written;
             }
         }
         if cfg.remove_other_formats {
@@ -322,19 +409,20 @@ impl Translator {
                 // The source format is left byte for byte as it arrived, but for a tracestate that
                 // was dropped (invalid) or cut (a key given twice): written as read, or removed.
                 if f == Format::W3c && ins.tracestate_error.is_some() {
-                    self.plan_tracestate(plan, &ctx, true, restarted_from);
+                    self.plan_tracestate(plan, ins, &ctx, true, restarted_from);
                 }
                 continue;
             }
             if f == Format::W3c {
                 // traceparent only: tracestate is written by the policy (our member, limits).
                 crate::w3c::inject_traceparent(&ctx, plan);
-                self.plan_tracestate(plan, &ctx, continued_from == Some(Format::W3c), restarted_from);
+                self.plan_tracestate(plan, ins, &ctx, continued_from == Some(Format::W3c), restarted_from);
             } else {
                 f.inject(&ctx, plan);
             }
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
-                *slot = true;
+                // Datadog cannot carry a trace id whose low 64 bits are zero: its headers were removed.
+                *slot = !(f == Format::Datadog && ctx.trace_id.low_64().is_none());
             }
         }
     }
@@ -350,9 +438,23 @@ impl Translator {
         }
     }
 
+    /// The `dd=` member to write next to a traceparent, when Datadog was read (valid) or is written:
+    /// its `p:` is the last Datadog span, i.e. the parent when the context came from Datadog headers.
+    fn datadog_member(&self, ins: &Inspection<'_>, ctx: &TraceContext<'_>) -> Option<datadog_fields::Member> {
+        let cfg = &self.config;
+        let read = ins.status(Format::Datadog) == Status::Valid;
+        if !(read || cfg.inject.contains(Format::Datadog)) {
+            return None;
+        }
+        let from_datadog = ins.source == Some(Format::Datadog) && ins.context.is_some_and(|c| c.span_id == ctx.span_id);
+        let last_parent = ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id));
+        Some(datadog_fields::encode_member(ctx, last_parent)).filter(|m| !m.as_str().is_empty())
+    }
+
     fn plan_tracestate(
         &self,
         plan: &mut Plan,
+        ins: &Inspection<'_>,
         ctx: &TraceContext<'_>,
         continued_w3c: bool,
         restarted_from: Option<(TraceId, SpanId)>,
@@ -360,17 +462,26 @@ impl Translator {
         let ts_cfg = &self.config.tracestate;
         let member = if ts_cfg.member { ext::encode(ctx, restarted_from) } else { None };
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
+        let dd = self.datadog_member(ins, ctx);
         // A tracestate travels only with the traceparent it came with.
         let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
         let value = member.as_ref().map(|m| m.as_str());
-        if base.is_empty() && value.is_none() {
+        if base.is_empty() && value.is_none() && dd.is_none() {
             plan.push(Op::Remove(tracestate::HEADER));
             return;
         }
         // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
+        let (buf, scratch) = plan.tracestate_buffers();
+        let dropped = compose_tracestate(
+            base,
+            (ts_cfg.key.as_str(), value),
+            dd.as_ref().map(datadog_fields::Member::as_str),
+            ts_cfg.max_len,
+            buf,
+            scratch,
+        );
+        plan.report.tracestate_dropped = dropped;
         let buf = plan.tracestate.get_or_insert_with(TraceStateBuf::new);
-        base.write_into(ts_cfg.key.as_str(), value, ts_cfg.max_len, buf);
-        plan.report.tracestate_dropped = buf.dropped();
         if buf.as_str().is_empty() {
             plan.push(Op::Remove(tracestate::HEADER));
         } else {
@@ -388,6 +499,47 @@ impl Translator {
         plan.apply(headers);
         plan.report
     }
+}
+
+/// The baggage headers of a format, if it has any.
+fn baggage_source(f: Format) -> Option<Source> {
+    match f {
+        Format::W3c => Some(Source::W3c),
+        Format::Jaeger => Some(Source::Jaeger),
+        Format::Ot => Some(Source::Ot),
+        _ => None,
+    }
+}
+
+/// Write `base` with our member (`ours`: key and value, or none) and Datadog's `dd=` member at the
+/// front, within `max_len`, into `out`; returns how many of `base`'s members were dropped. Built from
+/// [`TraceState::write_into`] twice (the `dd=` member first, into `scratch`), so the limits are the
+/// W3C rules of that one function.
+pub(crate) fn compose_tracestate(
+    base: TraceState<'_>,
+    ours: (&str, Option<&str>),
+    dd: Option<&str>,
+    max_len: usize,
+    out: &mut TraceStateBuf,
+    scratch: &mut Option<TraceStateBuf>,
+) -> usize {
+    let (key, value) = ours;
+    let Some(dd) = dd.filter(|_| key != datadog_fields::MEMBER_KEY) else {
+        base.write_into(key, value, max_len, out);
+        return out.dropped();
+    };
+    let Some(value) = value else {
+        base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len, out);
+        return out.dropped();
+    };
+    let tmp = scratch.get_or_insert_with(TraceStateBuf::new);
+    // Room for our member in front of the list written with `dd=`.
+    base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len.saturating_sub(key.len() + value.len() + 2), tmp);
+    let first = tmp.dropped();
+    // A list this crate wrote always parses; if it did not, `dd=` is left out rather than the rest.
+    let with_dd = TraceState::parse(tmp.as_str()).unwrap_or(base);
+    with_dd.write_into(key, Some(value), max_len, out);
+    first + out.dropped()
 }
 
 /// [`xray::root_without_parent`]'s trace id, decision and fields.

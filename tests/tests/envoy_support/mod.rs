@@ -163,9 +163,15 @@ impl Exchange {
     }
 }
 
-/// Every header name any format reads or writes.
+/// Every header name any format reads or writes, baggage included.
 pub fn is_trace_header(name: &str) -> bool {
-    tracebridge::Format::ALL.iter().flat_map(|f| f.headers()).any(|h| h.eq_ignore_ascii_case(name))
+    use tracebridge::baggage;
+    let prefixed = [baggage::JAEGER_PREFIX, baggage::OT_PREFIX]
+        .iter()
+        .any(|p| tracebridge::carrier::has_prefix(name.as_bytes(), p));
+    prefixed
+        || name.eq_ignore_ascii_case(baggage::HEADER)
+        || tracebridge::Format::ALL.iter().flat_map(|f| f.headers()).any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// The trace header lines of `headers`, names lowercased, sorted (order across names is not kept by
