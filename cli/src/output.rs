@@ -95,8 +95,8 @@ pub fn translate(plan: &Plan, json: bool, out: &mut impl Write) -> io::Result<bo
 #[derive(Serialize)]
 struct TranslateJson<'p> {
     report: &'p Report,
-    remove: Vec<&'static str>,
-    set: Vec<(&'static str, &'p str)>,
+    remove: Vec<&'p str>,
+    set: Vec<(&'p str, &'p str)>,
 }
 
 #[cfg(test)]
