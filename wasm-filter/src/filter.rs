@@ -4,19 +4,23 @@
 //! Per request the host makes three calls into the module (`proxy_on_context_create`,
 //! `proxy_on_request_headers`, `proxy_on_response_headers`), and the module makes one host call to
 //! read the request headers (plus the host's call back to allocate them) and one per header written.
-//! Counters are added up here and handed to Envoy on a tick ([`FLUSH_MS`]).
+//! Counters, per caller too, are added up here and handed to Envoy on a tick ([`FLUSH_MS`]). Only
+//! what the configuration asks for costs more host calls: a caller read from a host property (one
+//! `proxy_get_property`), the access-log fields (one `proxy_set_property`), the response headers.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use tracebridge::translate::{Plan, Status};
-use tracebridge::{Format, Injector, TraceId};
+use tracebridge::{Extractor, Format, Injector, TraceId};
 
 use crate::abi::{self, LogLevel, MapType};
-use crate::config::{self, FilterConfig};
+use crate::access_log;
+use crate::callers::{Callers, Name};
+use crate::config::{self, CallerSource, FilterConfig};
 use crate::headers::Pairs;
 use crate::stats::{self, index, Pending, PerFormat};
-use crate::streams::Streams;
+use crate::streams::{Streams, Written};
 
 /// How often counts are handed to Envoy's counters: `/stats` lags by at most this much.
 pub const FLUSH_MS: u32 = 500;
@@ -36,9 +40,14 @@ struct State {
     /// Envoy's ids of the counters, in [`stats::index`] order; defined once.
     counter_ids: Option<Vec<Option<u32>>>,
     pending: Pending,
+    /// The callers seen, with their counts (shared by every configuration of the VM, as Envoy's
+    /// counters are; each configuration admits callers up to its own `max_callers`).
+    callers: Callers,
     log_level: Option<LogLevel>,
     /// Reused for every request: a plan is several KiB, filled in place (`Translator::plan_into`).
     plan: Plan,
+    /// Reused for every request's access-log line.
+    line: String,
 }
 
 thread_local! {
@@ -118,11 +127,38 @@ pub fn on_configure(root_id: u32, size: usize) -> bool {
 pub fn on_tick() {
     STATE.with_borrow_mut(|s| {
         s.log_level = Some(abi::log_level());
-        let State { counter_ids, pending, .. } = s;
+        let State { counter_ids, pending, callers, .. } = s;
         let ids = counter_ids.as_deref().unwrap_or_default();
         for (i, n) in pending.drain() {
             if let Some(Some(id)) = ids.get(i) {
                 abi::increment_counter(*id, n);
+            }
+        }
+        for caller in callers.slots_mut() {
+            if caller.pending.is_empty() {
+                continue;
+            }
+            // A caller's counters are defined the first time it has counts, all at once, so that a
+            // ratio over them finds every series (a 0 rather than none).
+            let ids = caller.ids.get_or_insert_with(|| {
+                let name = &caller.name;
+                let define = |(i, base): (usize, &String)| {
+                    if !stats::per_caller(i) {
+                        return None;
+                    }
+                    let stat = stats::caller_stat(base, name);
+                    let id = abi::define_counter(&stat);
+                    if id.is_none() {
+                        log(LogLevel::Warn, &format!("cannot define counter {stat}"));
+                    }
+                    id
+                };
+                stats::names().iter().enumerate().map(define).collect()
+            });
+            for (i, n) in caller.pending.drain() {
+                if let Some(Some(id)) = ids.get(i) {
+                    abi::increment_counter(*id, n);
+                }
             }
         }
     });
@@ -143,40 +179,84 @@ pub fn on_request_headers(context_id: u32) {
             return;
         }
         let debug = s.logs(LogLevel::Debug);
-        let State { plan, streams, pending, .. } = s;
+        let State { plan, streams, pending, callers, line, .. } = s;
+        let caller = config
+            .caller
+            .as_ref()
+            .map(|source| callers.slot(caller_name(source, &headers).as_ref(), config.max_callers));
         config.translator.plan_into(&headers, random_ids, plan);
         if cfg!(feature = "ladder-plan") {
             std::hint::black_box(&plan);
             return;
         }
+        let report = plan.report();
         if config.shadow {
             if let Some(name) = &config.shadow_header {
                 abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
             }
         } else {
             plan.apply(&mut RequestHeaders);
-            if config.response_trace_id_header.is_some() {
-                streams.set_trace_id(context_id, plan.report().trace_id);
+            if config.response_trace_id_header.is_some() || config.traceresponse {
+                let written = report.trace_id.map(|trace_id| Written {
+                    trace_id,
+                    span_id: report.span_id,
+                    sampled: report.sampling.is_some_and(|s| s.is_sampled()),
+                });
+                streams.set_written(context_id, written);
             }
         }
+        if config.access_log != access_log::Fields::NONE {
+            access_log::write(line, config.access_log, report, caller.map(|c| callers.name(c)));
+            abi::set_property(access_log::PROPERTY, line.as_bytes());
+        }
         if !cfg!(feature = "ladder-apply") {
-            count(pending, debug, &config, plan);
+            let caller = caller.and_then(|c| callers.get_mut(c)).map(|c| &mut c.pending);
+            count(pending, caller, debug, &config, plan);
         }
     });
 }
 
-/// `proxy_on_response_headers`: `response_trace_id_header`. The response always continues.
+/// The caller of the request, from where the configuration says.
+fn caller_name(source: &CallerSource, headers: &Pairs<'_>) -> Option<Name> {
+    match source {
+        // From the header map already read: no host call.
+        CallerSource::Header(name) => headers.get_all(name).next().and_then(Name::new),
+        CallerSource::Property { path, principal } => {
+            let value = abi::property(path)?;
+            if *principal {
+                Name::from_principal(value.as_slice())
+            } else {
+                Name::new(value.as_slice())
+            }
+        }
+    }
+}
+
+/// `proxy_on_response_headers`: `response_trace_id_header` and `traceresponse`. The response always
+/// continues.
 pub fn on_response_headers(context_id: u32) {
     STATE.with_borrow_mut(|s| {
         // The stream's entry is no longer needed after this.
-        let Some((root, trace_id)) = s.streams.close(context_id) else { return };
-        let (Some(config), Some(id)) = (s.root(root), trace_id) else { return };
+        let Some((root, written)) = s.streams.close(context_id) else { return };
+        let (Some(config), Some(written)) = (s.root(root), written) else { return };
+        let hex = written.trace_id.to_hex();
         if let Some(name) = &config.response_trace_id_header {
-            let hex = id.to_hex();
             abi::replace_header(MapType::ResponseHeaders, name, hex_str(&hex));
+        }
+        if let (true, Some(span)) = (config.traceresponse, written.span_id) {
+            // An upstream that sends its own knows its own span: leave it.
+            if abi::header_value(MapType::ResponseHeaders, TRACERESPONSE).is_none() {
+                let span = span.to_hex();
+                let flags = if written.sampled { "01" } else { "00" };
+                let value = format!("00-{}-{}-{flags}", hex_str(&hex), hex_str(&span));
+                abi::replace_header(MapType::ResponseHeaders, TRACERESPONSE, &value);
+            }
         }
     });
 }
+
+/// W3C Trace Context Level 2 response header.
+const TRACERESPONSE: &str = "traceresponse";
 
 /// Lowercase hex digits as `str`.
 fn hex_str(hex: &[u8]) -> &str {
@@ -196,7 +276,10 @@ impl Injector for RequestHeaders {
     }
 }
 
-fn count(c: &mut Pending, debug: bool, config: &FilterConfig, plan: &Plan) {
+/// Count `plan`'s outcome in the listener-wide counters and, for the counters kept per caller, the
+/// caller's.
+fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &FilterConfig, plan: &Plan) {
+    let mut c = Counts { all, caller };
     let report = plan.report();
     c.inc(index::REQUESTS);
     for f in Format::ALL {
@@ -226,6 +309,21 @@ fn count(c: &mut Pending, debug: bool, config: &FilterConfig, plan: &Plan) {
     }
     if config.shadow && !plan.is_noop() {
         c.inc(index::SHADOW);
+    }
+}
+
+/// The listener-wide counts and the caller's.
+struct Counts<'a> {
+    all: &'a mut Pending,
+    caller: Option<&'a mut Pending>,
+}
+
+impl Counts<'_> {
+    fn inc(&mut self, i: usize) {
+        self.all.inc(i);
+        if let (Some(c), true) = (self.caller.as_deref_mut(), stats::per_caller(i)) {
+            c.inc(i);
+        }
     }
 }
 
