@@ -197,11 +197,8 @@ pub fn on_request_headers(context_id: u32) {
         } else {
             plan.apply(&mut RequestHeaders);
             if config.response_trace_id_header.is_some() || config.traceresponse {
-                let written = report.trace_id.map(|trace_id| Written {
-                    trace_id,
-                    span_id: report.span_id,
-                    sampled: report.sampling.is_some_and(|s| s.is_sampled()),
-                });
+                let flags = if config.traceresponse { written_flags(plan, &headers) } else { 0 };
+                let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
                 streams.set_written(context_id, written);
             }
         }
@@ -247,13 +244,48 @@ pub fn on_response_headers(context_id: u32) {
             // An upstream that sends its own knows its own span: leave it.
             if abi::header_value(MapType::ResponseHeaders, TRACERESPONSE).is_none() {
                 let span = span.to_hex();
-                let flags = if written.sampled { "01" } else { "00" };
-                let value = format!("00-{}-{}-{flags}", hex_str(&hex), hex_str(&span));
+                let flags = [hex_digit(written.flags >> 4), hex_digit(written.flags)];
+                let value = format!("00-{}-{}-{}", hex_str(&hex), hex_str(&span), hex_str(&flags));
                 abi::replace_header(MapType::ResponseHeaders, TRACERESPONSE, &value);
             }
         }
     });
 }
+
+/// The trace-flags of the `traceparent` the upstream receives (written, or continued as it came),
+/// the two defined by Level 2 (sampled, random); without one, the sampled decision alone.
+fn written_flags(plan: &Plan, headers: &Pairs<'_>) -> u8 {
+    let report = plan.report();
+    let traceparent = match plan.writes().find(|(name, _)| *name == TRACEPARENT) {
+        Some((_, value)) => Some(value.as_bytes()),
+        None if report.source == Some(Format::W3c) => headers.get_all(TRACEPARENT).next(),
+        None => None,
+    };
+    // `version-trace_id-parent_id-flags`: the flags are bytes 53..55 in every version.
+    match traceparent.and_then(|tp| tp.get(53..55)) {
+        Some(&[hi, lo]) => match (hex_value(hi), hex_value(lo)) {
+            (Some(hi), Some(lo)) => (hi << 4 | lo) & 0x03,
+            _ => 0,
+        },
+        _ => u8::from(report.sampling.is_some_and(|s| s.is_sampled())),
+    }
+}
+
+/// A lowercase hex digit's value (W3C `HEXDIGLC`).
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// The lowercase hex digit of the low four bits of `n`.
+fn hex_digit(n: u8) -> u8 {
+    b"0123456789abcdef".get(usize::from(n & 0x0f)).copied().unwrap_or(b'0')
+}
+
+const TRACEPARENT: &str = "traceparent";
 
 /// W3C Trace Context Level 2 response header.
 const TRACERESPONSE: &str = "traceresponse";

@@ -21,8 +21,8 @@ pub struct Written {
     pub trace_id: TraceId,
     /// The parent span id the upstream received.
     pub span_id: Option<SpanId>,
-    /// The sampled flag written.
-    pub sampled: bool,
+    /// The trace-flags of the upstream's `traceparent` (sampled, random).
+    pub flags: u8,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -87,7 +87,7 @@ mod tests {
         let id = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok().map(|trace_id| Written {
             trace_id,
             span_id: SpanId::from_hex(b"00f067aa0ba902b7").ok(),
-            sampled: true,
+            flags: 1,
         });
         t.open(7, 2);
         t.open(8, 3);
