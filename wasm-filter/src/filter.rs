@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use tracebridge::translate::{Plan, Status};
-use tracebridge::{Extractor, Format, Injector, TraceId};
+use tracebridge::{Format, Injector, TraceId};
 
 use crate::abi::{self, LogLevel, MapType};
 use crate::access_log;
@@ -217,7 +217,7 @@ pub fn on_request_headers(context_id: u32) {
 fn caller_name(source: &CallerSource, headers: &Pairs<'_>) -> Option<Name> {
     match source {
         // From the header map already read: no host call.
-        CallerSource::Header(name) => headers.get_all(name).next().and_then(Name::new),
+        CallerSource::Header(name) => headers.first(name).and_then(Name::new),
         CallerSource::Property { path, principal } => {
             let value = abi::property(path)?;
             if *principal {
@@ -258,7 +258,7 @@ fn written_flags(plan: &Plan, headers: &Pairs<'_>) -> u8 {
     let report = plan.report();
     let traceparent = match plan.writes().find(|(name, _)| *name == TRACEPARENT) {
         Some((_, value)) => Some(value.as_bytes()),
-        None if report.source == Some(Format::W3c) => headers.get_all(TRACEPARENT).next(),
+        None if report.source == Some(Format::W3c) => headers.first(TRACEPARENT),
         None => None,
     };
     // `version-trace_id-parent_id-flags`: the flags are bytes 53..55 in every version.
