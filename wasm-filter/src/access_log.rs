@@ -21,8 +21,6 @@
 //! In shadow mode the fields say what the filter would have done. Keys are in this order whatever the
 //! order of the configured list; values never contain a space.
 
-use core::fmt::Write;
-
 use tracebridge::translate::{Report, Status};
 use tracebridge::Format;
 
@@ -34,8 +32,21 @@ pub const PROPERTY: &str = "tracebridge";
 pub struct Fields(u8);
 
 impl Fields {
-    /// Every field's configuration name, in output order.
+    /// Every field's configuration name, in output order (field `i` is bit `i`).
     pub const NAMES: [&'static str; 6] = ["source", "outcome", "root", "trace_id", "caller", "formats"];
+
+    /// `source`.
+    pub const SOURCE: Fields = Fields(1);
+    /// `outcome`.
+    pub const OUTCOME: Fields = Fields(1 << 1);
+    /// `root`.
+    pub const ROOT: Fields = Fields(1 << 2);
+    /// `trace_id`.
+    pub const TRACE_ID: Fields = Fields(1 << 3);
+    /// `caller`.
+    pub const CALLER: Fields = Fields(1 << 4);
+    /// `formats`.
+    pub const FORMATS: Fields = Fields(1 << 5);
 
     /// All of them (`"access_log": true`).
     pub const ALL: Fields = Fields(0b11_1111);
@@ -63,44 +74,46 @@ impl Fields {
     pub const fn without(self, other: Fields) -> Fields {
         Fields(self.0 & !other.0)
     }
-
-    fn has(self, name: &str) -> bool {
-        Fields::named(name).is_some_and(|f| self.contains(f))
-    }
 }
 
 /// Write the line for `report` into `out` (cleared first; reused from request to request, so no
-/// allocation once it has grown). `caller` is the caller as counted, when configured.
+/// allocation once it has grown). `caller` is the caller as counted, when configured. Plain string
+/// pushes, no formatting machinery: this runs on every request.
 pub fn write(out: &mut String, fields: Fields, report: &Report, caller: Option<&str>) {
     out.clear();
-    let mut sep = "";
-    let mut put = |out: &mut String, key: &str, value: &dyn core::fmt::Display| {
-        let _ = write!(out, "{sep}{key}={value}");
-        sep = " ";
+    let put = |out: &mut String, key: &str, value: &str| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
     };
-    if fields.has("source") {
-        put(out, "source", &report.source.map_or("-", Format::name));
+    if fields.contains(Fields::SOURCE) {
+        put(out, "source", report.source.map_or("-", Format::name));
     }
-    if fields.has("outcome") {
-        put(out, "outcome", &report.outcome.name());
+    if fields.contains(Fields::OUTCOME) {
+        put(out, "outcome", report.outcome.name());
     }
-    if fields.has("root") {
-        put(out, "root", &if report.root_generated() { "yes" } else { "no" });
+    if fields.contains(Fields::ROOT) {
+        put(out, "root", if report.root_generated() { "yes" } else { "no" });
     }
-    if fields.has("trace_id") {
+    if fields.contains(Fields::TRACE_ID) {
         let hex = report.trace_id.map(|id| id.to_hex());
-        let id = hex.as_ref().and_then(|h| core::str::from_utf8(h).ok()).unwrap_or("-");
-        put(out, "trace_id", &id);
+        put(out, "trace_id", hex.as_ref().and_then(|h| core::str::from_utf8(h).ok()).unwrap_or("-"));
     }
-    if let (true, Some(caller)) = (fields.has("caller"), caller) {
-        put(out, "caller", &caller);
+    if let (true, Some(caller)) = (fields.contains(Fields::CALLER), caller) {
+        put(out, "caller", caller);
     }
-    if fields.has("formats") {
+    if fields.contains(Fields::FORMATS) {
         for f in Format::ALL {
             match report.status(f) {
                 Status::NotRead => {}
-                Status::Invalid(e) => put(out, f.name(), &format_args!("invalid:{}", e.code())),
-                s => put(out, f.name(), &s.name()),
+                Status::Invalid(e) => {
+                    put(out, f.name(), "invalid:");
+                    out.push_str(e.code());
+                }
+                s => put(out, f.name(), s.name()),
             }
         }
     }
@@ -157,6 +170,10 @@ mod tests {
     fn field_names() {
         for name in Fields::NAMES {
             assert!(Fields::named(name).is_some_and(|f| Fields::ALL.contains(f)), "{name}");
+        }
+        let bits = [Fields::SOURCE, Fields::OUTCOME, Fields::ROOT, Fields::TRACE_ID, Fields::CALLER, Fields::FORMATS];
+        for (name, bit) in Fields::NAMES.iter().zip(bits) {
+            assert_eq!(Fields::named(name), Some(bit), "{name}");
         }
         assert_eq!(Fields::named("trace-id"), None);
         let caller = Fields::named("caller").unwrap_or(Fields::NONE);

@@ -76,11 +76,10 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     if own.caller.is_none() && own.max_callers.is_some() {
         return Err("max_callers: counts per caller, so it needs `caller`".into());
     }
-    let caller_field = Fields::named("caller").unwrap_or(Fields::NONE);
-    if own.caller.is_none() && own.access_log_listed && own.access_log.contains(caller_field) {
+    if own.caller.is_none() && own.access_log_listed && own.access_log.contains(Fields::CALLER) {
         return Err("access_log: the field `caller` needs `caller`".into());
     }
-    let access_log = if own.caller.is_none() { own.access_log.without(caller_field) } else { own.access_log };
+    let access_log = if own.caller.is_none() { own.access_log.without(Fields::CALLER) } else { own.access_log };
     Ok(FilterConfig {
         translator,
         shadow: own.shadow,

@@ -243,10 +243,15 @@ pub fn on_response_headers(context_id: u32) {
         if let (true, Some(span)) = (config.traceresponse, written.span_id) {
             // An upstream that sends its own knows its own span: leave it.
             if abi::header_value(MapType::ResponseHeaders, TRACERESPONSE).is_none() {
-                let span = span.to_hex();
+                // `00-<32 hex>-<16 hex>-<2 hex>`, in place.
+                let mut value = [b'-'; 55];
                 let flags = [hex_digit(written.flags >> 4), hex_digit(written.flags)];
-                let value = format!("00-{}-{}-{}", hex_str(&hex), hex_str(&span), hex_str(&flags));
-                abi::replace_header(MapType::ResponseHeaders, TRACERESPONSE, &value);
+                for (at, part) in [(0, &b"00"[..]), (3, &hex[..]), (36, &span.to_hex()[..]), (53, &flags[..])] {
+                    if let Some(dst) = value.get_mut(at..at + part.len()) {
+                        dst.copy_from_slice(part);
+                    }
+                }
+                abi::replace_header(MapType::ResponseHeaders, TRACERESPONSE, hex_str(&value));
             }
         }
     });
@@ -290,7 +295,7 @@ const TRACEPARENT: &str = "traceparent";
 /// W3C Trace Context Level 2 response header.
 const TRACERESPONSE: &str = "traceresponse";
 
-/// Lowercase hex digits as `str`.
+/// Lowercase hex digits (and `-`) as `str`.
 fn hex_str(hex: &[u8]) -> &str {
     core::str::from_utf8(hex).unwrap_or_default()
 }
