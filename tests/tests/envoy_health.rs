@@ -7,7 +7,10 @@
 
 mod envoy_support;
 
-use envoy_support::{Envoy, Options, Upstream};
+use std::path::Path;
+use std::process::Command;
+
+use envoy_support::{Envoy, Options, TempDir, Tls, Upstream};
 
 const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const SPAN: &str = "b7ad6b7169203331";
@@ -129,11 +132,81 @@ fn callers_from_envoy_attributes() {
     }
 }
 
+/// Runs `openssl` with `args` in `dir`; panics with its output when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("this test needs the openssl command (to make certificates): {e}"),
+    }
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate whose URI SAN is `spiffe`.
+fn certificates(dir: &Path, spiffe: &str) -> Tls {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.pem"];
+    ca.extend(ec);
+    openssl(dir, &ca);
+    for (name, san) in [("server", "IP:127.0.0.1".to_string()), ("client", format!("URI:{spiffe}"))] {
+        let (key, csr, pem, ext) =
+            (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+        std::fs::write(dir.join(&ext), format!("subjectAltName={san}\n")).unwrap_or_else(|e| panic!("{ext}: {e}"));
+        let mut req = vec!["req", "-new", "-subj", "/CN=test", "-keyout", &key, "-out", &csr];
+        req.extend(ec);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &["x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2"]
+                .into_iter()
+                .chain(["-extfile", &ext, "-out", &pem])
+                .collect::<Vec<_>>(),
+        );
+    }
+    Tls { cert: dir.join("server.pem"), key: dir.join("server.key"), ca: dir.join("ca.pem") }
+}
+
+/// The peer certificate's URI SAN as the caller, over real mutual TLS: a SPIFFE id is named by its
+/// path; a client without a certificate is `unknown`.
+#[test]
+fn principal_is_the_peer_certificate_uri_san() {
+    let dir = TempDir::new();
+    let tls = certificates(&dir.0, "spiffe://cluster.local/ns/shop/sa/cart");
+    let envoy = start(
+        &[("mtls", r#"{"inject":["w3c"],"caller":{"principal":true}}"#)],
+        &Options { tls: Some(tls), ..Options::default() },
+    );
+    let url = format!("https://127.0.0.1:{}/echo", envoy.port("mtls"));
+    let curl = |client_cert: bool| {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--fail", "-o", "/dev/null", "--cacert"]).arg(dir.0.join("ca.pem"));
+        if client_cert {
+            cmd.arg("--cert").arg(dir.0.join("client.pem")).arg("--key").arg(dir.0.join("client.key"));
+        }
+        let out = cmd.args(["-H", &format!("b3: {B3}"), &url]).output();
+        match out {
+            Ok(o) => assert!(o.status.success(), "curl over TLS: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(e) => panic!("this test needs the curl command (a TLS client): {e}"),
+        }
+    };
+    curl(true);
+    curl(true);
+    curl(false);
+    envoy.counters_after(3);
+    let prom = envoy.prometheus();
+    for (labels, value) in [(r#"caller="ns_shop_sa_cart""#, 2), (r#"caller="unknown""#, 1), ("", 3)] {
+        assert_eq!(series(&prom, "tracebridge_requests", labels), Some(value), "{labels}\n{prom}");
+    }
+    assert_eq!(series(&prom, "tracebridge_extracted_b3_single", r#"caller="ns_shop_sa_cart""#), Some(2));
+}
+
 /// One line per request from a real access log printing the filter state the filter sets.
 #[test]
 fn access_log_prints_the_fields() {
-    let options =
-        Options { access_log_format: Some("%REQ(x-test)% %FILTER_STATE(wasm.tracebridge:PLAIN)%".to_string()) };
+    let options = Options {
+        access_log_format: Some("%REQ(x-test)% %FILTER_STATE(wasm.tracebridge:PLAIN)%".to_string()),
+        ..Options::default()
+    };
     let all = format!(
         r#"{{"extract":{ALL},"inject":["w3c"],"on_missing":"new-root","caller":{{"header":"x-client-name"}},"access_log":true}}"#
     );

@@ -215,6 +215,17 @@ pub struct Options {
     /// A file access log on every listener with this format (`%FILTER_STATE(...)%` and the like; a
     /// newline is added), read back with [`Envoy::access_log`].
     pub access_log_format: Option<String>,
+    /// Every listener speaks TLS with these files, and asks for (does not require) a client
+    /// certificate signed by `ca`.
+    pub tls: Option<Tls>,
+}
+
+/// PEM files for a TLS listener.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
 }
 
 /// One Envoy process with a listener per plugin configuration, all in front of one [`Upstream`].
@@ -447,6 +458,29 @@ fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
     )
 }
 
+/// The `transport_socket` of a listener's filter chain, per [`Options::tls`].
+fn tls_yaml(options: &Options) -> String {
+    let Some(tls) = &options.tls else { return String::new() };
+    let file = |p: &Path| yaml_string(&p.display().to_string());
+    format!(
+        r#"      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          require_client_certificate: false
+          common_tls_context:
+            tls_certificates:
+            - certificate_chain: {{ filename: {cert} }}
+              private_key: {{ filename: {key} }}
+            validation_context:
+              trusted_ca: {{ filename: {ca} }}
+"#,
+        cert = file(&tls.cert),
+        key = file(&tls.key),
+        ca = file(&tls.ca),
+    )
+}
+
 /// Where listener `name`'s access log goes.
 fn access_log_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("access-{name}.log"))
@@ -516,9 +550,10 @@ fn envoy_yaml(
 {filter}          - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-"#,
+{tls}"#,
             filter = config.map(|c| wasm_filter_yaml(name, wasm, c)).unwrap_or_default(),
             access_log = access_log_yaml(options, dir, name),
+            tls = tls_yaml(options),
         ));
     }
     yaml
