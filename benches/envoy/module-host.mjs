@@ -3,12 +3,14 @@
 // host calls that do (almost) nothing. What Envoy's side of each host call costs is not in here: that
 // is what benches/envoy/bench.py measures; this isolates the wasm work a configuration adds.
 //
-//   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--requests 100000] [--rounds 15]
-//       [--arm NAME=JSON ...]
+//   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--slice 2000] [--rotations 20]
+//       [--rounds 21] [--arm NAME=JSON ...]
 //
-// Every request carries B3 single, x-client-name and the headers a browser-ish client sends. Arms run
-// in turn, round after round, each in its own VM instance; reported: the median over rounds of ns per
-// request, and of the per-round difference to the first arm.
+// Every request carries B3 single, x-client-name and the headers a browser-ish client sends. Each arm
+// is its own VM instance; a round runs every arm for `slice` requests in turn, `rotations` times (this
+// machine's speed drifts within seconds: short slices in turn make it drift alike for every arm).
+// Reported: the median over rounds of ns per request, and of the per-round difference to the first
+// arm.
 import { readFileSync } from "node:fs";
 import { WASI } from "node:wasi";
 import { parseArgs } from "node:util";
@@ -16,8 +18,9 @@ import { parseArgs } from "node:util";
 const { values: opt } = parseArgs({
   options: {
     wasm: { type: "string", default: "target/tracebridge.wasm" },
-    requests: { type: "string", default: "100000" },
-    rounds: { type: "string", default: "15" },
+    slice: { type: "string", default: "2000" },
+    rotations: { type: "string", default: "20" },
+    rounds: { type: "string", default: "21" },
     arm: { type: "string", multiple: true },
   },
 });
@@ -28,7 +31,8 @@ const arms = (opt.arm ?? [
   'access_log={"inject":["w3c"],"caller":{"header":"x-client-name"},"access_log":true}',
   'traceresponse={"inject":["w3c"],"traceresponse":true}',
 ]).map((a) => { const i = a.indexOf("="); return [a.slice(0, i), a.slice(i + 1)]; });
-const requests = Number(opt.requests);
+const slice = Number(opt.slice);
+const rotations = Number(opt.rotations);
 const module = new WebAssembly.Module(readFileSync(opt.wasm));
 const enc = new TextEncoder();
 
@@ -96,6 +100,7 @@ function instance(config) {
   ex.proxy_on_context_create(1, 0);
   if (!ex.proxy_on_configure(1, cfg.length)) throw new Error(`configuration refused: ${config}`);
   let ctx = 2;
+  // `n` requests; returns the ns they took.
   return (n) => {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
@@ -105,19 +110,23 @@ function instance(config) {
       ctx++;
       if ((ctx & 0x3fff) === 0) ex.proxy_on_tick(1); // a flush now and then, as the 500 ms tick
     }
-    return Number(process.hrtime.bigint() - t0) / n;
+    return Number(process.hrtime.bigint() - t0);
   };
 }
 
 const runs = arms.map(([name, config]) => [name, instance(config)]);
-for (const [, run] of runs) run(requests); // warm-up: V8 tiers up
+for (const [, run] of runs) run(50000); // warm-up: V8 tiers up
 const per = Object.fromEntries(arms.map(([n]) => [n, []]));
 for (let r = 0; r < Number(opt.rounds); r++) {
-  for (const [name, run] of r % 2 ? [...runs].reverse() : runs) per[name].push(run(requests));
+  const ns = Object.fromEntries(arms.map(([n]) => [n, 0]));
+  for (let t = 0; t < rotations; t++) {
+    for (const [name, run] of t % 2 ? [...runs].reverse() : runs) ns[name] += run(slice);
+  }
+  for (const [name] of arms) per[name].push(ns[name] / (slice * rotations));
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 const first = arms[0][0];
-console.log(`node ${process.version}, ${opt.wasm}, ${requests} requests per arm per round, ${opt.rounds} rounds\n`);
+console.log(`node ${process.version}, ${opt.wasm}; ${opt.rounds} rounds of ${rotations} turns of ${slice} requests per arm\n`);
 console.log(`| arm | ns/request (median) | over ${first} (median of per-round differences) |`);
 console.log("|---|---:|---:|");
 for (const [name, config] of arms) {
