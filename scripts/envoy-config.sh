@@ -7,12 +7,16 @@
 # Other filters in the same place (benchmarks compare against them):
 #   --filter none                  no filter before the router (plain pass-through proxy)
 #   --filter lua --lua FILE        an envoy.filters.http.lua filter running FILE instead of tracebridge
+#   --access-log FILE              a file access log on the listener that prints the filter's
+#                                  per-request fields (plugin configuration "access_log": true)
 #
 # Everything listens on 127.0.0.1. The plugin configuration is passed to the filter as a
-# google.protobuf.StringValue (see wasm-filter/README.md for its keys).
+# google.protobuf.StringValue (see wasm-filter/README.md for its keys). The output always has the
+# stats_config tag that turns the per-caller counters ("caller" in the plugin configuration) into
+# the Prometheus label `caller`; it matches no other stat.
 set -euo pipefail
 
-wasm="" config="" listen=10000 upstream=8080 admin=9901 filter=wasm lua=""
+wasm="" config="" listen=10000 upstream=8080 admin=9901 filter=wasm lua="" access_log=""
 while (($#)); do
   case "$1" in
     --wasm) wasm=$2; shift 2 ;;
@@ -22,7 +26,8 @@ while (($#)); do
     --admin) admin=$2; shift 2 ;;
     --filter) filter=$2; shift 2 ;;
     --lua) lua=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --access-log) access_log=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "envoy-config: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +48,22 @@ quote() {
   s=${s//\\/\\\\}
   s=${s//\"/\\\"}
   printf '"%s"' "$s"
+}
+
+# The listener's access log, per --access-log: the default format plus the filter's fields.
+listener_access_log() {
+  [ -n "$access_log" ] || return 0
+  case "$access_log" in /*) ;; *) access_log="$PWD/$access_log" ;; esac
+  cat <<LOG
+          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: $(quote "$access_log")
+              log_format:
+                text_format_source:
+                  inline_string: "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%\" %RESPONSE_CODE% tracebridge: %FILTER_STATE(wasm.tracebridge:PLAIN)%\n"
+LOG
 }
 
 # The HTTP filter in front of the router, per --filter.
@@ -81,6 +102,12 @@ cat <<YAML
 admin:
   address:
     socket_address: { address: 127.0.0.1, port_value: $admin }
+stats_config:
+  stats_tags:
+  # Per-caller counters: wasmcustom.caller=.=alpha;.;tracebridge.missing is the stat
+  # wasmcustom.tracebridge.missing with the tag caller="alpha", i.e. tracebridge_missing{caller="alpha"}.
+  - tag_name: caller
+    regex: '(caller=\.=(.*?);\.;)'
 static_resources:
   listeners:
   - name: tracebridge
@@ -92,6 +119,7 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: tracebridge
+$(listener_access_log)
           route_config:
             virtual_hosts:
             - name: upstream

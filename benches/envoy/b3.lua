@@ -1,6 +1,9 @@
 -- wrk script for benches/envoy/load.sh: every request carries B3 (multi by default, single with
--- B3=single in the environment), and `done` prints one machine-readable RESULT line.
+-- B3=single in the environment) and names its caller (`x-client-name`, CALLER in the environment;
+-- harmless to the arms that do not count per caller), and `done` prints one machine-readable RESULT
+-- line.
 local mode = os.getenv("B3") or "multi"
+wrk.headers["x-client-name"] = os.getenv("CALLER") or "checkout"
 if mode == "single" then
   wrk.headers["b3"] = "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"
 else

@@ -2,7 +2,7 @@
 """Envoy CPU per request, arm against arm, in one run (benches/envoy/load.sh and ladder.sh call this).
 
     bench.py --arm NAME=SPEC [--arm ...] [--rounds 8] [--duration 5] [--connections 32]
-             [--b3 single|multi] [--baseline passthrough] [--compare lua] [--out FILE]
+             [--b3 single|multi] [--baseline passthrough] [--compare lua] [--delta ARM] [--out FILE]
 
 SPEC is one of
     none                      Envoy with no HTTP filter but the router (passthrough)
@@ -199,6 +199,9 @@ def main():
     ap.add_argument("--b3", choices=["single", "multi"], default="single")
     ap.add_argument("--baseline", default="passthrough")
     ap.add_argument("--compare", default="lua")
+    ap.add_argument("--delta", metavar="NAME",
+                    help="also report each arm's CPU over this arm's, as the median of per-round differences "
+                         "(what a feature adds to the filter, paired round by round)")
     ap.add_argument("--expect", action="append", default=[], metavar="NAME",
                     help="arms that must write the translated traceparent (sanity check); others must not")
     ap.add_argument("--together", action="store_true",
@@ -212,7 +215,7 @@ def main():
     a = ap.parse_args()
     arms = [tuple(x.split("=", 1)) for x in a.arm]
     names = [n for n, _ in arms]
-    for need in (a.baseline, a.compare):
+    for need in (a.baseline, a.compare) + ((a.delta,) if a.delta else ()):
         if need not in names:
             raise SystemExit(f"bench: no arm named {need!r}")
     for tool in ("envoy", "wrk", "taskset"):
@@ -301,9 +304,10 @@ def main():
     p(f"{a.rounds} rounds ({mode}); wrk -t1 -c{a.connections} per arm, B3 {a.b3} on every "
       f"request; each arm one Envoy worker (--concurrency 1) pinned to CPU {worker_cpu}, wrk and the upstream on "
       f"CPU {other_cpus}; {ncpu} CPUs; load average at the end {open('/proc/loadavg').read().split()[0]}.\n")
-    p(f"| arm | CPU/request (median) | per round | added over {a.baseline} (median of rounds) | "
+    delta_head = f" over {a.delta} (median of per-round differences) |" if a.delta else ""
+    p(f"| arm | CPU/request (median) | per round | added over {a.baseline} (median of rounds) |{delta_head} "
       f"added / {a.compare}'s added (median of per-round ratios) | req/s vs {a.compare} (median of per-round ratios) | errors / non-2xx |")
-    p("|---|---:|---|---:|---:|---:|---:|")
+    p("|---|---:|---|---:|" + ("---:|" if a.delta else "") + "---:|---:|---:|")
     for name in names:
         cpu = [g[name]["cpu_us"] for g in rounds]
         added = [g[name]["cpu_us"] - g[a.baseline]["cpu_us"] for g in rounds]
@@ -313,7 +317,10 @@ def main():
         errs = sum(g[name]["errors"] for g in rounds)
         non2xx = sum(g[name]["non2xx"] for g in rounds)
         per = " / ".join(f"{c:.1f}" for c in cpu)
-        p(f"| {name} | {med(cpu):.1f} µs | {per} | {med(added):+.1f} µs | {med(ratio):.2f} | {med(rps):.2f}x | "
+        delta = ""
+        if a.delta:
+            delta = f" {med([g[name]['cpu_us'] - g[a.delta]['cpu_us'] for g in rounds]):+.1f} µs |"
+        p(f"| {name} | {med(cpu):.1f} µs | {per} | {med(added):+.1f} µs |{delta} {med(ratio):.2f} | {med(rps):.2f}x | "
           f"{errs:.0f} / {non2xx:.0f} |")
     text = "\n".join(lines) + "\n"
     print(text)

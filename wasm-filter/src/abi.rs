@@ -15,7 +15,7 @@
 //! | `proxy_on_configure` | a plugin's configuration |
 //! | `proxy_on_tick` | counters are flushed to Envoy on a timer, not per request |
 //! | `proxy_on_request_headers` | the work |
-//! | `proxy_on_response_headers` | `response_trace_id_header` |
+//! | `proxy_on_response_headers` | `response_trace_id_header`, `traceresponse` |
 //!
 //! Everything here is a thin, safe wrapper over one import; the policy is in `filter.rs` and core.
 //! Signatures follow the ABI spec (proxy-wasm/spec, `abi-versions/v0.2.1`) as Envoy implements it.
@@ -63,6 +63,15 @@ extern "C" {
     fn proxy_define_metric(kind: u32, name: *const u8, name_len: usize, id: *mut u32) -> u32;
     fn proxy_increment_metric(id: u32, offset: i64) -> u32;
     fn proxy_get_current_time_nanoseconds(time: *mut u64) -> u32;
+    fn proxy_get_property(path: *const u8, path_len: usize, data: *mut *mut u8, size: *mut usize) -> u32;
+    fn proxy_set_property(path: *const u8, path_len: usize, value: *const u8, len: usize) -> u32;
+    fn proxy_get_header_map_value(
+        map: u32,
+        key: *const u8,
+        key_len: usize,
+        data: *mut *mut u8,
+        size: *mut usize,
+    ) -> u32;
 }
 
 /// Wall-clock time in ns since the Unix epoch, as the host sees it (0 when it cannot say).
@@ -222,6 +231,40 @@ pub fn replace_header(map: MapType, name: &str, value: &str) {
 pub fn remove_header(map: MapType, name: &str) {
     // SAFETY: pointer and length of a live `str`.
     unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) };
+}
+
+/// The value of host property `path` (its segments joined by NUL, e.g. `connection\0uri_san_peer_certificate`);
+/// `None` when the host has none. One host call (and, when there is a value, the host's call back to
+/// allocate it).
+pub fn property(path: &[u8]) -> Option<HostBytes> {
+    let (mut data, mut len) = (null_mut(), 0usize);
+    // SAFETY: pointer and length of a live slice, valid out pointers; what the host returns was
+    // allocated by our allocator.
+    unsafe {
+        if proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut len) != OK {
+            return None;
+        }
+        HostBytes::from_host(data, len)
+    }
+}
+
+/// Set host property `path` of the current stream to `value` (Envoy: filter state `wasm.<path>`).
+pub fn set_property(path: &str, value: &[u8]) -> bool {
+    // SAFETY: pointers and lengths of a live `str` and slice.
+    unsafe { proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len()) == OK }
+}
+
+/// The first value of header `name` in `map`, `None` when absent.
+pub fn header_value(map: MapType, name: &str) -> Option<HostBytes> {
+    let (mut data, mut len) = (null_mut(), 0usize);
+    // SAFETY: pointer and length of a live `str`, valid out pointers; what the host returns was
+    // allocated by our allocator.
+    unsafe {
+        if proxy_get_header_map_value(map as u32, name.as_ptr(), name.len(), &mut data, &mut len) != OK {
+            return None;
+        }
+        HostBytes::from_host(data, len)
+    }
 }
 
 /// Define (or find: Envoy keys metrics by name) a counter; `None` when the host refuses.

@@ -1,15 +1,20 @@
-//! The plugin configuration: core's [`Config`] JSON plus three filter-only keys.
+//! The plugin configuration: core's [`Config`](tracebridge::translate::Config) JSON plus the
+//! filter-only keys ([`FILTER_KEYS`]).
 //!
 //! Parsed once per `on_configure`; an error is one line that names the offending key, so an
 //! operator reading Envoy's log sees what to fix.
 
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tracebridge::translate::{ConfigSeed, Translator};
 
+use crate::access_log::Fields;
+use crate::callers::{DEFAULT_MAX_CALLERS, MAX_CALLERS_CAP};
+
 /// Keys only the filter understands; every other key belongs to core's `Config`.
-pub const FILTER_KEYS: [&str; 3] = ["shadow", "shadow_header", "response_trace_id_header"];
+pub const FILTER_KEYS: [&str; 7] =
+    ["shadow", "shadow_header", "response_trace_id_header", "caller", "max_callers", "access_log", "traceresponse"];
 
 /// The parsed plugin configuration.
 pub struct FilterConfig {
@@ -21,7 +26,40 @@ pub struct FilterConfig {
     pub shadow_header: Option<String>,
     /// A response header carrying the trace id written to the request. Default none.
     pub response_trace_id_header: Option<String>,
+    /// Where a request's caller is read from, to count per caller. Default none (no per-caller
+    /// counters).
+    pub caller: Option<CallerSource>,
+    /// Named callers counted apart (the rest are `other`). Default [`DEFAULT_MAX_CALLERS`].
+    pub max_callers: usize,
+    /// The access-log fields set per request ([`crate::access_log`]). Default none (no host call).
+    pub access_log: Fields,
+    /// Add the W3C `traceresponse` response header. Default `false`.
+    pub traceresponse: bool,
 }
+
+/// Where the caller's identity comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerSource {
+    /// The first line of a request header, read from the headers the filter already has (no host
+    /// call). `{"header": "x-client-name"}`.
+    Header(String),
+    /// A host property (one `proxy_get_property` call per request): `path` is its segments joined
+    /// by NUL, as the ABI wants them; `principal` names a SPIFFE id by its path.
+    Property {
+        /// `connection\0uri_san_peer_certificate`, …
+        path: Vec<u8>,
+        /// Read as a peer certificate URI SAN (`crate::callers::Name::from_principal`).
+        principal: bool,
+    },
+}
+
+/// The fields of Istio's downstream peer metadata (`filter_state.downstream_peer`, written by Istio's
+/// metadata exchange) that `{"istio_peer": ...}` accepts.
+pub const ISTIO_PEER_FIELDS: [&str; 9] =
+    ["workload", "namespace", "app", "version", "service", "revision", "cluster", "name", "type"];
+
+/// The most segments an `attribute` path may have.
+const MAX_ATTRIBUTE_SEGMENTS: usize = 8;
 
 /// Parse the plugin configuration bytes. Empty (or whitespace-only) configuration = all defaults.
 ///
@@ -35,11 +73,22 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     let config =
         tracebridge::json::from_str_seed(ConfigSeed { extra_keys: &FILTER_KEYS }, text).map_err(|e| e.to_string())?;
     let translator = Translator::new(config).map_err(|e| e.to_string())?;
+    if own.caller.is_none() && own.max_callers.is_some() {
+        return Err("max_callers: counts per caller, so it needs `caller`".into());
+    }
+    if own.caller.is_none() && own.access_log_listed && own.access_log.contains(Fields::CALLER) {
+        return Err("access_log: the field `caller` needs `caller`".into());
+    }
+    let access_log = if own.caller.is_none() { own.access_log.without(Fields::CALLER) } else { own.access_log };
     Ok(FilterConfig {
         translator,
         shadow: own.shadow,
         shadow_header: own.shadow_header,
         response_trace_id_header: own.response_trace_id_header,
+        caller: own.caller,
+        max_callers: own.max_callers.unwrap_or(DEFAULT_MAX_CALLERS),
+        access_log,
+        traceresponse: own.traceresponse,
     })
 }
 
@@ -49,6 +98,18 @@ struct FilterKeys {
     shadow: bool,
     shadow_header: Option<String>,
     response_trace_id_header: Option<String>,
+    caller: Option<CallerSource>,
+    max_callers: Option<usize>,
+    access_log: Fields,
+    /// `access_log` was a list (a field named there must make sense), not `true`.
+    access_log_listed: bool,
+    traceresponse: bool,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields::NONE
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for FilterKeys {
@@ -66,11 +127,16 @@ impl<'de> Visitor<'de> for FilterKeys {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<FilterKeys, A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "shadow" => {
-                    self.shadow = map
+                "shadow" | "traceresponse" => {
+                    let on = map
                         .next_value::<Option<bool>>()
-                        .map_err(|e| de::Error::custom(format_args!("shadow: expected true or false ({e})")))?
-                        .unwrap_or(false)
+                        .map_err(|e| de::Error::custom(format_args!("{key}: expected true or false ({e})")))?
+                        .unwrap_or(false);
+                    if key == "shadow" {
+                        self.shadow = on;
+                    } else {
+                        self.traceresponse = on;
+                    }
                 }
                 "shadow_header" | "response_trace_id_header" => {
                     let name = map
@@ -89,12 +155,175 @@ impl<'de> Visitor<'de> for FilterKeys {
                         self.response_trace_id_header = name;
                     }
                 }
+                "caller" | "max_callers" | "access_log" => {
+                    let value = map.next_value::<Json>().map_err(|e| de::Error::custom(format_args!("{key}: {e}")))?;
+                    let checked = match key.as_str() {
+                        "caller" => caller(&value).map(|c| self.caller = c),
+                        "max_callers" => max_callers(&value).map(|m| self.max_callers = m),
+                        _ => access_log(&value).map(|(fields, listed)| {
+                            self.access_log = fields;
+                            self.access_log_listed = listed;
+                        }),
+                    };
+                    checked.map_err(de::Error::custom)?;
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
         Ok(self)
+    }
+}
+
+/// `caller`: `null`, or an object with exactly one source.
+fn caller(value: &Json) -> Result<Option<CallerSource>, String> {
+    const EXPECTED: &str = "expected an object with one source: header, principal, istio_peer or attribute";
+    let fields = match value {
+        Json::Null => return Ok(None),
+        Json::Map(fields) => fields,
+        _ => return Err(format!("caller: {EXPECTED}")),
+    };
+    let (name, source) = match fields.as_slice() {
+        [one] => one,
+        [] => return Err(format!("caller: {EXPECTED}")),
+        [(a, _), (b, _), ..] => return Err(format!("caller: one source only, not both `{a}` and `{b}`")),
+    };
+    let source = match (name.as_str(), source) {
+        ("header", Json::Str(h)) if is_token(h) => CallerSource::Header(h.to_ascii_lowercase()),
+        ("header", Json::Str(h)) => return Err(format!("caller.header: `{h}` is not a valid header name")),
+        ("header", _) => return Err("caller.header: expected a header name".into()),
+        ("principal", Json::Bool(true)) => property(&["connection", "uri_san_peer_certificate"], true),
+        ("principal", _) => return Err("caller.principal: expected true".into()),
+        ("istio_peer", Json::Str(f)) if ISTIO_PEER_FIELDS.contains(&f.as_str()) => {
+            property(&["filter_state", "downstream_peer", f], false)
+        }
+        ("istio_peer", other) => {
+            let got = if let Json::Str(f) = other { format!("`{f}`") } else { "not a string".into() };
+            return Err(format!("caller.istio_peer: {got}: expected one of {}", ISTIO_PEER_FIELDS.join(", ")));
+        }
+        ("attribute", Json::List(items)) => {
+            let segments: Option<Vec<&str>> = items
+                .iter()
+                .map(|i| match i {
+                    Json::Str(s) if !s.is_empty() && !s.contains('\0') => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect();
+            match segments {
+                Some(s) if (1..=MAX_ATTRIBUTE_SEGMENTS).contains(&s.len()) => property(&s, false),
+                _ => {
+                    return Err(format!(
+                        "caller.attribute: expected a path of 1 to {MAX_ATTRIBUTE_SEGMENTS} non-empty strings, \
+                         e.g. [\"connection\", \"uri_san_peer_certificate\"]"
+                    ))
+                }
+            }
+        }
+        ("attribute", _) => return Err("caller.attribute: expected a list of path segments".into()),
+        (other, _) => {
+            return Err(format!(
+                "caller: unknown source `{other}` (expected header, principal, istio_peer or attribute)"
+            ))
+        }
+    };
+    Ok(Some(source))
+}
+
+fn property(segments: &[&str], principal: bool) -> CallerSource {
+    CallerSource::Property { path: segments.join("\0").into_bytes(), principal }
+}
+
+/// `max_callers`: an integer in 1..=[`MAX_CALLERS_CAP`].
+fn max_callers(value: &Json) -> Result<Option<usize>, String> {
+    match value {
+        Json::Null => Ok(None),
+        Json::Int(n) if (1..=MAX_CALLERS_CAP as u64).contains(n) => Ok(usize::try_from(*n).ok()),
+        _ => Err(format!("max_callers: must be between 1 and {MAX_CALLERS_CAP}")),
+    }
+}
+
+/// `access_log`: `true`/`false`/`null`, or a list of field names; and whether it was a list.
+fn access_log(value: &Json) -> Result<(Fields, bool), String> {
+    match value {
+        Json::Null | Json::Bool(false) => Ok((Fields::NONE, false)),
+        Json::Bool(true) => Ok((Fields::ALL, false)),
+        Json::List(items) if !items.is_empty() => {
+            let mut fields = Fields::NONE;
+            for item in items {
+                let field = match item {
+                    Json::Str(s) => Fields::named(s).ok_or_else(|| {
+                        format!("access_log: unknown field `{s}` (expected {})", Fields::NAMES.join(", "))
+                    })?,
+                    _ => return Err("access_log: fields are strings".into()),
+                };
+                fields = fields.union(field);
+            }
+            Ok((fields, true))
+        }
+        _ => Err(format!("access_log: expected true, false or a list of fields ({})", Fields::NAMES.join(", "))),
+    }
+}
+
+/// Any JSON value, for the filter's structured keys (checked by hand, for messages that name the
+/// key).
+enum Json {
+    Null,
+    Bool(bool),
+    Int(u64),
+    Negative,
+    Str(String),
+    List(Vec<Json>),
+    Map(Vec<(String, Json)>),
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Json, E> {
+        Ok(Json::Int(n))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Json, E> {
+        Ok(u64::try_from(n).map_or(Json::Negative, Json::Int))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
+        Ok(Json::Str(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json, E> {
+        Ok(Json::Str(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Json>()? {
+            items.push(item);
+        }
+        Ok(Json::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            fields.push((key, map.next_value::<Json>()?));
+        }
+        Ok(Json::Map(fields))
     }
 }
 
@@ -152,5 +381,83 @@ mod tests {
         assert!(err(r#"{"response_trace_id_header": 7}"#).starts_with("response_trace_id_header:"));
         assert!(err("[]").contains("JSON object"), "{}", err("[]"));
         assert!(err("{").starts_with("not JSON"), "{}", err("{"));
+        assert!(err(r#"{"traceresponse": 1}"#).starts_with("traceresponse:"));
+    }
+
+    /// The parsed configuration, asserting that it parses.
+    fn ok(json: &str) -> Option<FilterConfig> {
+        let c = parse(json.as_bytes());
+        assert!(c.is_ok(), "{json}: {:?}", c.as_ref().err());
+        c.ok()
+    }
+
+    #[test]
+    fn caller_sources() {
+        let caller = |json: &str| ok(json).map(|c| (c.caller, c.max_callers));
+        let property = |path: &[u8], principal: bool| Some(CallerSource::Property { path: path.to_vec(), principal });
+        let header = Some(CallerSource::Header("x-client-name".into()));
+        assert_eq!(caller(r#"{"caller": {"header": "X-Client-Name"}}"#), Some((header, DEFAULT_MAX_CALLERS)));
+        let principal = property(b"connection\0uri_san_peer_certificate", true);
+        assert_eq!(caller(r#"{"caller": {"principal": true}, "max_callers": 1000}"#), Some((principal, 1000)));
+        let peer = property(b"filter_state\0downstream_peer\0workload", false);
+        assert_eq!(caller(r#"{"caller": {"istio_peer": "workload"}, "max_callers": 1}"#), Some((peer, 1)));
+        let attribute = property(b"request\0headers\0x-team", false);
+        let json = r#"{"caller": {"attribute": ["request", "headers", "x-team"]}}"#;
+        assert_eq!(caller(json), Some((attribute, DEFAULT_MAX_CALLERS)));
+        let c = ok(r#"{"caller": null}"#);
+        assert!(c.is_some_and(|c| c.caller.is_none() && c.access_log == Fields::NONE && !c.traceresponse));
+    }
+
+    #[test]
+    fn bad_caller_configuration_is_refused_naming_the_key() {
+        for (json, starts) in [
+            (r#"{"caller": "x-client-name"}"#, "caller: expected an object"),
+            (r#"{"caller": {}}"#, "caller: expected an object"),
+            (r#"{"caller": {"cookie": "session"}}"#, "caller: unknown source `cookie`"),
+            (r#"{"caller": {"header": "x-a", "principal": true}}"#, "caller: one source only"),
+            (r#"{"caller": {"header": "bad header"}}"#, "caller.header: `bad header` is not a valid header name"),
+            (r#"{"caller": {"header": ""}}"#, "caller.header:"),
+            (r#"{"caller": {"header": 7}}"#, "caller.header: expected a header name"),
+            (r#"{"caller": {"principal": false}}"#, "caller.principal: expected true"),
+            (r#"{"caller": {"istio_peer": "pod"}}"#, "caller.istio_peer: `pod`: expected one of workload"),
+            (r#"{"caller": {"attribute": []}}"#, "caller.attribute: expected a path"),
+            (r#"{"caller": {"attribute": ["a", ""]}}"#, "caller.attribute: expected a path"),
+            (r#"{"caller": {"attribute": ["a","b","c","d","e","f","g","h","i"]}}"#, "caller.attribute:"),
+            (r#"{"caller": {"attribute": "source.principal"}}"#, "caller.attribute: expected a list"),
+            (r#"{"caller": {"header": "x-a"}, "max_callers": 0}"#, "max_callers: must be between 1 and 1000"),
+            (r#"{"caller": {"header": "x-a"}, "max_callers": 1001}"#, "max_callers: must be between 1 and 1000"),
+            (r#"{"caller": {"header": "x-a"}, "max_callers": -5}"#, "max_callers: must be between 1 and 1000"),
+            (r#"{"caller": {"header": "x-a"}, "max_callers": "50"}"#, "max_callers: must be between 1 and 1000"),
+            (r#"{"caller": {"header": "x-a"}, "max_callers": 5.5}"#, "max_callers: a number with a fraction"),
+            (r#"{"max_callers": 10}"#, "max_callers: counts per caller, so it needs `caller`"),
+            (r#"{"caller": {"header": "x-a"}, "caller": 1}"#, "caller: expected an object"),
+        ] {
+            let e = err(json);
+            assert!(e.starts_with(starts), "{json}: got {e:?}, expected it to start with {starts:?}");
+        }
+    }
+
+    #[test]
+    fn access_log_fields() {
+        let fields = |json: &str| ok(json).map(|c| c.access_log);
+        assert_eq!(fields(r#"{"access_log": false}"#), Some(Fields::NONE));
+        let caller = Fields::named("caller").unwrap_or(Fields::NONE);
+        // `true` is every field; `caller` only where a caller is configured.
+        assert_eq!(fields(r#"{"access_log": true}"#), Some(Fields::ALL.without(caller)));
+        assert_eq!(fields(r#"{"access_log": true, "caller": {"header": "x-a"}}"#), Some(Fields::ALL));
+        let listed = fields(r#"{"access_log": ["trace_id", "source"]}"#).unwrap_or(Fields::NONE);
+        assert!(listed.contains(Fields::named("source").unwrap_or(Fields::ALL)));
+        assert!(!listed.contains(Fields::named("root").unwrap_or(Fields::NONE)));
+        for (json, starts) in [
+            (r#"{"access_log": "yes"}"#, "access_log: expected true, false or a list"),
+            (r#"{"access_log": []}"#, "access_log: expected true, false or a list"),
+            (r#"{"access_log": ["trace-id"]}"#, "access_log: unknown field `trace-id`"),
+            (r#"{"access_log": [1]}"#, "access_log: fields are strings"),
+            (r#"{"access_log": ["caller"]}"#, "access_log: the field `caller` needs `caller`"),
+        ] {
+            let e = err(json);
+            assert!(e.starts_with(starts), "{json}: got {e:?}");
+        }
+        assert!(ok(r#"{"traceresponse": true}"#).is_some_and(|c| c.traceresponse));
     }
 }

@@ -4,7 +4,9 @@
 //! Per request the host makes three calls into the module (`proxy_on_context_create`,
 //! `proxy_on_request_headers`, `proxy_on_response_headers`), and the module makes one host call to
 //! read the request headers (plus the host's call back to allocate them) and one per header written.
-//! Counters are added up here and handed to Envoy on a tick ([`FLUSH_MS`]).
+//! Counters, per caller too, are added up here and handed to Envoy on a tick ([`FLUSH_MS`]). Only
+//! what the configuration asks for costs more host calls: a caller read from a host property (one
+//! `proxy_get_property`), the access-log fields (one `proxy_set_property`), the response headers.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,10 +15,12 @@ use tracebridge::translate::{Plan, Status};
 use tracebridge::{Format, Injector, TraceId};
 
 use crate::abi::{self, LogLevel, MapType};
-use crate::config::{self, FilterConfig};
+use crate::access_log;
+use crate::callers::{Callers, Name};
+use crate::config::{self, CallerSource, FilterConfig};
 use crate::headers::Pairs;
 use crate::stats::{self, index, Pending, PerFormat};
-use crate::streams::Streams;
+use crate::streams::{Streams, Written};
 
 /// How often counts are handed to Envoy's counters: `/stats` lags by at most this much.
 pub const FLUSH_MS: u32 = 500;
@@ -36,9 +40,14 @@ struct State {
     /// Envoy's ids of the counters, in [`stats::index`] order; defined once.
     counter_ids: Option<Vec<Option<u32>>>,
     pending: Pending,
+    /// The callers seen, with their counts (shared by every configuration of the VM, as Envoy's
+    /// counters are; each configuration admits callers up to its own `max_callers`).
+    callers: Callers,
     log_level: Option<LogLevel>,
     /// Reused for every request: a plan is several KiB, filled in place (`Translator::plan_into`).
     plan: Plan,
+    /// Reused for every request's access-log line.
+    line: String,
 }
 
 thread_local! {
@@ -118,11 +127,38 @@ pub fn on_configure(root_id: u32, size: usize) -> bool {
 pub fn on_tick() {
     STATE.with_borrow_mut(|s| {
         s.log_level = Some(abi::log_level());
-        let State { counter_ids, pending, .. } = s;
+        let State { counter_ids, pending, callers, .. } = s;
         let ids = counter_ids.as_deref().unwrap_or_default();
         for (i, n) in pending.drain() {
             if let Some(Some(id)) = ids.get(i) {
                 abi::increment_counter(*id, n);
+            }
+        }
+        for caller in callers.slots_mut() {
+            if caller.pending.is_empty() {
+                continue;
+            }
+            // A caller's counters are defined the first time it has counts, all at once, so that a
+            // ratio over them finds every series (a 0 rather than none).
+            let ids = caller.ids.get_or_insert_with(|| {
+                let name = &caller.name;
+                let define = |(i, base): (usize, &String)| {
+                    if !stats::per_caller(i) {
+                        return None;
+                    }
+                    let stat = stats::caller_stat(base, name);
+                    let id = abi::define_counter(&stat);
+                    if id.is_none() {
+                        log(LogLevel::Warn, &format!("cannot define counter {stat}"));
+                    }
+                    id
+                };
+                stats::names().iter().enumerate().map(define).collect()
+            });
+            for (i, n) in caller.pending.drain() {
+                if let Some(Some(id)) = ids.get(i) {
+                    abi::increment_counter(*id, n);
+                }
             }
         }
     });
@@ -143,42 +179,123 @@ pub fn on_request_headers(context_id: u32) {
             return;
         }
         let debug = s.logs(LogLevel::Debug);
-        let State { plan, streams, pending, .. } = s;
+        let State { plan, streams, pending, callers, line, .. } = s;
+        let caller = config
+            .caller
+            .as_ref()
+            .map(|source| callers.slot(caller_name(source, &headers).as_ref(), config.max_callers));
         config.translator.plan_into(&headers, random_ids, plan);
         if cfg!(feature = "ladder-plan") {
             std::hint::black_box(&plan);
             return;
         }
+        let report = plan.report();
         if config.shadow {
             if let Some(name) = &config.shadow_header {
                 abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
             }
         } else {
             plan.apply(&mut RequestHeaders);
-            if config.response_trace_id_header.is_some() {
-                streams.set_trace_id(context_id, plan.report().trace_id);
+            if config.response_trace_id_header.is_some() || config.traceresponse {
+                let flags = if config.traceresponse { written_flags(plan, &headers) } else { 0 };
+                let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
+                streams.set_written(context_id, written);
             }
         }
+        if config.access_log != access_log::Fields::NONE {
+            access_log::write(line, config.access_log, report, caller.map(|c| callers.name(c)));
+            abi::set_property(access_log::PROPERTY, line.as_bytes());
+        }
         if !cfg!(feature = "ladder-apply") {
-            count(pending, debug, &config, plan);
+            let caller = caller.and_then(|c| callers.get_mut(c)).map(|c| &mut c.pending);
+            count(pending, caller, debug, &config, plan);
         }
     });
 }
 
-/// `proxy_on_response_headers`: `response_trace_id_header`. The response always continues.
+/// The caller of the request, from where the configuration says.
+fn caller_name(source: &CallerSource, headers: &Pairs<'_>) -> Option<Name> {
+    match source {
+        // From the header map already read: no host call.
+        CallerSource::Header(name) => headers.first(name).and_then(Name::new),
+        CallerSource::Property { path, principal } => {
+            let value = abi::property(path)?;
+            if *principal {
+                Name::from_principal(value.as_slice())
+            } else {
+                Name::new(value.as_slice())
+            }
+        }
+    }
+}
+
+/// `proxy_on_response_headers`: `response_trace_id_header` and `traceresponse`. The response always
+/// continues.
 pub fn on_response_headers(context_id: u32) {
     STATE.with_borrow_mut(|s| {
         // The stream's entry is no longer needed after this.
-        let Some((root, trace_id)) = s.streams.close(context_id) else { return };
-        let (Some(config), Some(id)) = (s.root(root), trace_id) else { return };
+        let Some((root, written)) = s.streams.close(context_id) else { return };
+        let (Some(config), Some(written)) = (s.root(root), written) else { return };
+        let hex = written.trace_id.to_hex();
         if let Some(name) = &config.response_trace_id_header {
-            let hex = id.to_hex();
             abi::replace_header(MapType::ResponseHeaders, name, hex_str(&hex));
+        }
+        if let (true, Some(span)) = (config.traceresponse, written.span_id) {
+            // An upstream that sends its own knows its own span: leave it.
+            if abi::header_value(MapType::ResponseHeaders, TRACERESPONSE).is_none() {
+                // `00-<32 hex>-<16 hex>-<2 hex>`, in place.
+                let mut value = [b'-'; 55];
+                let flags = [hex_digit(written.flags >> 4), hex_digit(written.flags)];
+                for (at, part) in [(0, &b"00"[..]), (3, &hex[..]), (36, &span.to_hex()[..]), (53, &flags[..])] {
+                    if let Some(dst) = value.get_mut(at..at + part.len()) {
+                        dst.copy_from_slice(part);
+                    }
+                }
+                abi::replace_header(MapType::ResponseHeaders, TRACERESPONSE, hex_str(&value));
+            }
         }
     });
 }
 
-/// Lowercase hex digits as `str`.
+/// The trace-flags of the `traceparent` the upstream receives (written, or continued as it came),
+/// the two defined by Level 2 (sampled, random); without one, the sampled decision alone.
+fn written_flags(plan: &Plan, headers: &Pairs<'_>) -> u8 {
+    let report = plan.report();
+    let traceparent = match plan.writes().find(|(name, _)| *name == TRACEPARENT) {
+        Some((_, value)) => Some(value.as_bytes()),
+        None if report.source == Some(Format::W3c) => headers.first(TRACEPARENT),
+        None => None,
+    };
+    // `version-trace_id-parent_id-flags`: the flags are bytes 53..55 in every version.
+    match traceparent.and_then(|tp| tp.get(53..55)) {
+        Some(&[hi, lo]) => match (hex_value(hi), hex_value(lo)) {
+            (Some(hi), Some(lo)) => (hi << 4 | lo) & 0x03,
+            _ => 0,
+        },
+        _ => u8::from(report.sampling.is_some_and(|s| s.is_sampled())),
+    }
+}
+
+/// A lowercase hex digit's value (W3C `HEXDIGLC`).
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// The lowercase hex digit of the low four bits of `n`.
+fn hex_digit(n: u8) -> u8 {
+    b"0123456789abcdef".get(usize::from(n & 0x0f)).copied().unwrap_or(b'0')
+}
+
+const TRACEPARENT: &str = "traceparent";
+
+/// W3C Trace Context Level 2 response header.
+const TRACERESPONSE: &str = "traceresponse";
+
+/// Lowercase hex digits (and `-`) as `str`.
 fn hex_str(hex: &[u8]) -> &str {
     core::str::from_utf8(hex).unwrap_or_default()
 }
@@ -196,7 +313,10 @@ impl Injector for RequestHeaders {
     }
 }
 
-fn count(c: &mut Pending, debug: bool, config: &FilterConfig, plan: &Plan) {
+/// Count `plan`'s outcome in the listener-wide counters and, for the counters kept per caller, the
+/// caller's.
+fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &FilterConfig, plan: &Plan) {
+    let mut c = Counts { all, caller };
     let report = plan.report();
     c.inc(index::REQUESTS);
     for f in Format::ALL {
@@ -226,6 +346,21 @@ fn count(c: &mut Pending, debug: bool, config: &FilterConfig, plan: &Plan) {
     }
     if config.shadow && !plan.is_noop() {
         c.inc(index::SHADOW);
+    }
+}
+
+/// The listener-wide counts and the caller's.
+struct Counts<'a> {
+    all: &'a mut Pending,
+    caller: Option<&'a mut Pending>,
+}
+
+impl Counts<'_> {
+    fn inc(&mut self, i: usize) {
+        self.all.inc(i);
+        if let (Some(c), true) = (self.caller.as_deref_mut(), stats::per_caller(i)) {
+            c.inc(i);
+        }
     }
 }
 

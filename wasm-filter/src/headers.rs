@@ -58,6 +58,15 @@ impl<'a> Pairs<'a> {
         })
     }
 
+    /// The first value of header `name` (compared case-insensitively), as the filter reads a caller's
+    /// name: the lookup core's formats make, without a host call.
+    pub fn first(&self, name: &str) -> Option<&'a [u8]> {
+        let want = name.as_bytes();
+        let index = self.index.get(..self.indexed).unwrap_or_default().iter().copied();
+        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
+        index.chain(rest).find(|(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want)).map(|(_, v)| v)
+    }
+
     /// Every `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let data = self.data;
@@ -165,5 +174,20 @@ mod tests {
         let mut lie = serialize(&[("b3", "1")]);
         lie[8] = 200;
         assert!(Pairs::new(&lie).is_empty());
+    }
+
+    #[test]
+    fn first_value_of_a_header() {
+        let mut pairs = vec![("x-client-name", "alpha"), ("X-Client-Name", "beta")];
+        let names: Vec<String> = (0..INDEXED).map(|i| format!("x-{i}")).collect();
+        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
+        pairs.push(("x-late", "late"));
+        let bytes = serialize(&pairs);
+        let p = Pairs::new(&bytes);
+        assert_eq!(p.first("x-client-name"), Some(&b"alpha"[..]));
+        assert_eq!(p.first("X-CLIENT-NAME"), Some(&b"alpha"[..]));
+        assert_eq!(p.first("x-late"), Some(&b"late"[..]), "past the index");
+        assert_eq!(p.first("x-client"), None);
+        assert_eq!(Pairs::new(&[]).first("x-client-name"), None);
     }
 }

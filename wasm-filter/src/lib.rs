@@ -7,6 +7,8 @@
 //! host. See `README.md` for the configuration reference.
 #![deny(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod access_log;
+pub mod callers;
 pub mod config;
 pub mod headers;
 pub mod stats;

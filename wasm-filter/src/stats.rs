@@ -8,6 +8,9 @@
 //! The filter counts in its own memory ([`Pending`]) and adds to Envoy's counters on a timer
 //! (`FLUSH_MS`), not with host calls on every request: each call into the host costs the proxy CPU on
 //! the hot path.
+//!
+//! With `caller` configured, every counter but `injected.<format>` ([`per_caller`]) is also kept per
+//! caller, under [`caller_stat`] names (see `crate::callers`).
 
 use tracebridge::Format;
 
@@ -93,6 +96,23 @@ pub fn names() -> Vec<String> {
     out
 }
 
+/// The Envoy tag regex that turns [`caller_stat`] names into the tag `caller` on the listener-wide
+/// name (Istio's syntax: what Istio generates for `extraStatTags: [caller]`).
+pub const CALLER_TAG_REGEX: &str = r"(caller=\.=(.*?);\.;)";
+
+/// True for the counters also kept per caller: all but `injected.<format>`, which depends on the
+/// configuration, not on the caller.
+pub const fn per_caller(i: usize) -> bool {
+    let injected = index::per_format(PerFormat::Injected, Format::W3c);
+    i < index::COUNT && !(i >= injected && i < injected + Format::ALL.len())
+}
+
+/// The name of counter `name` (one of [`names`]) for one caller: `caller=.=<caller>;.;<name>`.
+/// `caller` must be a `crate::callers::Name` (or `unknown`/`other`): never raw request bytes.
+pub fn caller_stat(name: &str, caller: &str) -> String {
+    format!("caller=.={caller};.;{name}")
+}
+
 /// Counts not yet handed to Envoy. A request adds to these in module memory (no host call); a tick
 /// drains them into Envoy's counters, so `/stats` lags by at most one tick and is otherwise exact.
 #[derive(Debug, Clone)]
@@ -112,6 +132,11 @@ impl Pending {
         if let Some(c) = self.counts.get_mut(i) {
             *c += 1;
         }
+    }
+
+    /// True when there is nothing to hand over.
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|&c| c == 0)
     }
 
     /// Every non-zero count as `(index, count)`, leaving all at zero.
@@ -156,5 +181,17 @@ mod tests {
         let got: Vec<_> = p.drain().collect();
         assert_eq!(got, [(index::REQUESTS, 2), (index::per_format(PerFormat::Invalid, Format::Jaeger), 1)]);
         assert_eq!(p.drain().count(), 0);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn every_counter_but_injected_is_kept_per_caller() {
+        let all = names();
+        let kept: Vec<&str> = all.iter().enumerate().filter(|(i, _)| per_caller(*i)).map(|(_, n)| n.as_str()).collect();
+        assert_eq!(kept.len(), 5 + 2 * Format::ALL.len());
+        assert!(kept.iter().all(|n| !n.starts_with("tracebridge.injected.")), "{kept:?}");
+        assert!(kept.contains(&MISSING) && kept.contains(&"tracebridge.invalid.grpc_trace_bin"));
+        assert!(!per_caller(index::COUNT));
+        assert_eq!(caller_stat(MISSING, "alpha"), "caller=.=alpha;.;tracebridge.missing");
     }
 }

@@ -1,4 +1,4 @@
-//! Which plugin (root context) each live stream belongs to, and the trace id it wrote: a fixed table
+//! Which plugin (root context) each live stream belongs to, and the context it wrote: a fixed table
 //! indexed by context id, so the filter needs neither a hash map nor a `proxy_on_delete` callback per
 //! stream (one call into the VM fewer on every request).
 //!
@@ -6,20 +6,31 @@
 //! request headers, so an entry is read almost at once. An entry is overwritten only when
 //! [`CAPACITY`] newer contexts were created on the same worker in between: then the stream is not
 //! found, and the filter leaves it alone (a stream still waiting for its response headers after that
-//! many newer ones does not get `response_trace_id_header`). Each slot remembers its context id, so a
+//! many newer ones does not get `response_trace_id_header` or `traceresponse`). Each slot remembers its context id, so a
 //! stale slot is never mistaken for another stream's.
 
-use tracebridge::TraceId;
+use tracebridge::{SpanId, TraceId};
 
 /// Slots: streams alive at once per Envoy worker that are tracked exactly.
 pub const CAPACITY: usize = 4096;
+
+/// What the filter wrote to a request, for its response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// The trace id.
+    pub trace_id: TraceId,
+    /// The parent span id the upstream received.
+    pub span_id: Option<SpanId>,
+    /// The trace-flags of the upstream's `traceparent` (sampled, random).
+    pub flags: u8,
+}
 
 #[derive(Clone, Copy, Default)]
 struct Slot {
     /// The stream's context id (0: empty; the host never uses 0 for a stream).
     context: u32,
     root: u32,
-    trace_id: Option<TraceId>,
+    written: Option<Written>,
 }
 
 /// The table.
@@ -41,7 +52,7 @@ impl Streams {
     /// A new stream of plugin `root`.
     pub fn open(&mut self, context: u32, root: u32) {
         if let Some(s) = self.slot(context) {
-            *s = Slot { context, root, trace_id: None };
+            *s = Slot { context, root, written: None };
         }
     }
 
@@ -50,17 +61,17 @@ impl Streams {
         self.slot(context).filter(|s| s.context == context && context != 0).map(|s| s.root)
     }
 
-    /// Remember the trace id written to the request of `context`.
-    pub fn set_trace_id(&mut self, context: u32, trace_id: Option<TraceId>) {
+    /// Remember what was written to the request of `context`.
+    pub fn set_written(&mut self, context: u32, written: Option<Written>) {
         if let Some(s) = self.slot(context).filter(|s| s.context == context) {
-            s.trace_id = trace_id;
+            s.written = written;
         }
     }
 
-    /// The plugin and trace id of `context`, forgetting the stream.
-    pub fn close(&mut self, context: u32) -> Option<(u32, Option<TraceId>)> {
+    /// The plugin of `context` and what was written to its request, forgetting the stream.
+    pub fn close(&mut self, context: u32) -> Option<(u32, Option<Written>)> {
         let s = self.slot(context).filter(|s| s.context == context && context != 0)?;
-        let out = (s.root, s.trace_id);
+        let out = (s.root, s.written);
         *s = Slot::default();
         Some(out)
     }
@@ -73,18 +84,22 @@ mod tests {
     #[test]
     fn streams_are_found_until_closed_or_overwritten() {
         let mut t = Streams::default();
-        let id = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok();
+        let id = TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736").ok().map(|trace_id| Written {
+            trace_id,
+            span_id: SpanId::from_hex(b"00f067aa0ba902b7").ok(),
+            flags: 1,
+        });
         t.open(7, 2);
         t.open(8, 3);
         assert_eq!((t.root_of(7), t.root_of(8), t.root_of(9)), (Some(2), Some(3), None));
-        t.set_trace_id(7, id);
+        t.set_written(7, id);
         assert_eq!(t.close(7), Some((2, id)));
         assert_eq!(t.close(7), None);
         // A context CAPACITY ids later takes the slot; the older one is no longer found.
         t.open(8 + CAPACITY as u32, 4);
         assert_eq!(t.root_of(8), None);
         assert_eq!(t.root_of(8 + CAPACITY as u32), Some(4));
-        t.set_trace_id(8, id);
+        t.set_written(8, id);
         assert_eq!(t.close(8 + CAPACITY as u32), Some((4, None)));
         assert_eq!(t.root_of(0), None);
     }

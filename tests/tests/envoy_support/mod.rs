@@ -1,6 +1,7 @@
 //! Running the filter in a real Envoy: locate Envoy and the `.wasm`, start Envoy on free loopback
 //! ports with one listener per plugin configuration, an echo upstream that answers with the headers it
-//! received, and a tiny HTTP/1.1 client.
+//! received, and a tiny HTTP/1.1 client. Like `scripts/envoy-config.sh`, the configuration has the
+//! `stats_config` tag for the per-caller counters; [`Options`] adds a file access log per listener.
 //!
 //! A missing Envoy or `.wasm` is a failure with a message saying how to get it, never a skip.
 
@@ -214,6 +215,25 @@ pub fn request_bytes(port: u16, headers: &[(String, Vec<u8>)]) -> Exchange {
     Exchange { status, response, upstream }
 }
 
+/// What else goes into the generated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A file access log on every listener with this format (`%FILTER_STATE(...)%` and the like; a
+    /// newline is added), read back with [`Envoy::access_log`].
+    pub access_log_format: Option<String>,
+    /// Every listener speaks TLS with these files, and asks for (does not require) a client
+    /// certificate signed by `ca`.
+    pub tls: Option<Tls>,
+}
+
+/// PEM files for a TLS listener.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+}
+
 /// One Envoy process with a listener per plugin configuration, all in front of one [`Upstream`].
 pub struct Envoy {
     child: Child,
@@ -222,7 +242,7 @@ pub struct Envoy {
     pub admin: u16,
     ports: BTreeMap<String, u16>,
     pub log: PathBuf,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Envoy {
@@ -243,12 +263,22 @@ impl Envoy {
     /// plugin configuration JSON)`; a `None` configuration is a listener without the filter (plain
     /// proxying, for comparison). `wasm_log` is Envoy's `wasm` component log level.
     pub fn try_start_with(upstream: u16, listeners: &[(&str, Option<&str>)], wasm_log: &str) -> Result<Envoy, String> {
+        Envoy::try_start_opts(upstream, listeners, wasm_log, &Options::default())
+    }
+
+    /// [`Envoy::try_start_with`] with [`Options`].
+    pub fn try_start_opts(
+        upstream: u16,
+        listeners: &[(&str, Option<&str>)],
+        wasm_log: &str,
+        options: &Options,
+    ) -> Result<Envoy, String> {
         let wasm = wasm_path();
         let bin = envoy_binary();
         let dir = TempDir::new();
         let admin = free_port();
         let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), free_port())).collect();
-        let yaml = envoy_yaml(&wasm, admin, upstream, listeners, &ports);
+        let yaml = envoy_yaml(&wasm, admin, upstream, listeners, &ports, options, &dir.0);
         let config = dir.0.join("envoy.yaml");
         let log = dir.0.join("envoy.log");
         std::fs::write(&config, yaml).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
@@ -272,7 +302,7 @@ impl Envoy {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let watchdog = child.stdin.take();
-        let mut envoy = Envoy { child, watchdog, admin, ports, log, _dir: dir };
+        let mut envoy = Envoy { child, watchdog, admin, ports, log, dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(_)) = envoy.child.try_wait() {
@@ -350,6 +380,29 @@ impl Envoy {
         }
     }
 
+    /// `/stats/prometheus`.
+    pub fn prometheus(&self) -> String {
+        let (status, body) = self.admin_get("/stats/prometheus").unwrap_or_default();
+        assert_eq!(status, 200, "/stats/prometheus");
+        body
+    }
+
+    /// The access log lines of listener `name` ([`Options::access_log_format`]) once there are at
+    /// least `lines` (Envoy writes them when a stream ends and flushes the file every second), or
+    /// what there is after 10 s.
+    pub fn access_log(&self, name: &str, lines: usize) -> Vec<String> {
+        let path = access_log_path(&self.dir.0, name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let got: Vec<String> = text.lines().map(str::to_string).collect();
+            if got.len() >= lines || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The `wasmcustom.*` counters from `/stats?format=json`, without the `wasmcustom.` prefix.
     pub fn custom_counters(&self) -> BTreeMap<String, u64> {
         let (_, body) = self.admin_get("/stats?format=json&filter=%5Ewasmcustom%5C.").unwrap_or_default();
@@ -411,6 +464,52 @@ fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
     )
 }
 
+/// The `transport_socket` of a listener's filter chain, per [`Options::tls`].
+fn tls_yaml(options: &Options) -> String {
+    let Some(tls) = &options.tls else { return String::new() };
+    let file = |p: &Path| yaml_string(&p.display().to_string());
+    format!(
+        r#"      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          require_client_certificate: false
+          common_tls_context:
+            tls_certificates:
+            - certificate_chain: {{ filename: {cert} }}
+              private_key: {{ filename: {key} }}
+            validation_context:
+              trusted_ca: {{ filename: {ca} }}
+"#,
+        cert = file(&tls.cert),
+        key = file(&tls.key),
+        ca = file(&tls.ca),
+    )
+}
+
+/// Where listener `name`'s access log goes.
+fn access_log_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("access-{name}.log"))
+}
+
+/// The `access_log` entry of a listener's connection manager, per [`Options::access_log_format`].
+fn access_log_yaml(options: &Options, dir: &Path, name: &str) -> String {
+    let Some(format) = &options.access_log_format else { return String::new() };
+    format!(
+        r#"          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: {path}
+              log_format:
+                text_format_source:
+                  inline_string: {format}
+"#,
+        path = yaml_string(&access_log_path(dir, name).display().to_string()),
+        format = yaml_string(&format!("{format}\n")),
+    )
+}
+
 fn yaml_string(s: &str) -> String {
     // JSON string syntax is valid YAML double-quoted scalar syntax.
     serde_json::to_string(s).unwrap_or_default()
@@ -422,9 +521,13 @@ fn envoy_yaml(
     upstream: u16,
     listeners: &[(&str, Option<&str>)],
     ports: &BTreeMap<String, u16>,
+    options: &Options,
+    dir: &Path,
 ) -> String {
+    // The tag of the per-caller counters, as scripts/envoy-config.sh writes it.
     let mut yaml = format!(
         "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin} }}\n\
+         stats_config:\n  stats_tags:\n  - tag_name: caller\n    regex: '(caller=\\.=(.*?);\\.;)'\n\
          static_resources:\n  clusters:\n  - name: upstream\n    type: STATIC\n    connect_timeout: 1s\n\
          \x20   load_assignment:\n      cluster_name: upstream\n      endpoints:\n      - lb_endpoints:\n\
          \x20       - endpoint:\n            address:\n              socket_address: {{ address: 127.0.0.1, port_value: {upstream} }}\n\
@@ -442,7 +545,7 @@ fn envoy_yaml(
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: {name}
-          route_config:
+{access_log}          route_config:
             virtual_hosts:
             - name: upstream
               domains: ["*"]
@@ -453,8 +556,10 @@ fn envoy_yaml(
 {filter}          - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-"#,
+{tls}"#,
             filter = config.map(|c| wasm_filter_yaml(name, wasm, c)).unwrap_or_default(),
+            access_log = access_log_yaml(options, dir, name),
+            tls = tls_yaml(options),
         ));
     }
     yaml
