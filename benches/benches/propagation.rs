@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracebridge::Plan;
 use tracebridge_benches::*;
 
 fn per_format(c: &mut Criterion) {
@@ -72,7 +73,10 @@ fn request(c: &mut Criterion) {
     let req = Req(inputs::REQUEST);
     let mut g = c.benchmark_group("request/five-formats");
     let mut sink = Sink::default();
-    g.bench_function("tracebridge", |b| b.iter(|| tb_request(&t, black_box(req), &mut sink).report().outcome));
+    let mut plan = Plan::new();
+    g.bench_function("tracebridge", |b| {
+        b.iter(|| tb_request(&t, black_box(req), &mut plan, &mut sink).report().outcome)
+    });
     let mut sink = Sink::default();
     g.bench_function("otel", |b| b.iter(|| otel_request(&p, black_box(req), &mut sink)));
     g.finish();

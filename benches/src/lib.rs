@@ -317,10 +317,12 @@ pub fn otel_composite_five() -> TextMapCompositePropagator {
     TextMapCompositePropagator::new(FIVE.into_iter().filter_map(otel_propagator).map(|p| p as _).collect())
 }
 
-/// tracebridge: a whole request through the translator, applied to `sink`.
+/// tracebridge: a whole request through the translator, applied to `sink`. Planned into `plan`, kept
+/// across requests as the filter and the npm package keep theirs (a plan is fixed buffers; building it
+/// in place copies nothing).
 #[inline]
-pub fn tb_request(t: &Translator, headers: Req<'_>, sink: &mut Sink) -> Plan {
-    let plan = t.plan(&headers, || [7; 24]);
+pub fn tb_request<'p>(t: &Translator, headers: Req<'_>, plan: &'p mut Plan, sink: &mut Sink) -> &'p Plan {
+    t.plan_into(&headers, || [7; 24], plan);
     plan.apply(sink);
     plan
 }

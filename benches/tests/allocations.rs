@@ -14,7 +14,7 @@
 use std::hint::black_box;
 
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracebridge::Format;
+use tracebridge::{Format, Plan};
 use tracebridge_benches::*;
 use tracebridge_tests::alloc_count::{allocations, Counting};
 
@@ -88,7 +88,8 @@ fn table() -> Vec<Row> {
     let p = otel_composite_five();
     let req = Req(inputs::REQUEST);
     let mut sink = Sink::default();
-    let tb = steady(|| tb_request(&t, black_box(req), &mut sink).report().outcome);
+    let mut plan = Plan::new();
+    let tb = steady(|| tb_request(&t, black_box(req), &mut plan, &mut sink).report().outcome);
     let mut sink = Sink::default();
     let otel = steady(|| otel_request(&p, black_box(req), &mut sink));
     push("request", "five-formats", tb, Some(otel));
@@ -129,7 +130,8 @@ fn both_translate_to_the_same_traceparent() {
 #[test]
 fn both_write_five_formats_for_the_request() {
     let mut a = Sink::default();
-    let plan = tb_request(&translator_five(), Req(inputs::REQUEST), &mut a);
+    let mut plan = Plan::new();
+    let plan = tb_request(&translator_five(), Req(inputs::REQUEST), &mut plan, &mut a);
     assert_eq!(plan.report().source, Some(Format::B3Multi));
     let mut b = Sink::default();
     otel_request(&otel_composite_five(), Req(inputs::REQUEST), &mut b);

@@ -503,6 +503,7 @@ impl Default for TraceStateBuf {
 
 impl TraceStateBuf {
     /// An empty buffer.
+    #[inline]
     pub fn new() -> Self {
         // `new`, not `new_const`: the const constructor zeroes the buffer.
         TraceStateBuf { buf: ArrayString::new(), dropped: 0 }

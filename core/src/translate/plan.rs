@@ -4,8 +4,8 @@ use core::fmt;
 use crate::baggage;
 use crate::carrier::{Extractor, Injector};
 use crate::format::Format;
-use crate::id::ascii_str;
 use crate::tracestate::{self, TraceStateBuf};
+use arrayvec::{ArrayString, ArrayVec};
 
 use super::*;
 
@@ -26,48 +26,34 @@ struct BaggageOp {
 }
 
 /// The baggage headers a plan writes and removes, with dynamic names (`uberctx-{key}`), kept in their
-/// own arena so that a plan without baggage never touches (or zeroes) it.
+/// own arena. Fixed-capacity vectors: nothing is zeroed when a plan is made, so a plan without baggage
+/// never touches it.
 #[derive(Clone)]
 pub(super) struct BaggageOps {
-    ops: [BaggageOp; MAX_BAGGAGE_OPS],
-    n: usize,
-    arena: [u8; BAGGAGE_ARENA],
-    used: usize,
+    ops: ArrayVec<BaggageOp, MAX_BAGGAGE_OPS>,
+    arena: ArrayVec<u8, BAGGAGE_ARENA>,
 }
 
 impl BaggageOps {
+    #[inline]
     fn new() -> Self {
-        BaggageOps {
-            ops: [BaggageOp { name: (0, 0), value: None }; MAX_BAGGAGE_OPS],
-            n: 0,
-            arena: [0; BAGGAGE_ARENA],
-            used: 0,
-        }
+        BaggageOps { ops: ArrayVec::new(), arena: ArrayVec::new() }
     }
 
     /// Copy `bytes` into the arena: `(start, len)`, or `None` when it is full.
     fn store(&mut self, bytes: &mut dyn Iterator<Item = u8>, lowercase: bool) -> Option<(u16, u16)> {
-        let start = self.used;
+        let start = self.arena.len();
         for b in bytes {
-            let Some(slot) = self.arena.get_mut(self.used) else {
-                self.used = start;
+            if self.arena.try_push(if lowercase { b.to_ascii_lowercase() } else { b }).is_err() {
+                self.arena.truncate(start);
                 return None;
-            };
-            *slot = if lowercase { b.to_ascii_lowercase() } else { b };
-            self.used += 1;
+            }
         }
-        Some((u16::try_from(start).ok()?, u16::try_from(self.used - start).ok()?))
+        Some((u16::try_from(start).ok()?, u16::try_from(self.arena.len() - start).ok()?))
     }
 
     fn push(&mut self, op: BaggageOp) -> bool {
-        match self.ops.get_mut(self.n) {
-            Some(slot) => {
-                *slot = op;
-                self.n += 1;
-                true
-            }
-            None => false,
-        }
+        self.ops.try_push(op).is_ok()
     }
 
     fn text(&self, (start, len): (u16, u16)) -> &str {
@@ -76,7 +62,7 @@ impl BaggageOps {
     }
 
     fn ops(&self) -> impl Iterator<Item = &BaggageOp> + '_ {
-        self.ops.iter().take(self.n)
+        self.ops.iter()
     }
 }
 
@@ -105,18 +91,20 @@ pub(super) enum Op {
 /// assert_eq!(out.len(), 1);
 /// # Ok::<(), &str>(())
 /// ```
+///
+/// Its buffers are fixed-capacity vectors (`arrayvec`): making a plan writes a few lengths, not its
+/// several KiB (measured: zeroing them was most of a whole request's instructions). A hot caller
+/// still keeps one and refills it ([`Translator::plan_into`]) rather than move it around.
 #[derive(Clone)]
 pub struct Plan {
     pub(super) report: Report,
-    ops: [Option<Op>; MAX_OPS],
-    n_ops: usize,
-    arena: [u8; ARENA],
-    used: usize,
-    pub(super) tracestate: Option<TraceStateBuf>,
+    /// `None`: a removal dropped because the header is not there.
+    ops: ArrayVec<Option<Op>, MAX_OPS>,
+    arena: ArrayString<ARENA>,
+    pub(super) tracestate: TraceStateBuf,
     /// Room to write the `dd=` member before ours (see `compose_tracestate`).
     scratch: Option<TraceStateBuf>,
-    /// Baggage headers (created on first use).
-    baggage: Option<BaggageOps>,
+    baggage: BaggageOps,
 }
 
 impl fmt::Debug for Plan {
@@ -150,45 +138,43 @@ impl Default for Plan {
 
 impl Plan {
     /// An empty plan (a no-op), to fill with [`Translator::plan_into`].
+    #[inline]
     pub fn new() -> Self {
         Plan {
             report: Report::EMPTY,
-            ops: [None; MAX_OPS],
-            n_ops: 0,
-            arena: [0; ARENA],
-            used: 0,
-            tracestate: None,
+            ops: ArrayVec::new(),
+            arena: ArrayString::new(),
+            tracestate: TraceStateBuf::new(),
             scratch: None,
-            baggage: None,
+            baggage: BaggageOps::new(),
         }
     }
 
-    /// Empty again, with `report`; the buffers are kept as they are (only what is pushed is read).
+    /// Empty again, with `report`.
     pub(super) fn reset(&mut self, report: Report) {
         self.report = report;
-        self.n_ops = 0;
-        self.used = 0;
-        if let Some(b) = self.baggage.as_mut() {
-            b.n = 0;
-            b.used = 0;
-        }
+        self.ops.clear();
+        self.arena.clear();
+        self.baggage.ops.clear();
+        self.baggage.arena.clear();
     }
 
     /// Plan the removal of a baggage header seen in the request (`uberctx-{key}`, `ot-baggage-{key}`).
     pub(super) fn remove_baggage(&mut self, name: &[u8]) {
-        let ops = self.baggage.get_or_insert_with(BaggageOps::new);
+        let ops = &mut self.baggage;
         if let Some(name) = ops.store(&mut name.iter().copied(), true) {
             ops.push(BaggageOp { name, value: None });
         }
     }
 
     fn baggage_ops(&self) -> impl Iterator<Item = (&str, Option<&str>)> + '_ {
-        self.baggage.iter().flat_map(|b| b.ops().map(move |op| (b.text(op.name), op.value.map(|v| b.text(v)))))
+        let b = &self.baggage;
+        b.ops().map(move |op| (b.text(op.name), op.value.map(|v| b.text(v))))
     }
 
     /// The tracestate buffer to write, and the scratch one (created on first use).
     pub(super) fn tracestate_buffers(&mut self) -> (&mut TraceStateBuf, &mut Option<TraceStateBuf>) {
-        (self.tracestate.get_or_insert_with(TraceStateBuf::new), &mut self.scratch)
+        (&mut self.tracestate, &mut self.scratch)
     }
 
     /// The outcome, for counting and logging.
@@ -197,19 +183,16 @@ impl Plan {
     }
 
     pub(super) fn push(&mut self, op: Op) {
-        if let Some(slot) = self.ops.get_mut(self.n_ops) {
-            *slot = Some(op);
-            self.n_ops += 1;
-        }
+        let _ = self.ops.try_push(Some(op));
     }
 
     fn ops(&self) -> impl Iterator<Item = Op> + '_ {
-        self.ops.iter().take(self.n_ops).flatten().copied()
+        self.ops.iter().flatten().copied()
     }
 
     fn value(&self, start: u16, len: u16) -> &str {
         let (start, len) = (usize::from(start), usize::from(len));
-        ascii_str(self.arena.get(start..start + len).unwrap_or_default())
+        self.arena.get(start..start + len).unwrap_or_default()
     }
 
     /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
@@ -222,7 +205,7 @@ impl Plan {
         });
         let formats = final_ops.filter_map(move |(_, op)| match op {
             Op::Set { name, start, len } => Some((name, self.value(start, len))),
-            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_ref().map_or("", |t| t.as_str()))),
+            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_str())),
             Op::Remove(_) => None,
         });
         formats.chain(self.baggage_ops().filter_map(|(n, v)| Some((n, v?))))
@@ -245,7 +228,7 @@ impl Plan {
     /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
     /// in the Envoy filter): such removals are dropped, unless the plan itself set that header earlier.
     pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E) {
-        for i in 0..self.n_ops {
+        for i in 0..self.ops.len() {
             let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
             let set_before =
                 self.ops.iter().take(i).flatten().any(|op| !matches!(op, Op::Remove(_)) && op_name(op) == name);
@@ -287,13 +270,13 @@ fn static_name(name: &str) -> Option<&'static str> {
 /// Baggage writes go to the baggage arena, names and all.
 impl baggage::Sink for Plan {
     fn set(&mut self, prefix: &str, key: &mut dyn Iterator<Item = u8>, value: &mut dyn Iterator<Item = u8>) -> bool {
-        let ops = self.baggage.get_or_insert_with(BaggageOps::new);
-        let mark = ops.used;
+        let ops = &mut self.baggage;
+        let mark = ops.arena.len();
         let stored = ops.store(&mut prefix.bytes().chain(key), true).and_then(|n| Some((n, ops.store(value, false)?)));
         match stored {
             Some((name, value)) if ops.push(BaggageOp { name, value: Some(value) }) => true,
             _ => {
-                ops.used = mark;
+                ops.arena.truncate(mark);
                 false
             }
         }
@@ -303,14 +286,12 @@ impl baggage::Sink for Plan {
 /// Captures a format's `inject` into the plan.
 impl Injector for Plan {
     fn set(&mut self, name: &str, value: &str) {
-        let (Some(name), Some(dst)) = (static_name(name), self.arena.get_mut(self.used..self.used + value.len()))
-        else {
-            return;
-        };
-        dst.copy_from_slice(value.as_bytes());
-        let (Ok(start), Ok(len)) = (u16::try_from(self.used), u16::try_from(value.len())) else { return };
-        self.used += value.len();
-        self.push(Op::Set { name, start, len });
+        let Some(name) = static_name(name) else { return };
+        let start = self.arena.len();
+        let (Ok(start16), Ok(len)) = (u16::try_from(start), u16::try_from(value.len())) else { return };
+        if self.arena.try_push_str(value).is_ok() {
+            self.push(Op::Set { name, start: start16, len });
+        }
     }
 
     fn remove(&mut self, name: &str) {

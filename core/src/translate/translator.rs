@@ -481,7 +481,7 @@ impl Translator {
             scratch,
         );
         plan.report.tracestate_dropped = dropped;
-        let buf = plan.tracestate.get_or_insert_with(TraceStateBuf::new);
+        let buf = &plan.tracestate;
         if buf.as_str().is_empty() {
             plan.push(Op::Remove(tracestate::HEADER));
         } else {
@@ -495,7 +495,9 @@ impl Translator {
         headers: &mut H,
         random: impl FnOnce() -> [u8; 24],
     ) -> Report {
-        let plan = self.plan(&*headers, random);
+        // Planned in place: a plan is tens of KiB of fixed buffers, and a move would copy all of it.
+        let mut plan = Plan::new();
+        self.plan_into(&*headers, random, &mut plan);
         plan.apply(headers);
         plan.report
     }
