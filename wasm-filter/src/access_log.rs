@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(
             out,
             "source=b3-single outcome=continued root=no trace_id=0af7651916cd43dd8448eb211c80319c caller=alpha \
-             w3c=absent b3-single=valid b3-multi=absent jaeger=invalid:jaeger_format xray=absent grpc-trace-bin=absent"
+             w3c=absent b3-single=valid b3-multi=absent jaeger=invalid:jaeger_format xray=absent grpc-trace-bin=absent \
+             datadog=absent ot=absent instana=absent gcp=absent"
         );
         assert!(!out.contains("  ") && !out.ends_with(' '));
     }

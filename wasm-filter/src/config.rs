@@ -6,13 +6,14 @@
 
 use core::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use tracebridge::translate::{ConfigSeed, Translator};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use tracebridge::translate::{Config, ConfigKeysSeen, Translator};
 
 use crate::access_log::Fields;
 use crate::callers::{DEFAULT_MAX_CALLERS, MAX_CALLERS_CAP};
 
-/// Keys only the filter understands; every other key belongs to core's `Config`.
+/// Keys only the filter understands; every other key belongs to core's `Config` (an unknown one is
+/// refused there).
 pub const FILTER_KEYS: [&str; 7] =
     ["shadow", "shadow_header", "response_trace_id_header", "caller", "max_callers", "access_log", "traceresponse"];
 
@@ -63,16 +64,14 @@ const MAX_ATTRIBUTE_SEGMENTS: usize = 8;
 
 /// Parse the plugin configuration bytes. Empty (or whitespace-only) configuration = all defaults.
 ///
-/// The JSON is read twice by core's small reader (`tracebridge::json`, no serde_json in the `.wasm`):
-/// once for the filter's own keys, once by core's `ConfigSeed`, which skips them and names the key
-/// in every error.
+/// The JSON is read once, by core's small reader (`tracebridge::json`, no serde_json in the `.wasm`):
+/// the filter's own keys here, every other key by [`Config::read_key`], which names the key in every
+/// error, so a mistake reads the same as in the other doors.
 pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     let text = core::str::from_utf8(bytes).map_err(|_| "configuration is not UTF-8".to_string())?;
     let text = if text.trim().is_empty() { "{}" } else { text };
     let own = tracebridge::json::from_str_seed(FilterKeys::default(), text).map_err(|e| e.to_string())?;
-    let config =
-        tracebridge::json::from_str_seed(ConfigSeed { extra_keys: &FILTER_KEYS }, text).map_err(|e| e.to_string())?;
-    let translator = Translator::new(config).map_err(|e| e.to_string())?;
+    let translator = Translator::new(own.config).map_err(|e| e.to_string())?;
     if own.caller.is_none() && own.max_callers.is_some() {
         return Err("max_callers: counts per caller, so it needs `caller`".into());
     }
@@ -92,9 +91,11 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     })
 }
 
-/// The filter's own keys, read from the same object; other keys are left to core.
+/// The filter's own keys, and core's configuration read from the same object.
 #[derive(Default)]
 struct FilterKeys {
+    config: Config,
+    seen: ConfigKeysSeen,
     shadow: bool,
     shadow_header: Option<String>,
     response_trace_id_header: Option<String>,
@@ -167,8 +168,13 @@ impl<'de> Visitor<'de> for FilterKeys {
                     };
                     checked.map_err(de::Error::custom)?;
                 }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+                other if Config::KEYS.contains(&other) => self.config.read_key(other, &mut map, &mut self.seen)?,
+                other => {
+                    return Err(de::Error::custom(format_args!(
+                        "unknown configuration key `{other}`, expected one of: {}, {}",
+                        Config::KEYS.join(", "),
+                        FILTER_KEYS.join(", ")
+                    )))
                 }
             }
         }
@@ -364,6 +370,13 @@ mod tests {
     fn unknown_key_is_named() {
         let e = err(r#"{"inject": ["w3c"], "injekt": ["b3-single"]}"#);
         assert!(e.contains("`injekt`"), "{e}");
+        assert!(e.contains("inject,") && e.contains("shadow,"), "lists core's keys and the filter's: {e}");
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        let e = err(r#"{"inject": ["w3c"], "inject": ["b3-single"]}"#);
+        assert!(e.starts_with("inject: given twice"), "{e}");
     }
 
     #[test]

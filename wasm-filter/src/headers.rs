@@ -62,9 +62,14 @@ impl<'a> Pairs<'a> {
     /// name: the lookup core's formats make, without a host call.
     pub fn first(&self, name: &str) -> Option<&'a [u8]> {
         let want = name.as_bytes();
+        self.indexed_pairs().find(|(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want)).map(|(_, v)| v)
+    }
+
+    /// Every pair, from the index and, past it (more than [`INDEXED`] headers: rare), decoded again.
+    fn indexed_pairs(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + '_ {
         let index = self.index.get(..self.indexed).unwrap_or_default().iter().copied();
         let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
-        index.chain(rest).find(|(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want)).map(|(_, v)| v)
+        index.chain(rest)
     }
 
     /// Every `(name, value)`, in order.
@@ -95,14 +100,20 @@ impl Extractor for Pairs<'_> {
         // Envoy hands over lowercase names (HTTP/2 requires them, HTTP/1 names are lowercased), but
         // the comparison stays case-insensitive; lengths are compared first.
         let want = name.as_bytes();
-        let index = self.index.get(..self.indexed).unwrap_or_default().iter().copied();
-        // Decoded again only past the index (more than INDEXED headers: rare).
-        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
-        let values = index
-            .chain(rest)
+        let values = self
+            .indexed_pairs()
             .filter(move |(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want))
             .map(|(_, v)| v);
         tracebridge::carrier::visit_each(values, each);
+    }
+
+    /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`).
+    fn visit_prefixed<'s>(
+        &'s self,
+        prefix: &str,
+        each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> core::ops::ControlFlow<()>,
+    ) {
+        tracebridge::carrier::visit_each_prefixed(self.indexed_pairs(), prefix, each);
     }
 }
 
@@ -174,6 +185,30 @@ mod tests {
         let mut lie = serialize(&[("b3", "1")]);
         lie[8] = 200;
         assert!(Pairs::new(&lie).is_empty());
+    }
+
+    #[test]
+    fn prefixed_names_in_order_past_the_index_too() {
+        let names: Vec<String> = (0..INDEXED).map(|i| format!("x-{i}")).collect();
+        let mut pairs = vec![("uberctx-user", "alice"), ("uberctx", "no"), ("UberCtx-Tenant", "t1")];
+        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
+        pairs.push(("uberctx-late", "l"));
+        let bytes = serialize(&pairs);
+        let p = Pairs::new(&bytes);
+        let mut seen = Vec::new();
+        p.visit_prefixed("uberctx-", &mut |n, v| {
+            seen.push((n, v));
+            core::ops::ControlFlow::Continue(())
+        });
+        let want: [(&[u8], &[u8]); 3] =
+            [(b"uberctx-user", b"alice"), (b"UberCtx-Tenant", b"t1"), (b"uberctx-late", b"l")];
+        assert_eq!(seen, want);
+        let mut first = 0;
+        p.visit_prefixed("uberctx-", &mut |_, _| {
+            first += 1;
+            core::ops::ControlFlow::Break(())
+        });
+        assert_eq!(first, 1, "a break stops the visit");
     }
 
     #[test]

@@ -173,6 +173,10 @@ impl<'de> Visitor<'de> for ConfigSeed<'_> {
 pub struct ConfigKeysSeen([bool; CONFIG_KEYS.len()]);
 
 impl Config {
+    /// The keys of a configuration object, in the order of the fields: a door that has keys of its
+    /// own lists both in its error for an unknown key.
+    pub const KEYS: &'static [&'static str] = CONFIG_KEYS;
+
     /// Read the value of configuration key `key` from `map` into `self`, naming the key in any error
     /// (`on_missing: unknown variant ...`, `tracestate.max_len: ...`). An unknown key is an error
     /// that lists the known ones.
