@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use tracebridge::translate::{Plan, Status};
+use tracebridge::translate::{Plan, Report, Status};
 use tracebridge::{Format, Injector, TraceId};
 
 use crate::abi::{self, LogLevel, MapType};
@@ -344,9 +344,37 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
     if report.root_generated() {
         c.inc(index::ROOTS);
     }
+    if report.dropped_input() {
+        if debug {
+            log(LogLevel::Debug, &dropped_detail(report));
+        }
+        c.inc(index::DROPPED);
+    }
     if config.shadow && !plan.is_noop() {
         c.inc(index::SHADOW);
     }
+}
+
+/// What [`Report::dropped_input`] counted, for the debug log: `dropped: tracestate (tracestate_key);
+/// 2 tracestate members over the length limit; 1 baggage members (baggage_member)`.
+fn dropped_detail(report: &Report) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = report.tracestate_error {
+        parts.push(format!("tracestate ({})", e.code()));
+    }
+    if report.tracestate_dropped > 0 {
+        parts.push(format!("{} tracestate members over the length limit", report.tracestate_dropped));
+    }
+    for f in Format::ALL {
+        if let Some(e) = report.warning(f) {
+            parts.push(format!("part of {} ({})", f.name(), e.code()));
+        }
+    }
+    if report.baggage_dropped > 0 {
+        let why = report.baggage_error.map_or("", |e| e.code());
+        parts.push(format!("{} baggage members ({why})", report.baggage_dropped));
+    }
+    format!("dropped: {}", parts.join("; "))
 }
 
 /// The listener-wide counts and the caller's.

@@ -24,6 +24,9 @@ pub const CONFLICTS: &str = "tracebridge.conflicts";
 pub const ROOTS: &str = "tracebridge.roots";
 /// Requests evaluated in shadow mode whose headers would have changed.
 pub const SHADOW: &str = "tracebridge.shadow";
+/// Requests where a part of what arrived was not carried on (tracestate or baggage members, a
+/// format's optional part): `tracebridge::translate::Report::dropped_input`.
+pub const DROPPED: &str = "tracebridge.dropped";
 
 /// The per-format counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +74,9 @@ pub mod index {
     pub const ROOTS: usize = 3;
     /// `tracebridge.shadow`.
     pub const SHADOW: usize = 4;
-    const PER_FORMAT_START: usize = 5;
+    /// `tracebridge.dropped`.
+    pub const DROPPED: usize = 5;
+    const PER_FORMAT_START: usize = 6;
 
     /// `tracebridge.<kind>.<format>`.
     pub const fn per_format(kind: PerFormat, f: Format) -> usize {
@@ -89,7 +94,7 @@ pub mod index {
 
 /// Every counter name, in [`index`] order.
 pub fn names() -> Vec<String> {
-    let mut out: Vec<String> = [REQUESTS, MISSING, CONFLICTS, ROOTS, SHADOW].map(String::from).to_vec();
+    let mut out: Vec<String> = [REQUESTS, MISSING, CONFLICTS, ROOTS, SHADOW, DROPPED].map(String::from).to_vec();
     for kind in PerFormat::ALL {
         out.extend(Format::ALL.iter().map(|&f| kind.name(f)));
     }
@@ -164,6 +169,7 @@ mod tests {
         assert_eq!(all.len(), index::COUNT);
         assert_eq!(all[index::REQUESTS], REQUESTS);
         assert_eq!(all[index::SHADOW], SHADOW);
+        assert_eq!(all[index::DROPPED], DROPPED);
         for kind in PerFormat::ALL {
             for f in Format::ALL {
                 assert_eq!(all[index::per_format(kind, f)], kind.name(f));
@@ -188,7 +194,7 @@ mod tests {
     fn every_counter_but_injected_is_kept_per_caller() {
         let all = names();
         let kept: Vec<&str> = all.iter().enumerate().filter(|(i, _)| per_caller(*i)).map(|(_, n)| n.as_str()).collect();
-        assert_eq!(kept.len(), 5 + 2 * Format::ALL.len());
+        assert_eq!(kept.len(), 6 + 2 * Format::ALL.len());
         assert!(kept.iter().all(|n| !n.starts_with("tracebridge.injected.")), "{kept:?}");
         assert!(kept.contains(&MISSING) && kept.contains(&"tracebridge.invalid.grpc_trace_bin"));
         assert!(!per_caller(index::COUNT));

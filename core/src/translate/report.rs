@@ -229,4 +229,15 @@ impl Report {
     pub fn injected(&self, f: Format) -> bool {
         self.injected.get(f.index()).copied().unwrap_or(false)
     }
+
+    /// True when a part of what arrived next to the context was not carried on: an invalid
+    /// tracestate, tracestate members (a repeated key, over the length limit), a format's optional
+    /// part ([`warnings`](Self::warnings)), baggage members. The request is never failed for these,
+    /// so a door counts them: nothing the caller sent is lost without a trace of it.
+    pub fn dropped_input(&self) -> bool {
+        self.tracestate_error.is_some()
+            || self.tracestate_dropped > 0
+            || self.warnings.iter().any(Option::is_some)
+            || self.baggage_dropped > 0
+    }
 }

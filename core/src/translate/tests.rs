@@ -82,7 +82,25 @@ fn invalid_tracestate_is_dropped_not_the_traceparent() {
     let mut h = headers(&[("traceparent", TP), ("tracestate", "a=1,A=2")]);
     let report = Translator::default().translate(&mut h, rng);
     assert_eq!(report.tracestate_error, Some(Error::TracestateKey));
+    assert!(report.dropped_input());
     assert_eq!(h, headers(&[("traceparent", TP)]));
+}
+
+#[test]
+fn dropped_input_names_every_kind_of_loss() {
+    let report = |pairs: &[(&str, &str)]| Translator::default().plan(&headers(pairs), rng).report().dropped_input();
+    assert!(!report(&[("traceparent", TP), ("tracestate", "a=1"), ("baggage", "k=v")]), "nothing lost");
+    assert!(report(&[("traceparent", TP), ("tracestate", "a=1"), ("tracestate", "a=2")]), "a repeated key");
+    assert!(report(&[("traceparent", TP), ("baggage", "k=v,=broken")]), "a malformed baggage member");
+    let long = std::format!("a={}", "x".repeat(250));
+    let many: Vec<String> = (0..8).map(|i| long.replacen('a', &std::format!("k{i}"), 1)).collect();
+    let state = many.join(",");
+    // The sampled flag dropped: the traceparent is rewritten, and its tracestate within max_len.
+    let rewrite = Translator::new(Config { drop_forced_sampling: true, ..Config::default() }).unwrap_or_default();
+    let rewritten = rewrite.plan(&headers(&[("traceparent", TP), ("tracestate", &state)]), rng);
+    assert!(rewritten.report().tracestate_dropped > 0 && rewritten.report().dropped_input(), "over the length limit");
+    let dd = [("x-datadog-trace-id", "1234"), ("x-datadog-parent-id", "5678"), ("x-datadog-tags", "not a tag")];
+    assert!(report(&dd), "a format's part (Datadog's tags)");
 }
 
 #[test]
