@@ -92,6 +92,7 @@ class TraceBridgePropagator {
       const vals = [];
       const ids = [];
       const names = this.#readNames;
+      // (Fresh arrays: a getter is user code and may call back into a propagator.)
       for (let k = 0; k < names.length; k++) {
         const v = getter.get(carrier, names[k]);
         if (v === undefined || v === null) continue;

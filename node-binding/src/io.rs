@@ -42,9 +42,11 @@ pub fn headers() -> impl Iterator<Item = &'static str> {
     Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied())
 }
 
-/// The position of `name` (lowercase) in [`headers`].
+/// The position of `name` (lowercase) in [`headers`]. Core names headers with the constants its
+/// registry lists, so the same address is tried first (one integer compare per header), then the
+/// bytes.
 pub fn header_index(name: &str) -> Option<usize> {
-    headers().position(|h| h == name)
+    headers().position(|h| core::ptr::eq(h, name)).or_else(|| headers().position(|h| h == name))
 }
 
 /// The input area and entry table (JS writes them) with the header names they refer to.

@@ -178,24 +178,36 @@ impl Shape {
 
     /// True when `value` is exactly these pieces over this call's input.
     fn matches(&self, value: &[u8], src: &Input<'_>, lits: &Literals) -> bool {
-        let mut pos = 0;
+        let mut rest = value;
         for p in self.pieces() {
-            let here = value.get(pos..pos + p.len());
-            let same = match *p {
+            let Some((here, after)) = rest.split_at_checked(p.len()) else { return false };
+            let expected = match *p {
                 Piece::Src { entry, off, len } => {
                     let (off, len) = (usize::from(off), usize::from(len));
-                    src.source(usize::from(entry)).and_then(|s| s.get(off..off + len)).is_some_and(|s| here == Some(s))
+                    src.source(usize::from(entry)).and_then(|s| s.get(off..off + len))
                 }
-                Piece::Lit { slot, .. } => here.is_some() && lits.get(usize::from(slot)) == here,
-                Piece::Raw { .. } => false,
+                Piece::Lit { slot, .. } => lits.get(usize::from(slot)),
+                Piece::Raw { .. } => None,
             };
-            if !same {
+            if !expected.is_some_and(|e| same(e, here)) {
                 return false;
             }
-            pos += p.len();
+            rest = after;
         }
-        pos == value.len()
+        rest.is_empty()
     }
+}
+
+/// `a == b`, eight bytes at a time: wasm's `memcmp` goes byte by byte, and this runs for every piece
+/// of every string handed back.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tails = a8.remainder() == b8.remainder();
+    let word = |c: &[u8]| c.try_into().map_or(0, u64::from_ne_bytes);
+    tails && a8.zip(b8).all(|(x, y)| word(x) == word(y))
 }
 
 /// The longest run at the start of `rest` that equals part of an input value: `(entry, offset, len)`.
@@ -581,6 +593,18 @@ mod tests {
         assert_eq!(got, [Some(value.clone())]);
         assert_eq!(pieces(&area, 0), [RAW]);
         assert_eq!(call(&mut area, &mut lits, &[a, b], &[Some(b""), None]), [Some(Vec::new()), None]);
+    }
+
+    #[test]
+    fn same_compares_every_byte() {
+        let a = b"0123456789abcdefXYZ";
+        for i in 0..a.len() {
+            let mut b = *a;
+            b[i] ^= 1;
+            assert!(!same(a, &b), "{i}");
+            assert!(same(&a[..i], &b[..i]));
+        }
+        assert!(!same(b"ab", b"abc"));
     }
 
     #[test]
