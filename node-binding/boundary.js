@@ -5,8 +5,8 @@
 //
 // In:  `put(values, ids, n)` writes n strings into the input area and one entry per string,
 //      `[header or role, start, len, flags]`.
-// Out: `int(i)` reads op field i; `str(slot, values)` joins string `slot` from its pieces
-//      (substrings of `values`, literals decoded once, raw bytes).
+// Out: `int(i)` reads op field i; `str(slot, values)` is string `slot`: a substring of one of
+//      `values`, a literal decoded once, or raw bytes (a call's raw bytes are decoded at once).
 
 const wasm = require('./pkg/tracebridge_node.js');
 
@@ -93,10 +93,13 @@ function put(values, ids, n) {
 
 // The JS copy of core's literal table.
 const lits = new Array(L.litSlots).fill('');
+// The raw bytes of the last call, decoded once when a string needs them.
+let raw = null;
 
 /** After every call: the result, with the literal table brought up to date. */
 function done(result) {
   fresh();
+  raw = null;
   const n = i32[INTS + L.litCount];
   for (let k = 0, at = INTS + L.lits; k < n; k++, at += 3) {
     const a = BYTES + i32[at + 1];
@@ -110,7 +113,9 @@ function int(i) {
   return i32[INTS + L.fields + i];
 }
 
-function piece(at, values) {
+/** String `slot` of the last call (null when absent); `values` are the strings given to `put`. */
+function str(slot, values) {
+  const at = INTS + L.strings + 3 * slot;
   const kind = i32[at];
   if (kind >= 0) {
     const v = values[kind];
@@ -119,22 +124,10 @@ function piece(at, values) {
     return a === 0 && len === v.length ? v : v.substring(a, a + len);
   }
   if (kind === L.lit) return lits[i32[at + 1]];
-  const a = BYTES + i32[at + 1];
-  return latin1(a, a + i32[at + 2]);
-}
-
-/** String `slot` of the last call (null when absent); `values` are the strings given to `put`. */
-function str(slot, values) {
-  const d = INTS + L.strings + 2 * slot;
-  const n = i32[d + 1];
-  if (n <= 0) return n === 0 ? '' : null;
-  let at = INTS + L.pieces + 3 * i32[d];
-  let s = piece(at, values);
-  for (let k = 1; k < n; k++) {
-    at += 3;
-    s += piece(at, values);
-  }
-  return s;
+  if (kind === L.null) return null;
+  if (raw === null) raw = latin1(BYTES, BYTES + i32[INTS + L.rawEnd]);
+  const a = i32[at + 1];
+  return raw.substring(a, a + i32[at + 2]);
 }
 
 /** An error for a failed call (cannot happen within core's limits; named rather than hidden). */

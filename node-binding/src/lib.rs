@@ -10,8 +10,9 @@
 //!   core call ([`ops`]) and writes into a reused output area. Nothing is allocated per call: the
 //!   translation plan is reused ([`Translator::plan_into`]), injected headers go to a reused buffer.
 //! - **Out**: fixed `i32` slots read through one `Int32Array` (statuses, outcome, flags as numbers
-//!   named by tables taken from core once, [`tables`]) and strings as pieces: substrings of the
-//!   values the JS passed, literals it decoded once, or raw bytes ([`out`]).
+//!   named by tables taken from core once, [`tables`]) and strings as `[kind, a, b]`: a substring of
+//!   a value the JS passed, a literal it decoded once, or raw bytes, all of a call's raw bytes
+//!   decoded at once ([`out`]).
 //!
 //! The configuration crosses once per translator, as JSON; `inspect` returns core's JSON document (the
 //! CLI's `inspect --json`), which is not a hot path. Errors from the constructor cross through
