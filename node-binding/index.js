@@ -29,9 +29,35 @@ function argumentError(message) {
 
 // ---- reading a header object ----------------------------------------------------------------
 //
-// `want` lists the header indices a call reads (`wantNames` their names). Values go to `vals`, their
-// header index to `ids`; for plain objects and Maps, `keys` remembers which key (in its own case)
-// each came from, so writes replace every case variant without scanning the object again.
+// A `Want` is the set of headers a call reads: their indices and names, membership by index, and a
+// bit per name length (a key of another length cannot be one of them: most keys of a request are
+// passed over without a lookup). Values go to `vals`, their header index to `ids`; for plain objects
+// and Maps, `keys` remembers which key (in its own case) each came from, so writes replace every case
+// variant without scanning the object again.
+
+class Want {
+  constructor(ids) {
+    this.ids = ids;
+    this.names = ids.map((i) => HEADERS[i]);
+    this.has = new Uint8Array(HEADERS.length);
+    this.lengths = 0;
+    this.long = false;
+    for (const i of ids) {
+      this.has[i] = 1;
+      const n = HEADERS[i].length;
+      if (n < 31) this.lengths |= 1 << n;
+      else this.long = true;
+    }
+  }
+
+  /** The header index of carrier key `key` when it is one of these, else -1. */
+  index(key) {
+    const n = key.length;
+    if (n < 31 ? ((this.lengths >>> n) & 1) === 0 : !this.long) return -1;
+    const i = b.headerIndex(key);
+    return i >= 0 && this.has[i] === 1 ? i : -1;
+  }
+}
 
 const OBJECT = 0;
 const MAP = 1;
@@ -81,26 +107,27 @@ class Gathered {
 const scratch = new Gathered();
 let gathering = false;
 
-function gather(headers, kind, want, wantNames) {
+function gather(headers, kind, want) {
   const g = gathering ? new Gathered() : scratch;
   g.n = 0;
   gathering = true;
   try {
     if (kind === HEADERS_OBJ) {
-      for (let k = 0; k < wantNames.length; k++) {
-        const v = headers.get(wantNames[k]);
-        if (v !== null) g.add(want[k], wantNames[k], v);
+      const names = want.names;
+      for (let k = 0; k < names.length; k++) {
+        const v = headers.get(names[k]);
+        if (v !== null) g.add(want.ids[k], names[k], v);
       }
     } else if (kind === MAP) {
       for (const [key, v] of headers) {
         if (typeof key !== 'string') continue;
-        const i = b.headerIndex(key);
-        if (i >= 0 && want.includes(i)) g.add(i, key, v);
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, v);
       }
     } else {
       for (const key in headers) {
-        const i = b.headerIndex(key);
-        if (i >= 0 && want.includes(i)) g.add(i, key, headers[key]);
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, headers[key]);
       }
     }
   } finally {
@@ -233,19 +260,16 @@ function configJson(config) {
 class Translator {
   #w;
   #fields;
-  #fieldIds;
-  #fieldNames;
-  #readIds;
-  #readNames;
+  #all;
+  #reads;
   #idle;
 
   constructor(config) {
     this.#w = new wasm.WasmTranslator(configJson(config));
-    this.#fieldIds = Array.from(this.#w.fields());
-    this.#fieldNames = this.#fieldIds.map((i) => HEADERS[i]);
-    this.#fields = Object.freeze(this.#fieldNames.slice());
-    this.#readIds = Array.from(this.#w.reads());
-    this.#readNames = this.#readIds.map((i) => HEADERS[i]);
+    // What translate reads (every header it may touch), what extract and inspect read.
+    this.#all = new Want(Array.from(this.#w.fields()));
+    this.#reads = new Want(Array.from(this.#w.reads()));
+    this.#fields = Object.freeze(this.#all.names.slice());
     b.fresh();
     // When no trace header at all leaves the headers untouched, that report is known: skip the call.
     const none = new Map();
@@ -260,7 +284,7 @@ class Translator {
 
   /** The chosen context, or null. */
   extract(headers) {
-    const g = gather(headers, kindOf(headers), this.#readIds, this.#readNames);
+    const g = gather(headers, kindOf(headers), this.#reads);
     const n = g.n;
     if (n === 0) return null;
     const vals = g.vals;
@@ -290,7 +314,7 @@ class Translator {
 
   /** Exactly `tracebridge inspect --json`'s document (snake_case), as a JSON string. */
   inspectJson(headers) {
-    const g = gather(headers, kindOf(headers), this.#readIds, this.#readNames);
+    const g = gather(headers, kindOf(headers), this.#reads);
     if (g.n > 0) b.put(g.vals, g.ids, g.n);
     const json = this.#w.inspect(g.n);
     b.fresh();
@@ -300,7 +324,7 @@ class Translator {
   /** Translate `headers` in place (one wasm call); returns the report. */
   translate(headers) {
     const kind = kindOf(headers);
-    const g = gather(headers, kind, this.#fieldIds, this.#fieldNames);
+    const g = gather(headers, kind, this.#all);
     const n = g.n;
     if (n === 0 && this.#idle !== undefined && this.#idle !== null) return { ...this.#idle };
     const vals = g.vals;
