@@ -154,7 +154,12 @@ function removeHeader(headers, kind, name, g) {
     return;
   }
   const keys = kind === MAP ? [...headers.keys()] : Object.keys(headers);
-  for (const k of keys) if (typeof k === 'string' && k.toLowerCase() === name) deleteKey(headers, kind, k);
+  for (const k of keys) if (sameName(k, name)) deleteKey(headers, kind, k);
+}
+
+/** `key` is header `name` (lowercase) in any case; keys of another length are passed over unread. */
+function sameName(key, name) {
+  return typeof key === 'string' && key.length === name.length && (key === name || key.toLowerCase() === name);
 }
 
 /** Set header `name` to `value`, replacing every case variant. `g`: the keys seen when reading, if read. */
@@ -169,9 +174,7 @@ function setHeader(headers, kind, name, value, g) {
     }
   } else {
     const keys = kind === MAP ? [...headers.keys()] : Object.keys(headers);
-    for (const k of keys) {
-      if (typeof k === 'string' && k !== name && k.toLowerCase() === name) deleteKey(headers, kind, k);
-    }
+    for (const k of keys) if (k !== name && sameName(k, name)) deleteKey(headers, kind, k);
   }
   if (kind === MAP) headers.set(name, value);
   else headers[name] = value;

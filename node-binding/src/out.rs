@@ -65,8 +65,11 @@ pub const OVERFLOW: i32 = -1000;
 /// Input values longer than this are sources only as a whole (an id is never searched for inside a
 /// 4 KiB tracestate).
 pub const SEARCH_MAX: usize = 256;
-/// Longest literal kept in the table.
-pub const LIT_MAX: usize = 32;
+/// Longest literal kept in the table (the values that recur whole are short: `1`, `0`, `d`).
+pub const LIT_MAX: usize = 16;
+/// After a value was not found in the input, the search is skipped for this many calls of the same
+/// output (an X-Ray trace id is never verbatim in its header: no use looking every time).
+const MISSED_SKIP: u8 = 31;
 /// Literal table: sets of two.
 const LIT_SETS: usize = 128;
 /// Literal slots.
@@ -145,15 +148,18 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     tails && a8.zip(b8).all(|(x, y)| word(x) == word(y))
 }
 
-/// Where `value` is in the input, `(entry, offset)`: `hint` first, then whole values, then inside
-/// values of at most [`SEARCH_MAX`] bytes.
-fn find(value: &[u8], src: &Input<'_>, hint: Option<(usize, usize)>) -> Option<(usize, usize)> {
-    let at = |e: usize, off: usize| src.source(e).and_then(|s| s.get(off..off + value.len()));
-    if let Some((e, off)) = hint {
-        if at(e, off).is_some_and(|s| same(s, value)) {
-            return Some((e, off));
-        }
-    }
+/// What an output was last time: where in the input, or not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memo {
+    Unknown,
+    At(u16, u16),
+    /// Not in the input; the search is skipped while this counts down.
+    Missed(u8),
+}
+
+/// Where `value` is in the input, `(entry, offset)`: whole values, then inside values of at most
+/// [`SEARCH_MAX`] bytes.
+fn find(value: &[u8], src: &Input<'_>) -> Option<(usize, usize)> {
     let n = value.len();
     let first = *value.first()?;
     (0..src.len()).find_map(|e| {
@@ -176,13 +182,13 @@ pub struct Area {
     /// Raw bytes and literal updates.
     pub bytes: Vec<u8>,
     lits: Literals,
-    /// Per key: where the value was found last time.
-    found: Vec<Option<(u16, u16)>>,
+    /// Per key: where the value was last time.
+    memo: Vec<Memo>,
 }
 
 impl Default for Area {
     fn default() -> Self {
-        Area { ints: vec![0; INTS], bytes: vec![0; BYTES], lits: Literals::default(), found: vec![None; KEYS] }
+        Area { ints: vec![0; INTS], bytes: vec![0; BYTES], lits: Literals::default(), memo: vec![Memo::Unknown; KEYS] }
     }
 }
 
@@ -239,6 +245,30 @@ impl Out<'_> {
         at
     }
 
+    /// Where `value` is in the input, remembering the answer for `key`.
+    fn locate(&mut self, key: usize, value: &[u8], src: &Input<'_>) -> Option<(usize, usize)> {
+        let memo = self.area.memo.get_mut(key)?;
+        match *memo {
+            Memo::At(e, off) => {
+                let (e, off) = (usize::from(e), usize::from(off));
+                if src.source(e).and_then(|s| s.get(off..off + value.len())).is_some_and(|s| same(s, value)) {
+                    return Some((e, off));
+                }
+            }
+            Memo::Missed(n) if n > 0 => {
+                *memo = Memo::Missed(n - 1);
+                return None;
+            }
+            Memo::Missed(_) | Memo::Unknown => {}
+        }
+        let found = find(value, src);
+        *memo = match found.map(|(e, off)| (u16::try_from(e), u16::try_from(off))) {
+            Some((Ok(e), Ok(off))) => Memo::At(e, off),
+            _ => Memo::Missed(MISSED_SKIP),
+        };
+        found
+    }
+
     fn piece(&mut self, slot: usize, kind: i32, a: usize, b: usize) {
         if slot >= N_STRINGS {
             self.overflow = true;
@@ -251,15 +281,10 @@ impl Out<'_> {
     }
 
     /// String `slot`: `None` is `null`. `key` names this output across calls (op × 64 + output), so
-    /// that where it was found is tried first next time; `src` is this call's input.
+    /// that where it was last time is tried first; `src` is this call's input.
     pub fn string(&mut self, slot: usize, key: usize, value: Option<&[u8]>, src: &Input<'_>) {
         let Some(value) = value else { return self.piece(slot, NULL, 0, 0) };
-        let hint = self.area.found.get(key).copied().flatten().map(|(e, off)| (usize::from(e), usize::from(off)));
-        if let Some((e, off)) = find(value, src, hint) {
-            if let (Some(f), Ok(e16), Ok(off16)) = (self.area.found.get_mut(key), u16::try_from(e), u16::try_from(off))
-            {
-                *f = Some((e16, off16));
-            }
+        if let Some((e, off)) = self.locate(key, value, src) {
             return self.piece(slot, e as i32, off, value.len());
         }
         let room = self.lit_updates < N_LIT_UPDATES;
@@ -393,10 +418,29 @@ mod tests {
         let mut lits = Vec::new();
         let id: &[u8] = b"4bf92f3577b34da6a3ce929d0e0e4736";
         let long = [b"k=".as_slice(), id, &[b'v'; SEARCH_MAX]].concat();
-        assert_eq!(call(&mut area, &mut lits, &[&long], &[Some(id)]), [Some(id.to_vec())]);
+        let got = call(&mut area, &mut lits, &[&long], &[Some(id), Some(&long)]);
+        assert_eq!(got, [Some(id.to_vec()), Some(long.clone())]);
         assert_eq!(kind(&area, 0), RAW);
-        assert_eq!(call(&mut area, &mut lits, &[&long], &[Some(&long)]), [Some(long.clone())]);
-        assert_eq!(kind(&area, 0), 0, "whole values are still sources");
+        assert_eq!(kind(&area, 1), 0, "whole values are still sources");
+    }
+
+    #[test]
+    fn a_value_not_found_is_not_looked_for_again_for_a_while() {
+        let names: Vec<_> = headers().collect();
+        let mut area = Area::default();
+        let id: &[u8] = b"4bf92f3577b34da6a3ce929d0e0e4736";
+        let split: &[u8] = b"Root=1-4bf92f35-77b34da6a3ce929d0e0e4736";
+        let (bytes, entries) = input(&[split]);
+        let src = Input::new(&bytes, &entries, &names);
+        assert_eq!(area.begin().locate(3, id, &src), None);
+        assert_eq!(area.memo.get(3), Some(&Memo::Missed(MISSED_SKIP)));
+        // Even when it is there now: skipped (raw is always right), then found once the count is out.
+        let (bytes, entries) = input(&[id]);
+        let src = Input::new(&bytes, &entries, &names);
+        let found: Vec<_> = (0..=MISSED_SKIP).map(|_| area.begin().locate(3, id, &src)).collect();
+        assert!(found.iter().take(MISSED_SKIP as usize).all(Option::is_none));
+        assert_eq!(found.last(), Some(&Some((0, 0))));
+        assert_eq!(area.memo.get(3), Some(&Memo::At(0, 0)));
     }
 
     #[test]
