@@ -75,13 +75,21 @@ class TraceBridgePropagator {
       const traceId = sc.traceId;
       const spanId = sc.spanId;
       if (typeof traceId !== 'string' || typeof spanId !== 'string') return;
-      const ts = sc.traceState === undefined ? '' : sc.traceState.serialize();
+      const state = sc.traceState === undefined ? '' : sc.traceState.serialize();
+      const ts = typeof state === 'string' ? state : '';
       const vals = ts === '' ? [traceId, spanId] : [traceId, spanId, ts];
       b.put(vals, ts === '' ? ROLES_2 : ROLES_3, vals.length);
       const n = b.done(this.#w.injectSpan(vals.length, sc.traceFlags));
       if (n <= 0) return;
       const at = 2 + b.int(0);
-      for (let i = 0; i < n; i++) setter.set(carrier, HEADERS[b.int(at + i)], b.str(i, vals));
+      if (n === 1) {
+        setter.set(carrier, HEADERS[b.int(at)], b.str(0, vals));
+        return;
+      }
+      // Everything read before the setter runs: it is user code and may call back into tracebridge.
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(HEADERS[b.int(at + i)], b.str(i, vals));
+      for (let i = 0; i < out.length; i += 2) setter.set(carrier, out[i], out[i + 1]);
     } catch {
       // A propagator never throws: a context that cannot be written is not written.
     }

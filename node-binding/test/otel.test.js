@@ -257,6 +257,26 @@ test('never throws: bad contexts, carriers, getters and setters', () => {
   assert.ok(Array.isArray(p.fields()));
 });
 
+test('a setter that calls back into tracebridge does not disturb the inject under way', () => {
+  const p = new TraceBridgePropagator({ inject: ['w3c', 'b3-multi', 'jaeger'] });
+  const other = new TraceBridgePropagator({ inject: ['xray'] });
+  const ctx = api.trace.setSpanContext(ROOT, { traceId: T128, spanId: SPAN, traceFlags: 1 });
+  const nested = api.trace.setSpanContext(ROOT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 0 });
+  const out = {};
+  const reentrant = {
+    set(carrier, key, value) {
+      carrier[key] = value;
+      other.inject(nested, {}, setter);
+      other.extract(ROOT, { 'x-amzn-trace-id': 'Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=0' }, getter);
+    },
+  };
+  p.inject(ctx, out, reentrant);
+  const plain = {};
+  p.inject(ctx, plain, setter);
+  assert.deepStrictEqual(out, plain);
+  assert.strictEqual(out['uber-trace-id'], `${T128}:${SPAN}:0:1`);
+});
+
 test('the extracted traceState is a TraceState: get, set, unset, serialize', () => {
   const p = new TraceBridgePropagator();
   const ts = remote(p, { traceparent: TP, tracestate: 'a=1,b=2' }).traceState;
