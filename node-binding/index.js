@@ -153,8 +153,21 @@ function removeHeader(headers, kind, name, g) {
     for (let i = 0; i < g.n; i++) if (HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
     return;
   }
-  const keys = kind === MAP ? [...headers.keys()] : Object.keys(headers);
-  for (const k of keys) if (sameName(k, name)) deleteKey(headers, kind, k);
+  if (headers instanceof Map ? headers.has(name) : Object.prototype.hasOwnProperty.call(headers, name)) {
+    deleteKey(headers, kind, name);
+  }
+  removeVariants(headers, kind, name);
+}
+
+/** Remove the keys of header `name` in another case than `name` itself. */
+function removeVariants(headers, kind, name) {
+  if (kind === MAP) {
+    for (const k of headers.keys()) if (k !== name && sameName(k, name)) headers.delete(k);
+  } else {
+    for (const k in headers) {
+      if (k !== name && sameName(k, name) && Object.prototype.hasOwnProperty.call(headers, k)) delete headers[k];
+    }
+  }
 }
 
 /** `key` is header `name` (lowercase) in any case; keys of another length are passed over unread. */
@@ -173,8 +186,7 @@ function setHeader(headers, kind, name, value, g) {
       if (g.keys[i] !== name && HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
     }
   } else {
-    const keys = kind === MAP ? [...headers.keys()] : Object.keys(headers);
-    for (const k of keys) if (k !== name && sameName(k, name)) deleteKey(headers, kind, k);
+    removeVariants(headers, kind, name);
   }
   if (kind === MAP) headers.set(name, value);
   else headers[name] = value;
