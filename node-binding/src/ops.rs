@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | [`remote`] | 1: a context, 0: none | 0 trace flags | 0 trace id, 1 span id, 2 tracestate |
 //! | [`extract`] | 1: a context, 0: none | 0 trace flags, 1 sampled (−1 null, 0, 1), 2 debug, 3 source, 4 id width | 0 trace id, 1 span id, 2 parent span id, 3 tracestate |
-//! | [`translate`] | 1 | [`REPORT`] fields, then removals, then writes (header indices) | 0 trace id, 1 span id, 2 + i write i |
+//! | [`translate`] | 1 | [`REPORT`] fields, each format's status, then removals and writes (header indices) | 0 trace id, 1 span id, 2 + i write i |
 //! | [`inject_span`], [`inject`] | writes (≥ 0) or an [`InjectError`] code | 0 removals, 1 writes, then their header indices | i: write i |
 
 use core::fmt::Write as _;
