@@ -7,7 +7,7 @@
 /** A format name, as in the configuration. */
 export type Format = 'w3c' | 'b3-single' | 'b3-multi' | 'jaeger' | 'xray' | 'grpc-trace-bin';
 
-/** Every format, in the default extraction order. */
+/** Every format, in the default extraction order: core's registry (`Format::NAMES`). */
 export const FORMATS: readonly Format[];
 
 /**
@@ -99,28 +99,28 @@ export interface FormatStatus {
 }
 
 /**
- * The `inspect` document: exactly what `tracebridge inspect --json` prints (snake_case keys, so
- * the CLI, the vectors and Node share one shape).
+ * The `inspect` document: core's (the same as `tracebridge inspect --json`) with camelCase keys, as
+ * every object of this API; `inspectJson` returns the CLI's document itself.
  */
 export interface Inspection {
   source: Format | null;
   context: {
-    trace_id: string;
-    span_id: string;
-    parent_span_id: string | null;
+    traceId: string;
+    spanId: string;
+    parentSpanId: string | null;
     sampled: boolean | null;
     debug: boolean;
-    tracestate: string | null;
-    id_width: 64 | 128;
+    traceState: string | null;
+    idWidth: 64 | 128;
   } | null;
   /** A B3 decision without ids (`b3: 0`), when no context arrived. */
-  sampling_only: 'deny' | 'defer' | 'accept' | 'debug' | null;
+  samplingOnly: 'deny' | 'defer' | 'accept' | 'debug' | null;
   formats: Record<Format, FormatStatus>;
   /** Why a tracestate next to a valid traceparent was dropped. */
-  tracestate_error: FormatStatus | null;
+  tracestateError: FormatStatus | null;
 }
 
-/** What `translate` did. */
+/** What `translate` did. Its `formats`, `injected` and `removed` are shared and frozen. */
 export interface Report {
   outcome: 'continued' | 'new-root' | 'sampling-only' | 'ignored' | 'pass-through';
   rootReason: 'missing' | 'conflict' | 'untrusted' | null;
@@ -129,19 +129,19 @@ export interface Report {
   traceId: string | null;
   spanId: string | null;
   sampling: 'deny' | 'defer' | 'accept' | 'debug' | null;
-  formats: Record<Format, FormatStatus>;
-  injected: Format[];
-  removed: Format[];
+  formats: Readonly<Record<Format, Readonly<FormatStatus>>>;
+  injected: readonly Format[];
+  removed: readonly Format[];
   tracestateDropped: number;
   memberFieldsLost: number;
   traceIdTruncated: boolean;
-  tracestateError: FormatStatus | null;
+  tracestateError: Readonly<FormatStatus> | null;
 }
 
 /**
  * Errors thrown carry a stable `code`: `config_invalid` (TypeError; the message names the key,
  * e.g. `tracestate.max_len: must be between 512 and 4096`), `argument_invalid` (TypeError), or a
- * header error code of the core (Error), e.g. `tracestate_key`.
+ * header error code of the core (Error), e.g. `tracestate_key`. `internal_error` means a bug.
  */
 export interface TraceBridgeError extends Error {
   code: string;
@@ -155,8 +155,10 @@ export class Translator {
   fields(): readonly string[];
   /** The chosen context, or null when no configured format carried one. */
   extract(headers: HeaderCarrier): ExtractedContext | null;
-  /** Everything read, per format (the CLI's JSON). */
+  /** Everything read, per format (core's document, camelCase keys). */
   inspect(headers: HeaderCarrier): Inspection;
+  /** Exactly the JSON text `tracebridge inspect --json` prints (snake_case keys), e.g. to diff with the CLI. */
+  inspectJson(headers: HeaderCarrier): string;
   /** Rewrite `headers` in place by the configuration; returns what was done. */
   translate(headers: HeaderCarrier): Report;
   /** Release the WebAssembly memory now instead of at garbage collection. */
@@ -171,6 +173,7 @@ export function inspect(headers: HeaderCarrier, config?: Config | string | Trans
 export function translate(headers: HeaderCarrier, config?: Config | string | Translator): Report;
 /**
  * Write `context` into `headers` in each of `options.formats` (default `["w3c"]`); returns `headers`.
+ * Headers a format leaves out for this context (e.g. `X-B3-ParentSpanId` without a parent) are removed.
  * @throws {TraceBridgeError} `argument_invalid` for bad ids or format names; a core code for a bad traceState.
  */
-export function inject<H extends HeaderCarrier>(context: InjectContext, headers: H, options?: { formats?: Format[] }): H;
+export function inject<H extends HeaderCarrier>(context: InjectContext, headers: H, options?: { formats?: readonly Format[] }): H;

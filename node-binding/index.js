@@ -1,11 +1,25 @@
 'use strict';
 // The `tracebridge` npm package: a thin shape converter around the wasm exports of
-// node-binding/src/lib.rs. All trace logic is in Rust (core); this file only turns header objects
-// into the flat `name\0value\0…` string the wasm reads, and applies the writes it returns.
+// node-binding/src/lib.rs. All trace logic is in Rust (core). This file finds the trace headers in a
+// header object (names from core's registry), hands their values to the boundary (boundary.js), and
+// builds result objects and header writes from what comes back.
 
-const wasm = require('./pkg/tracebridge_node.js');
+const b = require('./boundary.js');
 
-const FORMATS = Object.freeze(['w3c', 'b3-single', 'b3-multi', 'jaeger', 'xray', 'grpc-trace-bin']);
+const { wasm, tables: T, HEADERS, FORMATS } = b;
+const FORMAT_INDEX = new Map(FORMATS.map((f, i) => [f, i]));
+
+// Core's names, by the numbers the wasm writes.
+const STATUS = Object.freeze(T.statuses.map((s) => Object.freeze(s)));
+const OUTCOMES = T.outcomes;
+const ROOT_REASONS = T.rootReasons;
+const SAMPLINGS = T.samplings;
+const R = Object.fromEntries(T.report.map((name, i) => [name, i]));
+const STATUS_AT = T.report.length;
+const N_ERRORS = T.errors.length;
+const N_PLAIN_STATUSES = STATUS.length - N_ERRORS;
+const [ROLE_TRACE, ROLE_SPAN, ROLE_PARENT, ROLE_STATE] = b.layout.roles;
+const [ERR_TRACE, ERR_SPAN, ERR_PARENT, ERR_STATE] = b.layout.injectErrors;
 
 function argumentError(message) {
   const err = new TypeError(message);
@@ -13,66 +27,239 @@ function argumentError(message) {
   return err;
 }
 
-function isHeaders(h) {
-  return typeof Headers !== 'undefined' && h instanceof Headers;
-}
+// ---- reading a header object ----------------------------------------------------------------
+//
+// A `Want` is the set of headers a call reads: their indices and names, membership by index, and a
+// bit per name length (a key of another length cannot be one of them: most keys of a request are
+// passed over without a lookup). Values go to `vals`, their header index to `ids`; for plain objects
+// and Maps, `keys` remembers which key (in its own case) each came from, so writes replace every case
+// variant without scanning the object again.
 
-// Append every value of one header (string, string[] or a number Node may hold) to the flat string.
-// A NUL in a value becomes DEL: both are rejected by core as `header_not_ascii`, and the entry
-// boundaries cannot be forged.
-function addValue(flat, name, value) {
-  if (Array.isArray(value)) {
-    for (const v of value) flat = addValue(flat, name, v);
-    return flat;
+class Want {
+  constructor(ids) {
+    this.ids = ids;
+    this.names = ids.map((i) => HEADERS[i]);
+    this.has = new Uint8Array(HEADERS.length);
+    this.lengths = 0;
+    this.long = false;
+    for (const i of ids) {
+      this.has[i] = 1;
+      const n = HEADERS[i].length;
+      if (n < 31) this.lengths |= 1 << n;
+      else this.long = true;
+    }
   }
-  if (value === undefined || value === null) return flat;
-  let v = typeof value === 'string' ? value : String(value);
-  if (v.indexOf('\0') !== -1) v = v.replaceAll('\0', '\x7f');
-  return flat === '' ? name + '\0' + v : flat + '\0' + name + '\0' + v;
+
+  /** The header index of carrier key `key` when it is one of these, else -1. */
+  index(key) {
+    const n = key.length;
+    if (n < 31 ? ((this.lengths >>> n) & 1) === 0 : !this.long) return -1;
+    const i = b.headerIndex(key);
+    return i >= 0 && this.has[i] === 1 ? i : -1;
+  }
 }
 
-// Only the headers some format reads cross the boundary (`names`: lowercase Set).
-function flatten(headers, names) {
+const OBJECT = 0;
+const MAP = 1;
+const HEADERS_OBJ = 2;
+
+function kindOf(headers) {
   if (headers === null || typeof headers !== 'object') {
     throw argumentError('headers: expected a plain object, a Headers or a Map');
   }
-  let flat = '';
-  if (isHeaders(headers)) {
-    for (const name of names) {
-      const v = headers.get(name);
-      if (v !== null) flat = addValue(flat, name, v);
-    }
-  } else if (headers instanceof Map) {
-    for (const [name, v] of headers) {
-      if (typeof name === 'string' && names.has(name.toLowerCase())) flat = addValue(flat, name, v);
-    }
-  } else {
-    for (const name in headers) {
-      if (names.has(name.toLowerCase())) flat = addValue(flat, name, headers[name]);
-    }
-  }
-  return flat;
+  if (headers instanceof Map) return MAP;
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return HEADERS_OBJ;
+  return OBJECT;
 }
 
-// Write side: replace every line of `name` (any case) with `value`, or remove them.
-function setHeader(headers, name, value) {
-  if (isHeaders(headers)) {
+/** One read of a carrier: values, their header indices, and the keys they were under. */
+class Gathered {
+  constructor() {
+    this.vals = [];
+    this.ids = [];
+    this.keys = [];
+    this.n = 0;
+  }
+
+  add(id, key, value) {
+    if (typeof value === 'string') {
+      this.push(id, key, value);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v = value[i];
+        if (v !== undefined && v !== null) this.push(id, key, typeof v === 'string' ? v : String(v));
+      }
+    } else if (value !== undefined && value !== null) {
+      this.push(id, key, String(value));
+    }
+  }
+
+  push(id, key, value) {
+    const n = this.n++;
+    this.vals[n] = value;
+    this.ids[n] = id;
+    this.keys[n] = key;
+  }
+}
+
+// One Gathered reused by every call; a call made while another gathers (a getter on the header object
+// calling back into tracebridge) gets its own.
+const scratch = new Gathered();
+let gathering = false;
+
+function gather(headers, kind, want) {
+  const g = gathering ? new Gathered() : scratch;
+  g.n = 0;
+  gathering = true;
+  try {
+    if (kind === HEADERS_OBJ) {
+      const names = want.names;
+      for (let k = 0; k < names.length; k++) {
+        const v = headers.get(names[k]);
+        if (v !== null) g.add(want.ids[k], names[k], v);
+      }
+    } else if (kind === MAP) {
+      for (const [key, v] of headers) {
+        if (typeof key !== 'string') continue;
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, v);
+      }
+    } else {
+      for (const key in headers) {
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, headers[key]);
+      }
+    }
+  } finally {
+    gathering = false;
+  }
+  return g;
+}
+
+// ---- writing a header object ------------------------------------------------------------------
+
+function deleteKey(headers, kind, key) {
+  if (kind === MAP) headers.delete(key);
+  else delete headers[key];
+}
+
+/** Remove every line of header `name` (every case variant). `g`: the keys seen when reading, if read. */
+function removeHeader(headers, kind, name, g) {
+  if (kind === HEADERS_OBJ) {
+    headers.delete(name);
+    return;
+  }
+  if (g !== undefined) {
+    for (let i = 0; i < g.n; i++) if (HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
+    return;
+  }
+  if (headers instanceof Map ? headers.has(name) : Object.prototype.hasOwnProperty.call(headers, name)) {
+    deleteKey(headers, kind, name);
+  }
+  removeVariants(headers, kind, name);
+}
+
+/** Remove the keys of header `name` in another case than `name` itself. */
+function removeVariants(headers, kind, name) {
+  if (kind === MAP) {
+    for (const k of headers.keys()) if (k !== name && sameName(k, name)) headers.delete(k);
+  } else {
+    for (const k in headers) {
+      if (k !== name && sameName(k, name) && Object.prototype.hasOwnProperty.call(headers, k)) delete headers[k];
+    }
+  }
+}
+
+/** `key` is header `name` (lowercase) in any case; keys of another length are passed over unread. */
+function sameName(key, name) {
+  return typeof key === 'string' && key.length === name.length && (key === name || key.toLowerCase() === name);
+}
+
+/** Set header `name` to `value`, replacing every case variant. `g`: the keys seen when reading, if read. */
+function setHeader(headers, kind, name, value, g) {
+  if (kind === HEADERS_OBJ) {
     headers.set(name, value);
     return;
   }
-  removeHeader(headers, name);
-  if (headers instanceof Map) headers.set(name, value);
+  if (g !== undefined) {
+    for (let i = 0; i < g.n; i++) {
+      if (g.keys[i] !== name && HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
+    }
+  } else {
+    removeVariants(headers, kind, name);
+  }
+  if (kind === MAP) headers.set(name, value);
   else headers[name] = value;
 }
 
-function removeHeader(headers, name) {
-  if (isHeaders(headers)) {
-    headers.delete(name);
-  } else if (headers instanceof Map) {
-    for (const k of [...headers.keys()]) if (typeof k === 'string' && k.toLowerCase() === name) headers.delete(k);
-  } else {
-    for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
+// ---- results ------------------------------------------------------------------------------------
+
+const maskLists = new Map();
+/** The formats of a bit mask, as a frozen list (shared: there are few masks). */
+function formatList(mask) {
+  let list = maskLists.get(mask);
+  if (list === undefined) {
+    list = Object.freeze(FORMATS.filter((_, i) => (mask & (1 << i)) !== 0));
+    maskLists.set(mask, list);
   }
+  return list;
+}
+
+// Per combination of statuses, one frozen object (few combinations occur).
+const statusSets = new Map();
+function statuses(at) {
+  let key = 0;
+  for (let i = 0; i < FORMATS.length; i++) key = key * STATUS.length + b.int(at + i);
+  let o = statusSets.get(key);
+  if (o === undefined) {
+    o = {};
+    for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
+    Object.freeze(o);
+    if (statusSets.size < 4096) statusSets.set(key, o);
+  }
+  return o;
+}
+
+function tracestateError(code) {
+  return code < 0 ? null : STATUS[N_PLAIN_STATUSES + code];
+}
+
+/** The report of the last `translate` call. */
+function report(vals) {
+  const root = b.int(R.rootReason);
+  const source = b.int(R.source);
+  const sampling = b.int(R.sampling);
+  return {
+    outcome: OUTCOMES[b.int(R.outcome)],
+    rootReason: root < 0 ? null : ROOT_REASONS[root],
+    source: source < 0 ? null : FORMATS[source],
+    traceId: b.str(0, vals),
+    spanId: b.str(1, vals),
+    sampling: sampling < 0 ? null : SAMPLINGS[sampling],
+    formats: statuses(STATUS_AT),
+    injected: formatList(b.int(R.injected)),
+    removed: formatList(b.int(R.removed)),
+    tracestateDropped: b.int(R.tracestateDropped),
+    memberFieldsLost: b.int(R.memberFieldsLost),
+    traceIdTruncated: b.int(R.traceIdTruncated) === 1,
+    tracestateError: tracestateError(b.int(R.tracestateError)),
+  };
+}
+
+// `inspect` is core's JSON document (the CLI's `inspect --json`) with camelCase keys, as every other
+// object of this API; inside a context, `tracestate` is `traceState` as in `extract` and `inject`.
+function camel(key) {
+  return key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+function camelKeys(value, inContext) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    const name = inContext && k === 'tracestate' ? 'traceState' : camel(k);
+    out[name] = camelKeys(v, k === 'context');
+  }
+  return out;
 }
 
 function configJson(config) {
@@ -86,14 +273,23 @@ function configJson(config) {
 
 /** The translation policy, built once from the configuration shared with core and the Envoy filter. */
 class Translator {
-  #inner;
-  #names;
+  #w;
   #fields;
+  #all;
+  #reads;
+  #idle;
 
   constructor(config) {
-    this.#inner = new wasm.WasmTranslator(configJson(config));
-    this.#fields = Object.freeze(this.#inner.fields().split(','));
-    this.#names = new Set(this.#fields);
+    this.#w = new wasm.WasmTranslator(configJson(config));
+    // What translate reads (every header it may touch), what extract and inspect read.
+    this.#all = new Want(Array.from(this.#w.fields()));
+    this.#reads = new Want(Array.from(this.#w.reads()));
+    this.#fields = Object.freeze(this.#all.names.slice());
+    b.fresh();
+    // When no trace header at all leaves the headers untouched, that report is known: skip the call.
+    const none = new Map();
+    const report = this.translate(none);
+    this.#idle = none.size === 0 ? report : null;
   }
 
   /** Every header name (lowercase) this translator may read or write. */
@@ -103,26 +299,95 @@ class Translator {
 
   /** The chosen context, or null. */
   extract(headers) {
-    const json = this.#inner.extract(flatten(headers, this.#names));
-    return json === undefined ? null : JSON.parse(json);
+    const g = gather(headers, kindOf(headers), this.#reads);
+    const n = g.n;
+    if (n === 0) return null;
+    const vals = g.vals;
+    b.put(vals, g.ids, n);
+    const r = b.done(this.#w.extract(n));
+    if (r !== 1) {
+      if (r === 0) return null;
+      throw b.internalError(r);
+    }
+    const sampled = b.int(1);
+    return {
+      traceId: b.str(0, vals),
+      spanId: b.str(1, vals),
+      parentSpanId: b.str(2, vals),
+      sampled: sampled < 0 ? null : sampled === 1,
+      debug: b.int(2) === 1,
+      traceFlags: b.int(0),
+      traceState: b.str(3, vals),
+      source: FORMATS[b.int(3)],
+    };
   }
 
-  /** Everything read, per format: the same document as `tracebridge inspect --json`. */
+  /** Everything read, per format: core's `inspect --json` document with camelCase keys. */
   inspect(headers) {
-    return JSON.parse(this.#inner.inspect(flatten(headers, this.#names)));
+    return camelKeys(JSON.parse(this.inspectJson(headers)), false);
+  }
+
+  /** Exactly `tracebridge inspect --json`'s document (snake_case), as a JSON string. */
+  inspectJson(headers) {
+    const g = gather(headers, kindOf(headers), this.#reads);
+    if (g.n > 0) b.put(g.vals, g.ids, g.n);
+    const json = this.#w.inspect(g.n);
+    b.fresh();
+    return json;
   }
 
   /** Translate `headers` in place (one wasm call); returns the report. */
   translate(headers) {
-    const out = JSON.parse(this.#inner.translate(flatten(headers, this.#names)));
-    for (const name of out.remove) removeHeader(headers, name);
-    for (const [name, value] of out.set) setHeader(headers, name, value);
-    return out.report;
+    const kind = kindOf(headers);
+    const g = gather(headers, kind, this.#all);
+    const n = g.n;
+    if (n === 0 && this.#idle !== undefined && this.#idle !== null) return { ...this.#idle };
+    const vals = g.vals;
+    if (n > 0) b.put(vals, g.ids, n);
+    const r = b.done(this.#w.translate(n));
+    if (r !== 1) throw b.internalError(r);
+    // The strings first: the writes below may run user code (a Map subclass, a Headers guard).
+    const out = report(vals);
+    const nRemove = b.int(R.removals);
+    const nSet = b.int(R.writes);
+    const at = STATUS_AT + FORMATS.length;
+    let set0 = null;
+    let set1 = null;
+    let sets = null;
+    for (let i = 0; i < nSet; i++) {
+      const value = b.str(2 + i, vals);
+      if (i === 0) set0 = value;
+      else if (i === 1) set1 = value;
+      else (sets ??= []).push(value);
+    }
+    const removeAt = nRemove === 0 ? null : [];
+    for (let i = 0; i < nRemove; i++) removeAt.push(HEADERS[b.int(at + i)]);
+    const names = [];
+    for (let i = 0; i < nSet; i++) names.push(HEADERS[b.int(at + nRemove + i)]);
+    const keys = kind === HEADERS_OBJ ? undefined : g;
+    // `g` may be the shared scratch: keep it ours while writing (a write may run user code).
+    const held = g === scratch && !gathering;
+    if (held) gathering = true;
+    try {
+      for (let i = 0; i < nRemove; i++) removeHeader(headers, kind, removeAt[i], keys);
+      for (let i = 0; i < nSet; i++) {
+        setHeader(headers, kind, names[i], i === 0 ? set0 : i === 1 ? set1 : sets[i - 2], keys);
+      }
+    } finally {
+      if (held) gathering = false;
+    }
+    return out;
+  }
+
+  /** The wasm half (otel.js). */
+  [b.WASM]() {
+    return this.#w;
   }
 
   /** Free the wasm memory now rather than at garbage collection. */
   free() {
-    this.#inner.free();
+    this.#w.free();
+    b.fresh();
   }
 }
 
@@ -153,33 +418,68 @@ function translate(headers, config) {
   return translatorFor(config).translate(headers);
 }
 
-function str(v) {
-  return typeof v === 'string' ? v : undefined;
+const W3C_ONLY = 1 + FORMAT_INDEX.get('w3c');
+
+/** Formats as the wasm takes them: 1 + index per 4 bits, first format lowest. */
+function packFormats(formats) {
+  if (formats === undefined) return W3C_ONLY;
+  if (!Array.isArray(formats) || formats.length > 7) {
+    throw argumentError('formats: expected an array of at most 7 format names');
+  }
+  let packed = 0;
+  for (let i = formats.length - 1; i >= 0; i--) {
+    const f = FORMAT_INDEX.get(formats[i]);
+    if (f === undefined) {
+      throw argumentError(`formats: unknown format \`${formats[i]}\`, expected one of ${FORMATS.join(', ')}`);
+    }
+    packed = packed * 16 + f + 1;
+  }
+  return packed;
+}
+
+function injectError(r) {
+  switch (r) {
+    case ERR_TRACE:
+      return argumentError('traceId: must be 32 (or 16) lowercase hex digits, not all zero');
+    case ERR_SPAN:
+      return argumentError('spanId: must be 16 lowercase hex digits, not all zero');
+    case ERR_PARENT:
+      return argumentError('parentSpanId: must be 16 lowercase hex digits, not all zero');
+    default: {
+      const e = ERR_STATE - r;
+      if (e < 0 || e >= N_ERRORS) return b.internalError(r);
+      const [code, message] = T.errors[e];
+      const err = new Error(message);
+      err.code = code;
+      return err;
+    }
+  }
 }
 
 /** Write `context` into `headers` in each of `options.formats` (default: w3c). Returns `headers`. */
 function inject(context, headers, options) {
   if (context === null || typeof context !== 'object') throw argumentError('context: expected an object');
-  if (headers === null || typeof headers !== 'object') {
-    throw argumentError('headers: expected a plain object, a Headers or a Map');
-  }
-  const formats = options && options.formats !== undefined ? options.formats : ['w3c'];
-  if (!Array.isArray(formats)) throw argumentError('formats: expected an array of format names');
-  const sampled = context.sampled === true || context.sampled === false ? context.sampled : undefined;
-  const flat = wasm.injectContext(
-    formats.join(','),
-    str(context.traceId),
-    str(context.spanId),
-    str(context.parentSpanId === null ? undefined : context.parentSpanId),
-    sampled,
-    context.debug === true,
-    Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0,
-    str(context.traceState === null ? undefined : context.traceState),
-  );
-  if (flat !== '') {
-    const parts = flat.split('\0');
-    for (let i = 0; i + 1 < parts.length; i += 2) setHeader(headers, parts[i], parts[i + 1]);
-  }
+  kindOf(headers);
+  const packed = packFormats(options === undefined || options === null ? undefined : options.formats);
+  const vals = [];
+  const ids = [];
+  if (typeof context.traceId === 'string') vals.push(context.traceId), ids.push(ROLE_TRACE);
+  if (typeof context.spanId === 'string') vals.push(context.spanId), ids.push(ROLE_SPAN);
+  if (typeof context.parentSpanId === 'string') vals.push(context.parentSpanId), ids.push(ROLE_PARENT);
+  if (typeof context.traceState === 'string') vals.push(context.traceState), ids.push(ROLE_STATE);
+  b.put(vals, ids, vals.length);
+  const sampled = context.sampled === true ? 1 : context.sampled === false ? 0 : -1;
+  const flags = Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0;
+  const r = b.done(wasm.inject(packed, sampled, context.debug === true, flags, vals.length));
+  if (r < 0) throw injectError(r);
+  const kind = kindOf(headers);
+  const nRemove = b.int(0);
+  const remove = [];
+  for (let i = 0; i < nRemove; i++) remove.push(HEADERS[b.int(2 + i)]);
+  const set = [];
+  for (let i = 0, at = 2 + nRemove; i < r; i++) set.push(HEADERS[b.int(at + i)], b.str(i, vals));
+  for (let i = 0; i < nRemove; i++) removeHeader(headers, kind, remove[i]);
+  for (let i = 0; i < set.length; i += 2) setHeader(headers, kind, set[i], set[i + 1]);
   return headers;
 }
 

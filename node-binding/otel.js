@@ -1,63 +1,139 @@
 'use strict';
-// OpenTelemetry JS adapter: a TextMapPropagator that reads every format tracebridge knows and
-// writes the configured ones. `@opentelemetry/api` is a peer dependency.
+// OpenTelemetry JS adapter: a TextMapPropagator with the Translator's whole policy, as the Rust
+// adapter (core/src/otel.rs) has it. Extract is core's `Translator::remote` (precedence, trust,
+// on_conflict, drop_forced_sampling, our tracestate member carrying what W3C cannot say); inject is
+// core's `Translator::inject_span` (every `inject` format, id_width, the member's defer/debug/64-bit
+// width restored). Like every OpenTelemetry propagator it never throws and writes nothing when
+// tracing is suppressed. `@opentelemetry/api` is a peer dependency.
 
 const api = require('@opentelemetry/api');
-const { Translator, inject } = require('./index.js');
+const b = require('./boundary.js');
+const { Translator } = require('./index.js');
+
+const { wasm, HEADERS } = b;
+const [ROLE_TRACE, ROLE_SPAN, , ROLE_STATE] = b.layout.roles;
+
+// The key `@opentelemetry/core`'s suppressTracing() sets (its isTracingSuppressed() reads it); the
+// API creates keys by description, so the same description is the same key.
+const SUPPRESS_TRACING = api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+/**
+ * A SpanContext's traceState as the string core wrote: `serialize()` returns it as is (what
+ * propagators call); `get`/`set`/`unset` parse it once with the API's own TraceState.
+ */
+class TraceBridgeTraceState {
+  #value;
+  #parsed;
+
+  constructor(value) {
+    this.#value = value;
+  }
+
+  #state() {
+    if (this.#parsed === undefined) this.#parsed = api.createTraceState(this.#value);
+    return this.#parsed;
+  }
+
+  set(key, value) {
+    return this.#state().set(key, value);
+  }
+
+  unset(key) {
+    return this.#state().unset(key);
+  }
+
+  get(key) {
+    return this.#state().get(key);
+  }
+
+  serialize() {
+    return this.#value;
+  }
+}
 
 class TraceBridgePropagator {
-  #translator;
-  #inject;
+  #w;
+  #fields;
+  #readIds;
+  #readNames;
 
-  /** @param config the tracebridge configuration (`extract` = formats read, `inject` = formats written). */
+  /** @param config the tracebridge configuration, or a Translator (`extract` = formats read, `inject` = written). */
   constructor(config) {
-    this.#translator = config instanceof Translator ? config : new Translator(config);
-    const formats = config && !(config instanceof Translator) && config.inject;
-    this.#inject = Array.isArray(formats) ? formats.slice() : ['w3c'];
+    const translator = config instanceof Translator ? config : new Translator(config);
+    // The JS Translator's wasm half, with the same configuration.
+    this.#w = translator[b.WASM]();
+    this.#fields = translator.fields().slice();
+    this.#readIds = Array.from(this.#w.reads());
+    this.#readNames = this.#readIds.map((i) => HEADERS[i]);
   }
 
   inject(context, carrier, setter) {
-    const sc = api.trace.getSpanContext(context);
-    if (!sc || !api.isSpanContextValid(sc)) return;
-    const ts = sc.traceState ? sc.traceState.serialize() : '';
-    const out = inject(
-      {
-        traceId: sc.traceId,
-        spanId: sc.spanId,
-        sampled: (sc.traceFlags & api.TraceFlags.SAMPLED) === api.TraceFlags.SAMPLED,
-        // Sampled and W3C Level 2's random bit (0x02); reserved bits are written as zero.
-        traceFlags: sc.traceFlags & 0x03,
-        traceState: ts === '' ? undefined : ts,
-      },
-      new Map(),
-      { formats: this.#inject },
-    );
-    for (const [name, value] of out) setter.set(carrier, name, value);
+    try {
+      if (context.getValue(SUPPRESS_TRACING) === true) return;
+      const sc = api.trace.getSpanContext(context);
+      if (sc === undefined) return;
+      const traceId = sc.traceId;
+      const spanId = sc.spanId;
+      if (typeof traceId !== 'string' || typeof spanId !== 'string') return;
+      const state = sc.traceState === undefined ? '' : sc.traceState.serialize();
+      const ts = typeof state === 'string' ? state : '';
+      const vals = ts === '' ? [traceId, spanId] : [traceId, spanId, ts];
+      b.put(vals, ts === '' ? ROLES_2 : ROLES_3, vals.length);
+      const n = b.done(this.#w.injectSpan(vals.length, sc.traceFlags));
+      if (n <= 0) return;
+      const at = 2 + b.int(0);
+      if (n === 1) {
+        setter.set(carrier, HEADERS[b.int(at)], b.str(0, vals));
+        return;
+      }
+      // Everything read before the setter runs: it is user code and may call back into tracebridge.
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(HEADERS[b.int(at + i)], b.str(i, vals));
+      for (let i = 0; i < out.length; i += 2) setter.set(carrier, out[i], out[i + 1]);
+    } catch {
+      // A propagator never throws: a context that cannot be written is not written.
+    }
   }
 
   extract(context, carrier, getter) {
-    const headers = new Map();
-    for (const name of this.#translator.fields()) {
-      const v = getter.get(carrier, name);
-      if (v !== undefined) headers.set(name, v);
+    try {
+      const vals = [];
+      const ids = [];
+      const names = this.#readNames;
+      // (Fresh arrays: a getter is user code and may call back into a propagator.)
+      for (let k = 0; k < names.length; k++) {
+        const v = getter.get(carrier, names[k]);
+        if (v === undefined || v === null) continue;
+        if (typeof v === 'string') {
+          vals.push(v);
+          ids.push(this.#readIds[k]);
+        } else if (Array.isArray(v)) {
+          for (const line of v) {
+            if (typeof line !== 'string') continue;
+            vals.push(line);
+            ids.push(this.#readIds[k]);
+          }
+        }
+      }
+      if (vals.length === 0) return context;
+      b.put(vals, ids, vals.length);
+      if (b.done(this.#w.remote(vals.length)) !== 1) return context;
+      /** @type {import('@opentelemetry/api').SpanContext} */
+      const sc = { traceId: b.str(0, vals), spanId: b.str(1, vals), isRemote: true, traceFlags: b.int(0) };
+      const ts = b.str(2, vals);
+      if (ts !== null) sc.traceState = new TraceBridgeTraceState(ts);
+      return api.trace.setSpanContext(context, sc);
+    } catch {
+      return context;
     }
-    const got = this.#translator.extract(headers);
-    if (got === null) return context;
-    /** @type {import('@opentelemetry/api').SpanContext} */
-    const sc = {
-      traceId: got.traceId,
-      spanId: got.spanId,
-      isRemote: true,
-      // The sampled bit, and the random bit (0x02) while the trace id is kept (W3C Level 2 §3.2.2.5.2).
-      traceFlags: got.traceFlags & 0x03,
-    };
-    if (got.traceState !== null) sc.traceState = api.createTraceState(got.traceState);
-    return api.trace.setSpanContext(context, sc);
   }
 
   fields() {
-    return this.#translator.fields().slice();
+    return this.#fields.slice();
   }
 }
+
+const ROLES_2 = [ROLE_TRACE, ROLE_SPAN];
+const ROLES_3 = [ROLE_TRACE, ROLE_SPAN, ROLE_STATE];
 
 module.exports = { TraceBridgePropagator };

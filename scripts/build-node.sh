@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package's WebAssembly into node-binding/pkg/ (idempotent, non-interactive):
 #   cargo (wasm32-unknown-unknown, profile wasm-release) → wasm-opt -Oz → wasm-bindgen --target nodejs
-#   (wasm-opt first: see below).
+#   (wasm-opt first: see below); and copies the repository's LICENSE into node-binding/ (git keeps
+#   one copy; the tarball needs its own). `npm pack` runs this as `prepack`, so a tarball made from a
+#   clean clone has pkg/ and LICENSE. wasm-opt and wasm-bindgen run only when cargo's output changed.
 # Installs what is missing: the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock
 # (the CLI and the crate must match), binaryen's wasm-opt (Debian package).
 set -euo pipefail
@@ -39,6 +41,17 @@ CARGO_PROFILE_WASM_RELEASE_STRIP=false CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=3 \
   cargo build -p tracebridge-node --target wasm32-unknown-unknown --profile wasm-release --locked
 RAW="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tracebridge_node.wasm"
 
+cmp -s LICENSE node-binding/LICENSE || cp LICENSE node-binding/LICENSE
+
+# The raw module, the tools and this script decide the output: skip the rest when none changed.
+stamp=$( (sha256sum "$RAW" "$0" | cut -d' ' -f1; "$BINDGEN" --version; wasm-opt --version) | sha256sum | cut -d' ' -f1)
+if [ -f "$PKG/.stamp" ] && [ "$(cat "$PKG/.stamp")" = "$stamp" ] &&
+  [ -f "$PKG/tracebridge_node.js" ] && [ -f "$PKG/tracebridge_node_bg.wasm" ]; then
+  size=$(wc -c <"$PKG/tracebridge_node_bg.wasm")
+  echo "build-node: node-binding/pkg is up to date ($size bytes of wasm; limit $((MAX_WASM_BYTES / 1024)) KiB)"
+  exit 0
+fi
+
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # wasm-opt runs before wasm-bindgen, not after: Debian's binaryen 108 re-points wasm-bindgen's
@@ -56,6 +69,7 @@ mkdir -p "$PKG"
 for f in tracebridge_node.js tracebridge_node_bg.wasm; do
   cmp -s "$TMP/$f" "$PKG/$f" || cp "$TMP/$f" "$PKG/$f"
 done
+echo "$stamp" >"$PKG/.stamp"
 size=$(wc -c <"$PKG/tracebridge_node_bg.wasm")
 echo "build-node: node-binding/pkg/tracebridge_node_bg.wasm is $size bytes ($((size / 1024)) KiB; limit $((MAX_WASM_BYTES / 1024)) KiB)"
 if [ "$size" -gt "$MAX_WASM_BYTES" ]; then

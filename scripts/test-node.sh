@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package (scripts/build-node.sh), installs its dev dependencies with `npm ci` only
-# when node_modules is missing or older than package-lock.json, and runs `npm test`.
+# when node_modules is missing or older than package-lock.json, and runs `npm test`: the API, the
+# vectors, the OpenTelemetry adapter, the W3C test service, the declarations (tsc), and the package as
+# a user gets it (test/pack.test.js: npm pack, an offline install into an empty project, require,
+# import and tsc there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-node.sh

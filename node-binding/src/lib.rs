@@ -1,109 +1,59 @@
 //! The npm package `tracebridge`: core's [`Translator`] compiled to WebAssembly for Node.js.
 //!
-//! The door stays thin. The JS wrapper (`node-binding/index.js`) turns any header object (a plain
-//! object such as Node's `IncomingHttpHeaders`, a fetch `Headers`, a `Map`) into one flat string
-//! `name\0value\0name\0value…` holding only the headers some format reads (see
-//! [`WasmTranslator::fields`]), calls **one** export, and applies what comes back. Every answer crosses
-//! the boundary once, as one string: JSON for results, `name\0value…` for header writes. So a
-//! whole translation is a single JS→wasm call (see `benches/node/README.md` for why that matters).
+//! The door stays thin, and so does the boundary. A call passes no strings and returns none:
 //!
-//! Errors cross once too, through [`BindingError`] → a JS `Error`/`TypeError` with `err.code`:
-//! core's [`Error::code`](tracebridge::Error::code) for a header value, `config_invalid` for a
-//! configuration, `argument_invalid` for a bad argument.
+//! - **In**: the JS writes the values of the trace headers present (only the headers core reads, found
+//!   by name in core's registry) into a reused input area in wasm memory, and one entry per value
+//!   into a reused table: `[header index, start, len, flags]` ([`io`]). Names never cross: an index
+//!   does. For `inject`, entries hold the context's ids and tracestate by role.
+//! - **Call**: one export per operation, with integer arguments (the entry count, flags); it runs one
+//!   core call ([`ops`]) and writes into a reused output area. Nothing is allocated per call: the
+//!   translation plan is reused ([`Translator::plan_into`]), injected headers go to a reused buffer.
+//! - **Out**: fixed `i32` slots read through one `Int32Array` (statuses, outcome, flags as numbers
+//!   named by tables taken from core once, [`tables`]) and strings as `[kind, a, b]`: a substring of
+//!   a value the JS passed, a literal it decoded once, or raw bytes, all of a call's raw bytes
+//!   decoded at once ([`out`]).
 //!
-//! The pure functions ([`translator`], [`extract_json`], [`inspect_json`], [`translate_json`],
-//! [`inject_flat`]) are plain Rust so they are tested natively; the `#[wasm_bindgen]` exports only
-//! wrap them.
+//! The configuration crosses once per translator, as JSON; `inspect` returns core's JSON document (the
+//! CLI's `inspect --json`), which is not a hot path. Errors from the constructor cross through
+//! [`BindingError`] → a JS `TypeError` with `err.code` (`config_invalid`); the JS wrapper names the
+//! rest from the result codes.
 
-use std::fmt::Write as _;
+use std::cell::RefCell;
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
-use tracebridge::translate::{Config, Outcome, RootReason, Status};
-use tracebridge::{Extractor, Format, IdWidth, Sampling, SpanId, TraceContext, TraceId, TraceState, Translator};
+use tracebridge::translate::{Config, Plan};
+use tracebridge::Translator;
 use wasm_bindgen::prelude::*;
 
-/// Headers as the JS wrapper passes them: `name\0value\0name\0value…` (names in any case; a name
-/// may repeat, one entry per header line). The wrapper maps NUL inside a value to DEL, which core
-/// rejects the same way ([`Error::NotAscii`](tracebridge::Error::NotAscii)), so a value cannot
-/// forge an entry.
-///
-/// The entries are split once, up front: each format then looks its headers up in a short table
-/// instead of rescanning the string (in wasm, that rescan was most of an `extract`).
-#[derive(Debug, Clone, Copy)]
-pub struct Flat<'a> {
-    entries: [(&'a str, &'a str); FLAT_ENTRIES],
-    len: usize,
-    /// Entries past the table, scanned only when there are that many (never in real traffic).
-    rest: &'a str,
-}
+pub mod io;
+pub mod ops;
+pub mod out;
+pub mod tables;
 
-/// Entries split up front; the wrapper passes only trace headers, so a request has a handful.
-const FLAT_ENTRIES: usize = 16;
+use io::{header_index, Io};
+use ops::Writes;
+use out::Area;
 
-#[allow(non_snake_case)]
-/// Split `name\0value\0…` once.
-pub fn Flat(s: &str) -> Flat<'_> {
-    let mut flat = Flat { entries: [("", ""); FLAT_ENTRIES], len: 0, rest: "" };
-    let mut rest = s;
-    while flat.len < FLAT_ENTRIES {
-        // A name without a value (a dangling entry) is no entry.
-        let Some((n, after)) = rest.split_once('\0') else { return flat };
-        let (v, next) = after.split_once('\0').unwrap_or((after, ""));
-        if let Some(slot) = flat.entries.get_mut(flat.len) {
-            *slot = (n, v);
-        }
-        flat.len += 1;
-        if next.is_empty() && !after.contains('\0') {
-            return flat;
-        }
-        rest = next;
-    }
-    flat.rest = rest;
-    flat
-}
-
-impl Extractor for Flat<'_> {
-    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> core::ops::ControlFlow<()>) {
-        let table = self.entries.get(..self.len).unwrap_or_default().iter().copied();
-        let mut parts = self.rest.split('\0');
-        let rest = core::iter::from_fn(move || Some((parts.next()?, parts.next()?)));
-        let values = table.chain(rest).filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes());
-        tracebridge::carrier::visit_each(values, each);
-    }
-}
-
-/// An error for JS: becomes `new TypeError(message)` (or `Error`) with `err.code = code`.
+/// A configuration error for JS: becomes `new TypeError(message)` with `err.code = code`. (Errors of
+/// the calls are result codes the JS names from [`tables`].)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingError {
-    /// `TypeError` (a bad argument or configuration) rather than `Error` (a bad header value).
-    pub type_error: bool,
-    /// Stable code: core's `Error::code()`, `config_invalid` or `argument_invalid`.
+    /// Stable code: `config_invalid` (core's `ConfigError` has no code of its own yet).
     pub code: &'static str,
-    /// The message; names the key or field.
+    /// The message; names the key.
     pub message: String,
 }
 
 impl BindingError {
     fn config(message: String) -> Self {
-        BindingError { type_error: true, code: "config_invalid", message }
-    }
-    fn argument(message: String) -> Self {
-        BindingError { type_error: true, code: "argument_invalid", message }
-    }
-}
-
-impl From<tracebridge::Error> for BindingError {
-    fn from(e: tracebridge::Error) -> Self {
-        BindingError { type_error: false, code: e.code(), message: e.as_str().into() }
+        BindingError { code: "config_invalid", message }
     }
 }
 
 /// The one conversion of an error into JS.
 impl From<BindingError> for JsValue {
     fn from(e: BindingError) -> JsValue {
-        let err: js_sys::Error =
-            if e.type_error { js_sys::TypeError::new(&e.message).into() } else { js_sys::Error::new(&e.message) };
+        let err: js_sys::Error = js_sys::TypeError::new(&e.message).into();
         // Setting a property on a fresh Error object cannot fail.
         let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code));
         err.into()
@@ -117,202 +67,74 @@ pub fn translator(config_json: &str) -> Result<Translator, BindingError> {
     Translator::new(config).map_err(|e| BindingError::config(e.to_string()))
 }
 
-/// The JS `extract` result: the chosen context in camelCase, or `None` when no format carried one.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExtractedJson<'s> {
-    trace_id: &'s str,
-    span_id: &'s str,
-    parent_span_id: Option<&'s str>,
-    sampled: Option<bool>,
-    debug: bool,
-    trace_flags: u8,
-    trace_state: Option<String>,
-    source: Option<Format>,
+/// The result of a call made while another runs (a JS callback re-entering): cannot happen today
+/// (no export calls back into JS but `getRandomValues`); refused rather than risked.
+pub const BUSY: i32 = -1001;
+
+/// Everything reused across calls.
+#[derive(Default)]
+struct State {
+    io: Io,
+    area: Area,
+    plan: Plan,
+    writes: Writes,
+    scratch: String,
 }
 
-fn hex(b: &[u8]) -> &str {
-    // Lowercase hex digits are ASCII.
-    std::str::from_utf8(b).unwrap_or_default()
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
 }
 
-/// `extract`: `{"traceId", "spanId", "parentSpanId", "sampled", "debug", "traceFlags", "traceState", "source"}`
-/// for the chosen context, or `None` (a B3 decision without ids is not a context; see `inspect`).
-pub fn extract_json(t: &Translator, headers: &str) -> Option<String> {
-    let headers = Flat(headers);
-    let ins = t.inspect(&headers);
-    let ctx = ins.context?;
-    let (trace, span) = (ctx.trace_id.to_hex(), ctx.span_id.to_hex());
-    let parent = ctx.parent_span_id.map(|p| p.to_hex());
-    let out = ExtractedJson {
-        trace_id: hex(&trace),
-        span_id: hex(&span),
-        parent_span_id: parent.as_ref().map(|p| hex(p)),
-        sampled: ctx.sampling.decision(),
-        debug: ctx.sampling == Sampling::Debug,
-        // W3C trace-flags with `sampled` in step with the decision; carries Level 2's `random` bit.
-        trace_flags: ctx.trace_flags.with_sampled(ctx.sampling.is_sampled()).0,
-        trace_state: (!ctx.tracestate.is_empty()).then(|| ctx.tracestate.to_string()),
-        source: ins.source,
-    };
-    serde_json::to_string(&out).ok()
+fn with_state<R>(busy: R, f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => busy,
+    })
 }
 
-/// `inspect`: exactly the CLI's `tracebridge inspect --json` document (core's `Inspection` serde).
-pub fn inspect_json(t: &Translator, headers: &str) -> String {
-    let headers = Flat(headers);
-    serde_json::to_string(&t.inspect(&headers)).unwrap_or_default()
+fn addr<T>(p: *const T) -> u32 {
+    p as usize as u32
 }
 
-struct Statuses<'s>(&'s [Status]);
-impl Serialize for Statuses<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (f, st) in Format::ALL.iter().zip(self.0) {
-            m.serialize_entry(f.name(), st)?;
-        }
-        m.end()
-    }
+/// Where the areas are: `[input, input bytes, entries, entry count, ints, bytes]` (byte addresses in
+/// the wasm memory).
+#[wasm_bindgen]
+pub fn layout() -> Vec<u32> {
+    with_state(Vec::new(), |s| {
+        vec![
+            addr(s.io.input.as_ptr()),
+            s.io.input.len() as u32,
+            addr(s.io.entries.as_ptr()),
+            s.io.entries.len() as u32,
+            addr(s.area.ints.as_ptr()),
+            addr(s.area.bytes.as_ptr()),
+        ]
+    })
 }
 
-/// The JS `translate` report (camelCase).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReportJson<'s> {
-    outcome: &'static str,
-    root_reason: Option<&'static str>,
-    source: Option<Format>,
-    trace_id: Option<String>,
-    span_id: Option<String>,
-    sampling: Option<Sampling>,
-    formats: Statuses<'s>,
-    injected: Vec<&'static str>,
-    removed: Vec<&'static str>,
-    tracestate_dropped: usize,
-    member_fields_lost: usize,
-    trace_id_truncated: bool,
-    tracestate_error: Option<Status>,
+/// Room for `bytes` input bytes and `entries` entries; returns the new [`layout`].
+#[wasm_bindgen]
+pub fn reserve(bytes: u32, entries: u32) -> Vec<u32> {
+    with_state((), |s| s.io.reserve(bytes as usize, entries as usize));
+    layout()
 }
 
-#[derive(Serialize)]
-struct TranslateJson<'s> {
-    report: ReportJson<'s>,
-    remove: Vec<&'static str>,
-    set: Vec<(&'static str, &'s str)>,
+/// The wasm memory, for the JS's typed arrays.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
-/// `translate`: `{"report": {...}, "remove": [name], "set": [[name, value]]}`; the wrapper removes,
-/// then sets, on the caller's header object. `random` is called only for a new root.
-pub fn translate_json(t: &Translator, headers: &str, random: impl FnOnce() -> [u8; 24]) -> String {
-    let plan = t.plan(&Flat(headers), random);
-    let r = plan.report();
-    let (outcome, reason) = match r.outcome {
-        Outcome::Continued => ("continued", None),
-        Outcome::NewRoot(why) => (
-            "new-root",
-            Some(match why {
-                RootReason::Missing => "missing",
-                RootReason::Conflict => "conflict",
-                RootReason::Untrusted => "untrusted",
-            }),
-        ),
-        Outcome::SamplingOnly => ("sampling-only", None),
-        Outcome::Ignored => ("ignored", None),
-        Outcome::PassThrough => ("pass-through", None),
-        // `Outcome` may grow; a new variant reads as a pass-through until the binding names it.
-        #[allow(unreachable_patterns)]
-        _ => ("pass-through", None),
-    };
-    let names =
-        |flags: &[bool; 6]| Format::ALL.iter().zip(flags).filter(|(_, on)| **on).map(|(f, _)| f.name()).collect();
-    let report = ReportJson {
-        outcome,
-        root_reason: reason,
-        source: r.source,
-        trace_id: r.trace_id.map(|id| id.to_string()),
-        span_id: r.span_id.map(|id| id.to_string()),
-        sampling: r.sampling,
-        formats: Statuses(&r.status),
-        injected: names(&r.injected),
-        removed: names(&r.removed),
-        tracestate_dropped: r.tracestate_dropped,
-        member_fields_lost: r.member_fields_lost,
-        trace_id_truncated: r.trace_id_truncated,
-        tracestate_error: r.tracestate_error.map(Status::Invalid),
-    };
-    let out = TranslateJson { report, remove: plan.removals().collect(), set: plan.writes().collect() };
-    serde_json::to_string(&out).unwrap_or_default()
+/// A call that does nothing: `benches/node` measures the floor of a call with it.
+#[wasm_bindgen]
+pub fn noop(n: u32) -> u32 {
+    n
 }
 
-/// A context given by the caller of `inject`, as the JS object's fields.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ContextArgs<'a> {
-    /// 32 (or 16, a 64-bit id) lowercase hex digits.
-    pub trace_id: Option<&'a str>,
-    /// 16 lowercase hex digits.
-    pub span_id: Option<&'a str>,
-    /// 16 lowercase hex digits, or absent.
-    pub parent_span_id: Option<&'a str>,
-    /// `true`, `false`, or absent for *defer*.
-    pub sampled: Option<bool>,
-    /// Forced sampling (B3 `d`, Jaeger `0x02`).
-    pub debug: bool,
-    /// W3C trace-flags (the `sampled` bit is taken from `sampled`/`debug`), e.g. Level 2's `random`.
-    pub trace_flags: u8,
-    /// A W3C tracestate, written beside `traceparent`.
-    pub trace_state: Option<&'a str>,
-}
-
-/// `inject`: the headers of `formats` (comma-separated names) for `args`, as `name\0value\0…`.
-pub fn inject_flat(formats: &str, args: &ContextArgs<'_>) -> Result<String, BindingError> {
-    let trace_hex = args.trace_id.unwrap_or_default().as_bytes();
-    let (trace_id, id_width) = match trace_hex.len() {
-        16 => (TraceId::from_hex_padded(trace_hex).ok(), IdWidth::Bits64),
-        _ => (TraceId::from_hex(trace_hex).ok(), IdWidth::Bits128),
-    };
-    let trace_id = trace_id.ok_or_else(|| {
-        BindingError::argument("traceId: must be 32 (or 16) lowercase hex digits, not all zero".into())
-    })?;
-    let span_id = SpanId::from_hex(args.span_id.unwrap_or_default().as_bytes())
-        .map_err(|_| BindingError::argument("spanId: must be 16 lowercase hex digits, not all zero".into()))?;
-    let parent = match args.parent_span_id {
-        None => None,
-        Some(p) => Some(SpanId::from_hex(p.as_bytes()).map_err(|_| {
-            BindingError::argument("parentSpanId: must be 16 lowercase hex digits, not all zero".into())
-        })?),
-    };
-    let sampling = match (args.debug, args.sampled) {
-        (true, _) => Sampling::Debug,
-        (false, Some(true)) => Sampling::Accept,
-        (false, Some(false)) => Sampling::Deny,
-        (false, None) => Sampling::Defer,
-    };
-    let tracestate = match args.trace_state {
-        Some(ts) => TraceState::parse(ts)?,
-        None => TraceState::EMPTY,
-    };
-    let mut ctx = TraceContext::new(trace_id, span_id);
-    ctx.trace_flags = tracebridge::TraceFlags(args.trace_flags);
-    let mut ctx = ctx.with_sampling(sampling);
-    ctx.parent_span_id = parent;
-    ctx.id_width = id_width;
-    ctx.tracestate = tracestate;
-
-    let mut written: Vec<(String, String)> = Vec::new();
-    for name in formats.split(',').filter(|n| !n.is_empty()) {
-        let f = Format::from_name(name).ok_or_else(|| {
-            BindingError::argument(format!(
-                "formats: unknown format `{name}`, expected w3c, b3-single, b3-multi, jaeger, xray or grpc-trace-bin"
-            ))
-        })?;
-        f.inject(&ctx, &mut written);
-    }
-    let mut out = String::new();
-    for (i, (n, v)) in written.iter().enumerate() {
-        let sep = if i == 0 { "" } else { "\0" };
-        let _ = write!(out, "{sep}{n}\0{v}");
-    }
-    Ok(out)
+/// See [`tables::json`].
+#[wasm_bindgen]
+pub fn tables() -> String {
+    tables::json()
 }
 
 #[wasm_bindgen(module = "node:crypto")]
@@ -343,99 +165,67 @@ impl WasmTranslator {
         translator(config_json).map(|inner| WasmTranslator { inner })
     }
 
-    /// Every header name the translator may read or write, lowercase, comma-separated.
-    pub fn fields(&self) -> String {
-        self.inner.fields().collect::<Vec<_>>().join(",")
+    /// Every header the translator may read or write ([`Translator::fields`]), as header indices.
+    pub fn fields(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        for i in self.inner.fields().filter_map(header_index) {
+            if !out.contains(&(i as u32)) {
+                out.push(i as u32);
+            }
+        }
+        out
     }
 
-    /// See [`extract_json`].
-    pub fn extract(&self, headers: &str) -> Option<String> {
-        extract_json(&self.inner, headers)
+    /// The headers of the `extract` formats: all that `extract` and `remote` read.
+    pub fn reads(&self) -> Vec<u32> {
+        let names = self.inner.config().extract.iter().flat_map(|f| f.headers().iter().copied());
+        names.filter_map(header_index).map(|i| i as u32).collect()
     }
 
-    /// See [`inspect_json`].
-    pub fn inspect(&self, headers: &str) -> String {
-        inspect_json(&self.inner, headers)
+    /// [`ops::remote`] over the first `n` entries.
+    pub fn remote(&self, n: u32) -> i32 {
+        with_state(BUSY, |s| ops::remote(&self.inner, &s.io.input(n as usize), s.area.begin()))
     }
 
-    /// See [`translate_json`].
-    pub fn translate(&self, headers: &str) -> String {
-        translate_json(&self.inner, headers, random)
+    /// [`ops::extract`] over the first `n` entries.
+    pub fn extract(&self, n: u32) -> i32 {
+        with_state(BUSY, |s| ops::extract(&self.inner, &s.io.input(n as usize), &mut s.scratch, s.area.begin()))
+    }
+
+    /// [`ops::translate`] over the first `n` entries.
+    pub fn translate(&self, n: u32) -> i32 {
+        with_state(BUSY, |s| ops::translate(&self.inner, &s.io.input(n as usize), &mut s.plan, random, s.area.begin()))
+    }
+
+    /// [`ops::inject_span`] of the first `n` entries (by role) with `trace_flags`.
+    #[wasm_bindgen(js_name = injectSpan)]
+    pub fn inject_span(&self, n: u32, trace_flags: u32) -> i32 {
+        with_state(BUSY, |s| {
+            let flags = (trace_flags & 0xff) as u8;
+            ops::inject_span(&self.inner, &s.io.input(n as usize), flags, &mut s.writes, s.area.begin())
+        })
+    }
+
+    /// Core's `inspect --json` document for the first `n` entries.
+    pub fn inspect(&self, n: u32) -> String {
+        with_state(String::new(), |s| {
+            serde_json::to_string(&self.inner.inspect(&s.io.input(n as usize))).unwrap_or_default()
+        })
     }
 }
 
-/// See [`inject_flat`].
-#[wasm_bindgen(js_name = injectContext)]
-#[allow(clippy::too_many_arguments)]
-pub fn inject_context(
-    formats: &str,
-    trace_id: Option<String>,
-    span_id: Option<String>,
-    parent_span_id: Option<String>,
-    sampled: Option<bool>,
-    debug: bool,
-    trace_flags: u8,
-    trace_state: Option<String>,
-) -> Result<String, BindingError> {
-    inject_flat(
-        formats,
-        &ContextArgs {
-            trace_id: trace_id.as_deref(),
-            span_id: span_id.as_deref(),
-            parent_span_id: parent_span_id.as_deref(),
-            sampled,
-            debug,
-            trace_flags,
-            trace_state: trace_state.as_deref(),
-        },
-    )
+/// [`ops::inject`] of the first `n` entries (by role).
+#[wasm_bindgen]
+pub fn inject(formats: u32, sampled: i32, debug: bool, trace_flags: u32, n: u32) -> i32 {
+    with_state(BUSY, |s| {
+        let flags = (trace_flags & 0xff) as u8;
+        ops::inject(formats, sampled, debug, flags, &s.io.input(n as usize), &mut s.writes, s.area.begin())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-    fn values<'s>(h: &'s Flat<'_>, name: &str) -> Vec<&'s [u8]> {
-        let mut out = Vec::new();
-        h.visit_values(name, &mut |v| {
-            out.push(v);
-            core::ops::ControlFlow::Continue(())
-        });
-        out
-    }
-
-    #[test]
-    fn flat_headers_match_any_case_and_repeat() {
-        let h = Flat("TraceState\0a=1\0x\0y\0tracestate\0b=2");
-        assert_eq!(values(&h, "tracestate"), [&b"a=1"[..], b"b=2"]);
-        assert_eq!(values(&Flat(""), "x").len(), 0);
-        assert_eq!(values(&Flat("dangling"), "dangling").len(), 0);
-        // Past the up-front table, entries are still found, in order.
-        let many: Vec<String> = (0..20).map(|i| format!("x\0{i}")).collect();
-        let many = many.join("\0");
-        let flat = Flat(&many);
-        let got = values(&flat, "X");
-        assert_eq!(got.len(), 20);
-        assert_eq!((got.first().copied(), got.last().copied()), (Some(&b"0"[..]), Some(&b"19"[..])));
-        assert_eq!(values(&Flat("a\0"), "a"), [&b""[..]]);
-    }
-
-    #[test]
-    fn extract_gives_camel_case_context() {
-        let t = translator("{}");
-        assert!(t.is_ok());
-        let Ok(t) = t else { return };
-        let got = extract_json(&t, &format!("traceparent\0{TP}\0tracestate\0a=1"));
-        assert_eq!(
-            got.as_deref(),
-            Some(
-                r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":null,"sampled":true,"debug":false,"traceFlags":1,"traceState":"a=1","source":"w3c"}"#
-            )
-        );
-        assert_eq!(extract_json(&t, "b3\x000"), None);
-    }
 
     #[test]
     fn config_errors_name_the_key() {
@@ -455,40 +245,10 @@ mod tests {
     }
 
     #[test]
-    fn translate_is_one_document() {
-        let Ok(t) = translator(r#"{"inject": ["w3c", "b3-single"]}"#) else { return };
-        let out = translate_json(
-            &t,
-            "X-B3-TraceId\x0080f198ee56343ba864fe8b2a57d3eff7\0x-b3-spanid\0e457b5a2e4d86bd1\0x-b3-sampled\x001",
-            || [1; 24],
-        );
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
-        assert_eq!(v["report"]["outcome"], "continued");
-        assert_eq!(v["report"]["source"], "b3-multi");
-        assert_eq!(v["report"]["injected"], serde_json::json!(["w3c", "b3-single"]));
-        assert_eq!(
-            v["set"][0],
-            serde_json::json!(["traceparent", "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01"])
-        );
-    }
-
-    #[test]
-    fn inject_writes_each_format() {
-        let args = ContextArgs {
-            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
-            span_id: Some("00f067aa0ba902b7"),
-            sampled: Some(true),
-            trace_state: Some("a=1"),
-            ..ContextArgs::default()
-        };
-        assert_eq!(
-            inject_flat("w3c,b3-single", &args).as_deref(),
-            Ok("traceparent\x0000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\0tracestate\0a=1\0b3\x004bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1")
-        );
-        let bad = ContextArgs { trace_id: Some("xyz"), ..args };
-        assert_eq!(inject_flat("w3c", &bad).map_err(|e| e.code), Err("argument_invalid"));
-        let bad = ContextArgs { trace_state: Some("A=1"), ..args };
-        assert_eq!(inject_flat("w3c", &bad).map_err(|e| e.code), Err("tracestate_key"));
-        assert_eq!(inject_flat("w4c", &args).map_err(|e| e.code), Err("argument_invalid"));
+    fn the_state_is_reused_and_refuses_reentry() {
+        let first = layout();
+        assert_eq!(first.len(), 6);
+        assert_eq!(layout(), first, "no call moves the areas");
+        assert_eq!(with_state(0, |_| with_state(7, |_| 1)), 7);
     }
 }

@@ -1,6 +1,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
 const tb = require('..');
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -23,6 +25,7 @@ test('extract: plain object (any case, string[] values), Headers, Map give the s
   assert.strictEqual(tb.extract({}), null);
   assert.strictEqual(tb.extract({ b3: '0' }), null, 'a decision without ids is not a context');
   assert.strictEqual(tb.extract({ traceparent: [TP, TP] }), null, 'duplicate lines are invalid');
+  assert.strictEqual(tb.extract({ traceparent: TP, TRACEPARENT: TP }), null, 'two keys, two lines');
 });
 
 test('extract: legacy formats, 64-bit ids padded, debug', () => {
@@ -38,22 +41,91 @@ test('extract: legacy formats, 64-bit ids padded, debug', () => {
     source: 'b3-single',
   });
   assert.strictEqual(tb.extract({ 'uber-trace-id': 'abc:def:0:0' }).sampled, false);
-  assert.strictEqual(tb.extract({ 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8' }).sampled, null);
+  const xray = tb.extract({ 'x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8' });
+  assert.strictEqual(xray.sampled, null);
+  assert.strictEqual(xray.traceId, '5759e988bd862e3fe1be46a994272793');
 });
 
-test('a NUL inside a value cannot forge another header', () => {
+test('the same answers call after call (strings handed back are rebuilt, never stale)', () => {
+  const t = new tb.Translator();
+  const ids = ['4bf92f3577b34da6a3ce929d0e0e4736', '80f198ee56343ba864fe8b2a57d3eff7', '0000000000000000000000000000000a'];
+  for (let round = 0; round < 3; round++) {
+    for (const id of ids) {
+      const span = id.slice(16);
+      assert.strictEqual(t.extract({ traceparent: `00-${id}-${span}-01` }).traceId, id);
+      assert.strictEqual(t.extract({ b3: `${id}-${span}` }).spanId, span);
+      const x = t.extract({ 'x-amzn-trace-id': `Root=1-${id.slice(0, 8)}-${id.slice(8)};Parent=${span};Sampled=0` });
+      assert.deepStrictEqual([x.traceId, x.spanId, x.sampled], [id, span, false]);
+    }
+  }
+});
+
+test('non-ASCII is rejected by core, never changed into something valid', () => {
+  // U+0161 would become 0x61 ('a') if written as latin1 bytes: a valid-looking id.
+  const sly = TP.replace('4bf92f35', '4bf92f3\u0161').replace('a3ce', '\u0161\u0161ce');
+  for (const v of [TP.replace('4', '\u00e9'), sly, TP + '\u{1F600}', `${TP.slice(0, 10)}\ud800${TP.slice(11)}`]) {
+    const ins = tb.inspect({ traceparent: v });
+    assert.strictEqual(ins.formats.w3c.status, 'invalid', v);
+    assert.strictEqual(tb.extract({ traceparent: v }), null);
+  }
+  const ins = tb.inspect({ traceparent: TP, tracestate: 'a=\u00e9' });
+  assert.strictEqual(ins.tracestateError.code, 'header_not_ascii');
+  assert.strictEqual(tb.extract({ traceparent: TP, tracestate: 'a=\u00e9' }).traceState, null);
+});
+
+test('a NUL inside a value is that value, never a separator', () => {
   const got = tb.inspect({ b3: `x\0traceparent\0${TP}` });
   assert.strictEqual(got.formats['b3-single'].code, 'header_not_ascii');
   assert.strictEqual(got.formats.w3c.status, 'absent');
 });
 
-test('inspect: the CLI JSON document', () => {
-  const got = tb.inspect({ traceparent: TP, b3: 'bad', ...B3 });
+test('values larger than the input area, and many lines, still reach core whole', () => {
+  // Every value reaches core: 200 tracestate lines are too many (core reads at most 8 lines).
+  const many = Array.from({ length: 200 }, (_, i) => `k${i}=v`);
+  assert.strictEqual(tb.inspect({ traceparent: TP, tracestate: many }).tracestateError.code, 'header_too_long');
+  // A 100 KB value (past the 16 KiB input area) is refused by core for its length.
+  assert.strictEqual(tb.inspect({ b3: 'a'.repeat(100000) }).formats['b3-single'].code, 'header_too_long');
+  // And the next call is back to normal.
+  assert.strictEqual(tb.extract({ traceparent: TP, tracestate: 'a=1' }).traceState, 'a=1');
+});
+
+test('inspect: core\'s document with camelCase keys; inspectJson: the CLI\'s exactly', () => {
+  const t = new tb.Translator();
+  const headers = { traceparent: TP, b3: 'bad', ...B3 };
+  const got = t.inspect(headers);
   assert.strictEqual(got.source, 'w3c');
-  assert.strictEqual(got.context.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.deepStrictEqual(got.context, {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: null,
+    sampled: true,
+    debug: false,
+    traceState: null,
+    idWidth: 128,
+  });
   assert.deepStrictEqual(got.formats['b3-single'], { status: 'invalid', error: 'b3: not {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]] or a bare 0, 1 or d', code: 'b3_format' });
   assert.strictEqual(got.formats['b3-multi'].status, 'conflict');
   assert.strictEqual(got.formats.jaeger.status, 'absent');
+  assert.strictEqual(got.samplingOnly, null);
+  assert.strictEqual(got.tracestateError, null);
+  const cli = JSON.parse(t.inspectJson(headers));
+  assert.deepStrictEqual(Object.keys(cli), ['source', 'context', 'sampling_only', 'formats', 'tracestate_error']);
+  assert.strictEqual(cli.context.trace_id, got.context.traceId);
+  assert.strictEqual(tb.inspect({ b3: '0' }).samplingOnly, 'deny');
+});
+
+test('no snake_case key in any object the API returns', () => {
+  const snake = (o, where) => {
+    if (o === null || typeof o !== 'object') return;
+    for (const [k, v] of Object.entries(o)) {
+      assert.ok(!k.includes('_'), `${where}.${k}`);
+      snake(v, `${where}.${k}`);
+    }
+  };
+  const h = { traceparent: TP, tracestate: 'a=1,A=2', b3: 'bad' };
+  snake(tb.inspect(h), 'inspect');
+  snake(tb.extract(h), 'extract');
+  snake(tb.translate({ ...h }, { inject: ['w3c', 'b3-multi'] }), 'translate');
 });
 
 test('translate: legacy → W3C in place, for each carrier shape', () => {
@@ -63,6 +135,10 @@ test('translate: legacy → W3C in place, for each carrier shape', () => {
   assert.strictEqual(report.outcome, 'continued');
   assert.strictEqual(report.source, 'b3-multi');
   assert.deepStrictEqual(report.injected, ['w3c']);
+  assert.deepStrictEqual(report.removed, ['b3-multi']);
+  assert.strictEqual(report.traceId, '80f198ee56343ba864fe8b2a57d3eff7');
+  assert.strictEqual(report.sampling, 'accept');
+  assert.deepStrictEqual(report.formats['b3-multi'], { status: 'valid' });
   assert.deepStrictEqual(obj, {
     host: 'h',
     traceparent: '00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01',
@@ -73,6 +149,20 @@ test('translate: legacy → W3C in place, for each carrier shape', () => {
   const m = new Map(Object.entries(B3));
   tb.translate(m, config);
   assert.deepStrictEqual([...m], [['traceparent', '00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01']]);
+  // A write replaces every case variant of the name.
+  const mixed = { TraceParent: 'stale', b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' };
+  tb.translate(mixed, { extract: ['b3-single'], inject: ['w3c'] });
+  assert.deepStrictEqual(Object.keys(mixed).sort(), ['b3', 'traceparent']);
+});
+
+test('translate: nothing there, nothing done (no wasm call), the same report each time', () => {
+  const t = new tb.Translator({ inject: ['w3c'] });
+  const a = t.translate({ host: 'x' });
+  const b = t.translate(new Map());
+  assert.deepStrictEqual(a, b);
+  assert.strictEqual(a.outcome, 'pass-through');
+  assert.strictEqual(a.formats.w3c.status, 'absent');
+  assert.notStrictEqual(a, b, 'a report of its own each call');
 });
 
 test('translate: new roots use crypto randomness', () => {
@@ -88,24 +178,30 @@ test('translate: new roots use crypto randomness', () => {
 
 test('inject: every format, any carrier', () => {
   const ctx = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true, traceState: 'a=1' };
-  // grpc-trace-bin: core's writer is still a stub at this commit (writes nothing); checked once it lands.
-  const grpcWrites = Object.keys(tb.inject(ctx, {}, { formats: ['grpc-trace-bin'] })).length > 0;
-  const formats = grpcWrites ? tb.FORMATS : tb.FORMATS.filter((f) => f !== 'grpc-trace-bin');
-  if (!grpcWrites) console.log('# grpc-trace-bin: core writes nothing yet; not round-tripped');
-  const out = tb.inject(ctx, { TraceParent: 'old' }, { formats });
+  const out = tb.inject(ctx, { TraceParent: 'old' }, { formats: tb.FORMATS });
   assert.deepStrictEqual(Object.keys(out).sort(), [
-    'b3', ...(grpcWrites ? ['grpc-trace-bin'] : []), 'traceparent', 'tracestate', 'uber-trace-id', 'x-amzn-trace-id',
+    'b3', 'grpc-trace-bin', 'traceparent', 'tracestate', 'uber-trace-id', 'x-amzn-trace-id',
     'x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid',
   ]);
-  assert.strictEqual(out.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  assert.strictEqual(out.traceparent, TP);
   assert.strictEqual(out.tracestate, 'a=1');
   // Everything written reads back as the same context.
-  for (const f of formats) {
+  for (const f of tb.FORMATS) {
     const got = tb.extract(tb.inject(ctx, new Headers(), { formats: [f] }), { extract: [f] });
     assert.strictEqual(got.traceId, ctx.traceId, f);
     assert.strictEqual(got.spanId, ctx.spanId, f);
   }
   assert.deepStrictEqual([...tb.inject({ ...ctx, traceState: undefined }, new Map())], [['traceparent', out.traceparent]]);
+  // What a format says by leaving a header out is removed from the carrier (B3 without a parent).
+  const stale = { 'x-b3-parentspanid': '05e3ac9a4f6e3b90', 'X-B3-Flags': '1' };
+  tb.inject(ctx, stale, { formats: ['b3-multi'] });
+  assert.deepStrictEqual(Object.keys(stale).sort(), ['x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid']);
+  // 64-bit ids stay 64-bit in B3 and Jaeger.
+  const short = tb.inject({ traceId: '80f198ee56343ba8', spanId: 'e457b5a2e4d86bd1', debug: true }, {}, { formats: ['b3-single', 'w3c'] });
+  assert.deepStrictEqual(short, {
+    b3: '80f198ee56343ba8-e457b5a2e4d86bd1-d',
+    traceparent: '00-000000000000000080f198ee56343ba8-e457b5a2e4d86bd1-01',
+  });
 });
 
 test('errors: TypeError/Error with err.code', () => {
@@ -117,10 +213,18 @@ test('errors: TypeError/Error with err.code', () => {
   throwsWith(() => new tb.Translator({ nope: true }), TypeError, 'config_invalid', /nope/);
   throwsWith(() => new tb.Translator({ extract: [] }), TypeError, 'config_invalid', /^extract: /);
   throwsWith(() => new tb.Translator('{'), TypeError, 'config_invalid', /not JSON/);
-  throwsWith(() => tb.inject({ traceId: 'x', spanId: '00f067aa0ba902b7' }, {}), TypeError, 'argument_invalid', /^traceId/);
-  throwsWith(() => tb.inject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }, {}), TypeError, 'argument_invalid', /^spanId/);
-  throwsWith(() => tb.inject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }, {}, { formats: ['w4c'] }), TypeError, 'argument_invalid', /^formats/);
-  throwsWith(() => tb.inject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceState: 'A=1' }, {}), Error, 'tracestate_key', /^tracestate: /);
+  throwsWith(() => new tb.Translator(42), TypeError, 'config_invalid', /^config: /);
+  const span = '00f067aa0ba902b7';
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  throwsWith(() => tb.inject({ traceId: 'x', spanId: span }, {}), TypeError, 'argument_invalid', /^traceId/);
+  throwsWith(() => tb.inject({ traceId: trace.toUpperCase(), spanId: span }, {}), TypeError, 'argument_invalid', /^traceId/);
+  throwsWith(() => tb.inject({ traceId: trace }, {}), TypeError, 'argument_invalid', /^spanId/);
+  throwsWith(() => tb.inject({ traceId: trace, spanId: span, parentSpanId: '0'.repeat(16) }, {}), TypeError, 'argument_invalid', /^parentSpanId/);
+  throwsWith(() => tb.inject({ traceId: trace, spanId: span }, {}, { formats: ['w4c'] }), TypeError, 'argument_invalid', /^formats/);
+  throwsWith(() => tb.inject({ traceId: trace, spanId: span }, {}, { formats: 'w3c' }), TypeError, 'argument_invalid', /^formats/);
+  throwsWith(() => tb.inject({ traceId: trace, spanId: span, traceState: 'A=1' }, {}), Error, 'tracestate_key', /^tracestate: /);
+  throwsWith(() => tb.inject(null, {}), TypeError, 'argument_invalid', /^context/);
+  throwsWith(() => tb.inject({ traceId: trace, spanId: span }, 'x'), TypeError, 'argument_invalid', /^headers/);
   throwsWith(() => tb.extract('traceparent'), TypeError, 'argument_invalid', /^headers/);
 });
 
@@ -129,9 +233,21 @@ test('fields lists every header a translator may touch', () => {
   assert.deepStrictEqual(t.fields(), ['traceparent', 'tracestate', 'uber-trace-id']);
 });
 
+test('FORMATS is core\'s registry, and the declared Format union matches it', () => {
+  assert.deepStrictEqual(tb.FORMATS, ['w3c', 'b3-single', 'b3-multi', 'jaeger', 'xray', 'grpc-trace-bin']);
+  assert.ok(Object.isFrozen(tb.FORMATS));
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8');
+  const m = /export type Format =([^;]+);/.exec(dts);
+  assert.ok(m, 'index.d.ts declares Format');
+  const declared = [...m[1].matchAll(/'([^']+)'/g)].map((x) => x[1]);
+  assert.deepStrictEqual(declared, [...tb.FORMATS]);
+});
+
 test('ESM entry point', async () => {
   const esm = await import('../index.mjs');
   assert.strictEqual(esm.extract, tb.extract);
+  assert.strictEqual(esm.FORMATS, tb.FORMATS);
+  assert.strictEqual(esm.default, tb);
   const otel = await import('../otel.mjs');
   assert.strictEqual(typeof otel.TraceBridgePropagator, 'function');
 });

@@ -1,7 +1,8 @@
 'use strict';
 // Runs every tests/vectors/<format>.json through the wasm binding, as tests/tests/vectors.rs runs them
 // through core: each vector's headers are inspected with config {"extract": [format]} and the
-// outcome must equal `expect` (fields the vector leaves out are not checked).
+// outcome must equal `expect` (fields the vector leaves out are not checked). The vectors use the
+// CLI's `inspect --json` shape (snake_case), which `Translator#inspectJson` returns as is.
 //
 // Deliberate deviations, listed rather than skipped:
 // - `reformat` (what injecting the parsed context writes back) is not checked here: the JS API injects
@@ -19,7 +20,7 @@ const { Translator } = require('..');
 const dir = path.join(__dirname, '..', '..', 'tests', 'vectors');
 
 function outcome(t, format, headers) {
-  const ins = t.inspect(pairs(headers));
+  const ins = JSON.parse(t.inspectJson(pairs(headers)));
   const st = ins.formats[format];
   if (st.status === 'absent') return null;
   if (st.status === 'invalid') return { error: st.code };

@@ -27,11 +27,14 @@ if (ctx) {
 const report: Report = translate(new Map([['x-b3-traceid', '463ac35c9f6413ad']]), t);
 const outcome: 'continued' | 'new-root' | 'sampling-only' | 'ignored' | 'pass-through' = report.outcome;
 const ins: Inspection = inspect(new Headers({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }));
+const width: 64 | 128 | undefined = ins.context?.idWidth;
+const cli: string = t.inspectJson({});
+const injected: readonly Format[] = report.injected;
 const written = inject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true }, {}, { formats: ['b3-single'] });
 const all: readonly Format[] = FORMATS;
 const propagator = new TraceBridgePropagator({ inject: ['w3c', 'b3-multi'] });
 const touched: string[] = propagator.fields();
-void [fields, outcome, ins, written, all, touched];
+void [fields, outcome, ins, written, all, touched, width, cli, injected];
 
 // @ts-expect-error: not a format name
 const badFormat: Config = { inject: ['zipkin'] };
@@ -41,4 +44,8 @@ const badMissing: Config = { on_missing: 'explode' };
 const badWidth: Config = { id_width: 32 };
 // @ts-expect-error: a context needs a traceId
 inject({ spanId: '00f067aa0ba902b7' }, {});
+// @ts-expect-error: the JS objects are camelCase
+void ins.context?.trace_id;
+// @ts-expect-error: a report's lists are shared and frozen
+report.injected.push('w3c');
 void [badFormat, badMissing, badWidth];

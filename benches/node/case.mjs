@@ -1,0 +1,239 @@
+// One benchmark case in a process of its own: `node case.mjs <op> <format> <impl> [ms]` prints
+// `{"ns": <median ns/op>, ...}`. One op × one format × one implementation per process, so every call
+// site stays monomorphic as it would be in a service (in one shared process the sites go
+// megamorphic and the figures lie). bench.mjs runs the cases, pairs and repeats them.
+//
+// op:     extract | inject | translate (legacy → W3C)
+// impl:   otel    — the matching @opentelemetry propagator
+//         adapter — tracebridge/otel's TraceBridgePropagator for that format
+//         direct  — tracebridge's own API (Translator#extract, inject, Translator#translate)
+//         floor   — what any wasm-backed adapter pays at least: the carrier reads (or the span
+//                   context reads), the values written into wasm memory, one empty wasm call, and
+//                   the OpenTelemetry context or header writes with constant values
+//         wasm    — the adapter's wasm calls alone (core's Translator::remote or inject_span with
+//                   the boundary's own work in wasm) on input written once: the part no JS change
+//                   can remove; for translate both calls, each with its input write
+
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../node-binding/package.json', import.meta.url));
+const api = require('@opentelemetry/api');
+const { W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { B3Propagator, B3InjectEncoding } = require('@opentelemetry/propagator-b3');
+const { JaegerPropagator } = require('@opentelemetry/propagator-jaeger');
+const { AWSXRayPropagator } = require('@opentelemetry/propagator-aws-xray');
+const tb = require('tracebridge');
+const { TraceBridgePropagator } = require('tracebridge/otel');
+
+const [op, format, impl, msArg] = process.argv.slice(2);
+const MS = Number(msArg ?? 400);
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN = '00f067aa0ba902b7';
+export const inputs = {
+  w3c: { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' },
+  'b3-single': { b3: `${TRACE}-${SPAN}-1` },
+  'b3-multi': { 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-sampled': '1' },
+  jaeger: { 'uber-trace-id': `${TRACE}:${SPAN}:0:1` },
+  xray: { 'x-amzn-trace-id': `Root=1-${TRACE.slice(0, 8)}-${TRACE.slice(8)};Parent=${SPAN};Sampled=1` },
+};
+// A request as Node gives it: the trace headers among ordinary ones (lowercase names).
+const noise = {
+  host: 'api.example.com',
+  'user-agent': 'curl/8.5.0',
+  accept: '*/*',
+  'accept-encoding': 'gzip',
+  'content-type': 'application/json',
+  'content-length': '42',
+  cookie: 'a=b; c=d',
+  'x-request-id': 'abc123',
+};
+
+function otelPropagator(f) {
+  switch (f) {
+    case 'w3c':
+      return new W3CTraceContextPropagator();
+    case 'b3-single':
+      return new B3Propagator();
+    case 'b3-multi':
+      return new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
+    case 'jaeger':
+      return new JaegerPropagator();
+    case 'xray':
+      return new AWSXRayPropagator();
+  }
+  throw new Error(`no OpenTelemetry propagator for ${f}`);
+}
+
+const getter = api.defaultTextMapGetter;
+const setter = api.defaultTextMapSetter;
+const ROOT = api.ROOT_CONTEXT;
+// Values as Node's HTTP parser makes them: flat one-byte strings, not the concatenations above.
+const flat = (s) => Buffer.from(s, 'latin1').toString('latin1');
+const carrier = Object.fromEntries(Object.entries({ ...noise, ...inputs[format] }).map(([k, v]) => [k, flat(v)]));
+const spanCtx = api.trace.setSpanContext(ROOT, { traceId: flat(TRACE), spanId: flat(SPAN), traceFlags: 1, isRemote: false });
+let sink;
+
+// The floor's pieces: the boundary's own write and an empty wasm call.
+const b = require('./boundary.js');
+
+function floorFor() {
+  // The headers the format reads (core's registry), as the adapter asks the getter for them.
+  const ids = b.tables.formatHeaders[b.FORMATS.indexOf(format)];
+  const fields = ids.map((i) => b.HEADERS[i]);
+  const sc = { traceId: TRACE, spanId: SPAN, isRemote: true, traceFlags: 1 };
+  const written = Object.keys(tb.inject({ traceId: TRACE, spanId: SPAN, sampled: true }, {}, { formats: [op === 'translate' ? 'w3c' : format] }));
+  const value = 'x'.repeat(55);
+  switch (op) {
+    case 'extract':
+      return () => {
+        const vals = [];
+        const got = [];
+        for (let k = 0; k < fields.length; k++) {
+          const v = getter.get(carrier, fields[k]);
+          if (typeof v === 'string') vals.push(v), got.push(ids[k]);
+        }
+        b.put(vals, got, vals.length);
+        b.wasm.noop(vals.length);
+        sink = api.trace.setSpanContext(ROOT, sc);
+      };
+    case 'inject':
+      return () => {
+        const s = api.trace.getSpanContext(spanCtx);
+        if (spanCtx.getValue(SUPPRESS) === true) return;
+        const vals = [s.traceId, s.spanId];
+        b.put(vals, ROLES, 2);
+        b.wasm.noop(2);
+        const c = {};
+        for (const h of written) setter.set(c, h, value);
+        sink = c;
+      };
+    case 'translate':
+      return () => {
+        const vals = [];
+        const got = [];
+        for (const key in carrier) {
+          const i = b.headerIndex(key);
+          if (i >= 0 && ids.includes(i)) vals.push(carrier[key]), got.push(i);
+        }
+        b.put(vals, got, vals.length);
+        b.wasm.noop(vals.length);
+        carrier.traceparent = value;
+        sink = carrier;
+      };
+  }
+  throw new Error(op);
+}
+const SUPPRESS = api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+const ROLES = b.layout.roles.slice(0, 2);
+
+function wasmFor() {
+  const t = new tb.Translator({ extract: [format], inject: [op === 'translate' ? 'w3c' : format] });
+  const w = t[b.WASM]();
+  const headers = Object.entries(carrier).filter(([k]) => b.HEADER_INDEX.has(k));
+  const ids = headers.map(([k]) => b.HEADER_INDEX.get(k));
+  const vals = headers.map(([, v]) => v);
+  const span = [TRACE, SPAN];
+  switch (op) {
+    case 'extract':
+      b.put(vals, ids, vals.length);
+      return () => (sink = b.done(w.remote(vals.length)));
+    case 'inject':
+      b.put(span, ROLES, 2);
+      return () => (sink = b.done(w.injectSpan(2, 1)));
+    case 'translate':
+      // One input area: each call's input is written before it.
+      return () => {
+        b.put(vals, ids, vals.length);
+        b.done(w.remote(vals.length));
+        b.put(span, ROLES, 2);
+        sink = b.done(w.injectSpan(2, 1));
+      };
+  }
+  throw new Error(op);
+}
+
+function caseFn() {
+  if (impl === 'floor') return floorFor();
+  if (impl === 'wasm') return wasmFor();
+  if (impl === 'otel') {
+    const p = otelPropagator(format);
+    const w3c = new W3CTraceContextPropagator();
+    switch (op) {
+      case 'extract':
+        return () => (sink = p.extract(ROOT, carrier, getter));
+      case 'inject':
+        return () => {
+          const c = {};
+          p.inject(spanCtx, c, setter);
+          sink = c;
+        };
+      case 'translate':
+        return () => {
+          w3c.inject(p.extract(ROOT, carrier, getter), carrier, setter);
+          sink = carrier;
+        };
+    }
+  }
+  if (impl === 'adapter') {
+    const inject = op === 'translate' ? 'w3c' : format;
+    const p = new TraceBridgePropagator({ extract: [format], inject: [inject] });
+    switch (op) {
+      case 'extract':
+        return () => (sink = p.extract(ROOT, carrier, getter));
+      case 'inject':
+        return () => {
+          const c = {};
+          p.inject(spanCtx, c, setter);
+          sink = c;
+        };
+      case 'translate':
+        return () => {
+          p.inject(p.extract(ROOT, carrier, getter), carrier, setter);
+          sink = carrier;
+        };
+    }
+  }
+  if (impl === 'direct') {
+    switch (op) {
+      case 'extract': {
+        const t = new tb.Translator({ extract: [format] });
+        return () => (sink = t.extract(carrier));
+      }
+      case 'inject': {
+        const ctx = { traceId: TRACE, spanId: SPAN, sampled: true };
+        const opts = { formats: [format] };
+        return () => (sink = tb.inject(ctx, {}, opts));
+      }
+      case 'translate': {
+        const t = new tb.Translator({ extract: [format], inject: ['w3c'] });
+        return () => (sink = t.translate(carrier));
+      }
+    }
+  }
+  throw new Error(`unknown case ${op} ${format} ${impl}`);
+}
+
+const fn = caseFn();
+// The same answer from every implementation is checked by the tests; here only that it runs.
+fn();
+if (sink === undefined) throw new Error('no result');
+
+// Warm up (the optimizing compiler), then batches of ~10 ms; the median batch is the figure.
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+let batch = 256;
+for (const end = now() + Math.min(300, MS / 2); now() < end; ) for (let i = 0; i < batch; i++) fn();
+const t0 = now();
+let t1 = now();
+for (let i = 0; i < batch; i++) fn();
+const per = (now() - t1) / batch;
+batch = Math.max(64, Math.round(10 / Math.max(per, 1e-6)));
+const samples = [];
+while (now() - t0 < MS) {
+  t1 = now();
+  for (let i = 0; i < batch; i++) fn();
+  samples.push(((now() - t1) * 1e6) / batch);
+}
+samples.sort((a, c) => a - c);
+const ns = samples[samples.length >> 1];
+process.stdout.write(JSON.stringify({ op, format, impl, ns, min: samples[0], batches: samples.length }) + '\n');
