@@ -7,7 +7,7 @@
 //! It borrows from the incoming headers, so building one never allocates.
 
 pub use crate::datadog_fields::{DatadogFields, DatadogTags, DatadogText, TagKey};
-use crate::id::{IdWidth, SpanId, TraceId};
+use crate::id::{HexId, IdWidth, SpanId, TraceId};
 use crate::tracestate::TraceState;
 pub use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 
@@ -140,6 +140,18 @@ pub struct TraceContext<'a> {
 }
 
 impl TraceContext<'_> {
+    /// The trace id digits a format with a width choice (B3, Jaeger, OT, Instana) writes: 16 for
+    /// [`IdWidth::Bits64`] (the low 64 bits), 32 otherwise. A 64-bit width whose low 64 bits are all
+    /// zero cannot be written as 16 digits (an all-zero id is invalid), so that id is written with all
+    /// 32 digits rather than as an invalid header.
+    pub fn trace_id_hex(&self) -> HexId {
+        let width = match self.id_width {
+            IdWidth::Bits64 if self.trace_id.low_64().is_some() => IdWidth::Bits64,
+            _ => IdWidth::Bits128,
+        };
+        self.trace_id.to_hex_width(width)
+    }
+
     /// A context with the given ids and defaults for everything else: 128-bit width,
     /// [`Sampling::Defer`], no tracestate.
     pub const fn new(trace_id: TraceId, span_id: SpanId) -> Self {

@@ -181,11 +181,7 @@ impl Encoded {
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
-    let width = match ctx.id_width {
-        IdWidth::Bits64 if ctx.trace_id.low_64().is_some() => IdWidth::Bits64,
-        _ => IdWidth::Bits128,
-    };
-    out.push(ctx.trace_id.to_hex_width(width).as_str().as_bytes());
+    out.push(ctx.trace_id_hex().as_str().as_bytes());
     out.push(b":");
     out.push(&ctx.span_id.to_hex());
     out.push(b":");

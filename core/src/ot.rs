@@ -101,11 +101,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    let width = match ctx.id_width {
-        IdWidth::Bits64 if ctx.trace_id.low_64().is_some() => IdWidth::Bits64,
-        _ => IdWidth::Bits128,
-    };
-    headers.set(TRACE_ID, ctx.trace_id.to_hex_width(width).as_str());
+    headers.set(TRACE_ID, ctx.trace_id_hex().as_str());
     headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
     match ctx.sampling {
         Sampling::Accept | Sampling::Debug => headers.set(SAMPLED, "true"),

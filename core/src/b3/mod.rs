@@ -16,8 +16,8 @@
 pub mod multi;
 pub mod single;
 
-use crate::context::{Sampling, TraceContext};
-use crate::id::{HexError, HexId, IdWidth, SpanId, TraceId};
+use crate::context::Sampling;
+use crate::id::{HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
 /// A TraceId of 16 (64-bit, low 8 bytes) or 32 lowercase hex digits; `bad`/`zero` are the header's
@@ -56,17 +56,6 @@ pub(crate) const fn sampling_state(sampling: Sampling) -> Option<&'static str> {
         Sampling::Debug => Some("d"),
         Sampling::Defer => None,
     }
-}
-
-/// The TraceId digits to write: 16 for [`IdWidth::Bits64`] (the low 64 bits), 32 otherwise.
-/// A 64-bit width whose low 64 bits are all zero cannot be written as 16 digits (an all-zero id is
-/// invalid), so that id is written with all 32 digits rather than as an invalid header.
-pub(crate) fn trace_id_hex(ctx: &TraceContext<'_>) -> HexId {
-    let width = match ctx.id_width {
-        IdWidth::Bits64 if ctx.trace_id.low_64().is_some() => IdWidth::Bits64,
-        _ => IdWidth::Bits128,
-    };
-    ctx.trace_id.to_hex_width(width)
 }
 
 /// Header maps for the unit tests of both encodings, independent of crate features.
@@ -108,6 +97,7 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TraceContext;
 
     #[test]
     fn trace_id_widths() {
@@ -138,6 +128,6 @@ mod tests {
         let t = TraceId::from_bytes([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         let s = SpanId::from_bytes([1; 8]);
         let ctx = t.zip(s).map(|(t, s)| TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s) });
-        assert_eq!(ctx.map(|c| trace_id_hex(&c).as_str() == "01000000000000000000000000000000"), Some(true));
+        assert_eq!(ctx.map(|c| c.trace_id_hex().as_str() == "01000000000000000000000000000000"), Some(true));
     }
 }

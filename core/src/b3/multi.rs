@@ -17,7 +17,7 @@
 //! (#multiple-headers), but a proxy that cannot tell which line is authentic should not pick one, so a
 //! repeated header is [`Error::XB3Duplicate`], as for every other trace header in this crate.
 
-use crate::b3::{parse_span_id, parse_trace_id, trace_id_hex};
+use crate::b3::{parse_span_id, parse_trace_id};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext};
 use crate::Error;
@@ -136,7 +136,7 @@ fn inject_sampling<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(TRACE_ID, trace_id_hex(ctx).as_str());
+    headers.set(TRACE_ID, ctx.trace_id_hex().as_str());
     headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
     match ctx.parent_span_id {
         Some(p) => headers.set(PARENT_SPAN_ID, crate::id::ascii_str(&p.to_hex())),

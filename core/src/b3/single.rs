@@ -18,7 +18,7 @@
 
 use core::fmt;
 
-use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state, trace_id_hex};
+use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext};
 use crate::Error;
@@ -144,7 +144,7 @@ impl fmt::Debug for Encoded {
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded::empty();
-    out.push(trace_id_hex(ctx).as_str());
+    out.push(ctx.trace_id_hex().as_str());
     out.push("-");
     out.push(crate::id::ascii_str(&ctx.span_id.to_hex()));
     if let Some(state) = sampling_state(ctx.sampling) {
