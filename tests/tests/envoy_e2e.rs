@@ -436,16 +436,7 @@ fn bad_configuration_is_refused_with_the_key_named() {
         (r#"{"tracestate":{"max_len":10}}"#, "tracestate.max_len"),
         (r#"{"shadow":"yes"}"#, "shadow"),
     ] {
-        match Envoy::try_start(&[("bad", config)]) {
-            Ok(_) => panic!("Envoy started with the invalid filter configuration {config}"),
-            Err(log) => {
-                let line = log
-                    .lines()
-                    .find(|l| l.contains("configuration refused"))
-                    .unwrap_or_else(|| panic!("no 'configuration refused' line for {config}; log:\n{log}"));
-                assert!(line.contains(key), "refusal of {config} does not name {key}: {line}");
-            }
-        }
+        envoy_support::assert_refused(config, key);
     }
 }
 

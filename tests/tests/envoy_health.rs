@@ -322,15 +322,6 @@ fn bad_caller_configuration_is_refused_with_the_key_named() {
         (r#"{"caller":{"header":"bad name"}}"#, "caller.header:"),
         (r#"{"access_log":["span"]}"#, "access_log: unknown field `span`"),
     ] {
-        match Envoy::try_start(&[("bad", config)]) {
-            Ok(_) => panic!("Envoy started with the invalid filter configuration {config}"),
-            Err(log) => {
-                let line = log
-                    .lines()
-                    .find(|l| l.contains("configuration refused"))
-                    .unwrap_or_else(|| panic!("no 'configuration refused' line for {config}; log:\n{log}"));
-                assert!(line.contains(key), "refusal of {config} does not say {key:?}: {line}");
-            }
-        }
+        envoy_support::assert_refused(config, key);
     }
 }

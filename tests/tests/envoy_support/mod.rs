@@ -591,3 +591,18 @@ impl Drop for TempDir {
         }
     }
 }
+
+/// Envoy does not start with the filter configured by `config`, and the log's `configuration
+/// refused` line says `says` (the key at fault, and why).
+pub fn assert_refused(config: &str, says: &str) {
+    match Envoy::try_start(&[("bad", config)]) {
+        Ok(_) => panic!("Envoy started with the invalid filter configuration {config}"),
+        Err(log) => {
+            let line = log
+                .lines()
+                .find(|l| l.contains("configuration refused"))
+                .unwrap_or_else(|| panic!("no 'configuration refused' line for {config}; log:\n{log}"));
+            assert!(line.contains(says), "refusal of {config} does not say {says:?}: {line}");
+        }
+    }
+}
