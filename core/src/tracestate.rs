@@ -156,6 +156,39 @@ fn class(b: u8) -> u8 {
     CLASS.get(usize::from(b)).copied().unwrap_or(0)
 }
 
+/// Every byte of `value` is a value character (`chr` = `%x20` / `nblk-chr`: 0x20–0x7E but `,` and `=`,
+/// [§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)), checked eight at a time: a value is most of
+/// a member's bytes. Per byte `c` of a word (its top bit clear, checked apart), adding `0x60` sets the top
+/// bit iff `c >= 0x20` and adding `0x01` iff `c > 0x7e`, with no carry between bytes; an `=` is a zero
+/// byte of `x ^ "========"`. (A `,` cannot be here: members are split at commas.)
+fn all_chr(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    const fn word_ok(x: u64) -> bool {
+        let ge_space = x.wrapping_add(ONES * (0x80 - 0x20));
+        let gt_tilde = x.wrapping_add(ONES); // 0x7f - 0x7e per byte
+        let eq = x ^ (ONES * b'=' as u64);
+        let has_eq = eq.wrapping_sub(ONES) & !eq & HIGH != 0;
+        // `&`, not `&&`: no branch per word.
+        (x & HIGH == 0) & (ge_space & !gt_tilde & HIGH == HIGH) & !has_eq
+    }
+    let mut words = value.chunks_exact(8);
+    let mut ok = true;
+    for w in &mut words {
+        ok &= word_ok(w.try_into().map_or(u64::MAX, u64::from_le_bytes));
+    }
+    // The last few bytes, padded with a valid character.
+    let rest = words.remainder();
+    if rest.is_empty() {
+        return ok;
+    }
+    let mut last = [b'a'; 8];
+    if let Some(head) = last.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    ok & word_ok(u64::from_le_bytes(last))
+}
+
 /// A list-member found by [`next_member`]: where its key and value are, or why it is invalid.
 struct Found {
     key: Span,
@@ -201,7 +234,7 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
     }
     let start = *at + skip;
     let tail = line.get(start..)?;
-    let len = tail.iter().position(|&c| c == b',').unwrap_or(tail.len());
+    let len = memchr::memchr(b',', tail).unwrap_or(tail.len());
     let raw = tail.get(..len)?;
     // Past the comma, if any; a comma that ends the line leaves an empty member.
     *at = start + len + usize::from(len < tail.len());
@@ -214,16 +247,14 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
         *canonical = false;
     }
     let member = raw.get(..trimmed)?;
-    let Some(eq) = member.iter().position(|&c| c == b'=') else {
+    let Some(eq) = memchr::memchr(b'=', member) else {
         return Some(Found { key: Span(None), value: Span(None), no_eq: true });
     };
     let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
     let key_ok = matches!(key.first(), Some(&c) if class(c) & KEY_FIRST != 0)
         && key.len() <= 256
         && key.iter().fold(true, |ok, &c| ok & (class(c) & KEYCHAR != 0));
-    let value_ok = matches!(value.last(), Some(&c) if class(c) & NBLK != 0)
-        && value.len() <= 256
-        && value.iter().fold(true, |ok, &c| ok & (class(c) & (NBLK | SPACE) != 0));
+    let value_ok = matches!(value.last(), Some(&c) if class(c) & NBLK != 0) && value.len() <= 256 && all_chr(value);
     Some(Found {
         key: Span(key_ok.then_some((start, start + eq))),
         value: Span(value_ok.then_some((start + eq + 1, start + trimmed))),
@@ -262,6 +293,7 @@ impl<'a> TraceState<'a> {
         // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match (not zeroed
         // up front: most lists have a member or two).
         let mut seen: ArrayVec<(u32, &[u8]), MAX_MEMBERS> = ArrayVec::new();
+        let mut seen_filter = [0u64; 4];
         let mut canonical = true;
         for line in lines {
             total = total.saturating_add(line.len()).saturating_add(1);
@@ -281,11 +313,18 @@ impl<'a> TraceState<'a> {
                     return Err(Error::TracestateTooManyMembers);
                 }
                 let fp = fingerprint(key);
-                if seen.iter().any(|&(f, k)| f == fp && k == key) {
+                // A 256-bit filter of the keys so far: a key not in it was not seen (no search), so a
+                // list of distinct keys (the usual case) is not a quadratic scan.
+                let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
+                let maybe_seen = seen_filter.get(word).is_some_and(|w| w & bit != 0);
+                if maybe_seen && seen.iter().any(|&(f, k)| f == fp && k == key) {
                     // Keep the first occurrence (module docs, w3c/trace-context#477).
                     out.skipped |= 1 << raw;
                     canonical = false;
                 } else if seen.try_push((fp, key)).is_ok() {
+                    if let Some(w) = seen_filter.get_mut(word) {
+                        *w |= bit;
+                    }
                     out.len += 1;
                 }
                 raw += 1;
@@ -565,6 +604,26 @@ mod tests {
     use super::*;
     use std::format;
     use std::string::{String, ToString};
+
+    /// The word-at-a-time check agrees with the grammar's byte classes for every byte, at every
+    /// position of a word and of the padded tail.
+    #[test]
+    fn all_chr_is_the_value_grammar() {
+        for len in 1..=17 {
+            for at in 0..len {
+                // `,` ends a member before its value is checked.
+                for b in (0..=255u8).filter(|&b| b != b',') {
+                    let mut value = std::vec![b'x'; len];
+                    if let Some(slot) = value.get_mut(at) {
+                        *slot = b;
+                    }
+                    let want = class(b) & (NBLK | SPACE) != 0;
+                    assert_eq!(all_chr(&value), want, "byte {b:#04x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(all_chr(b""));
+    }
 
     #[test]
     fn parses_and_canonicalises() {
