@@ -1,6 +1,7 @@
 //! tracebridge against the OpenTelemetry Rust propagators, on identical inputs, in the same run.
 //!
-//! Benchmark ids are `<op>/<format>/<impl>` with `impl` = `tracebridge`, `otel` or `memcpy`.
+//! Benchmark ids are `<op>/<format>/<impl>` with `impl` = `tracebridge`, `otel`, `memcpy` or `floor`
+//! (the carrier lookups and writes alone: [`Floor`]).
 //! `benches/report.py` turns `target/criterion` into the tables of `BENCHMARKS.md`.
 //!
 //! ```text
@@ -22,6 +23,9 @@ fn per_format(c: &mut Criterion) {
 
         let mut g = c.benchmark_group(format!("extract/{name}"));
         g.bench_function("tracebridge", |b| b.iter(|| fx.tb_extract(black_box(req))));
+        let floor = Floor::reading(&[fx.format]);
+        let mut sink = Sink::default();
+        g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));
         if let Some((p, _)) = &fx.otel {
             g.bench_function("otel", |b| b.iter(|| otel_extract(p, black_box(req))));
         }
@@ -30,6 +34,9 @@ fn per_format(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("inject/{name}"));
         let mut sink = Sink::default();
         g.bench_function("tracebridge", |b| b.iter(|| fx.tb_inject(black_box(&fx.tb_ctx), &mut sink)));
+        let floor = Floor::default().writing(|s| fx.tb_inject(&fx.tb_ctx, s));
+        let mut sink = Sink::default();
+        g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));
         if let Some((p, cx)) = &fx.otel {
             let mut sink = Sink::default();
             g.bench_function("otel", |b| b.iter(|| otel_inject(p, black_box(cx), &mut sink)));
@@ -42,6 +49,9 @@ fn per_format(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("translate/{name}"));
         let mut sink = Sink::default();
         g.bench_function("tracebridge", |b| b.iter(|| fx.tb_translate(black_box(req), &mut sink)));
+        let floor = Floor::reading(&[fx.format]).writing(|s| fx.tb_translate(req, s));
+        let mut sink = Sink::default();
+        g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));
         if let Some((p, _)) = &fx.otel {
             let mut sink = Sink::default();
             g.bench_function("otel", |b| b.iter(|| otel_translate(p, &w3c, black_box(req), &mut sink)));
@@ -79,6 +89,11 @@ fn request(c: &mut Criterion) {
     });
     let mut sink = Sink::default();
     g.bench_function("otel", |b| b.iter(|| otel_request(&p, black_box(req), &mut sink)));
+    let floor = Floor::reading(&FIVE).writing(|s| {
+        tb_request(&t, req, &mut Plan::new(), s);
+    });
+    let mut sink = Sink::default();
+    g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));
     g.finish();
 }
 

@@ -3,8 +3,9 @@
 //! OpenTelemetry Rust propagators, so both measure exactly the same thing.
 //!
 //! Fairness rules (see `BENCHMARKS.md`):
-//! - Both read from the same header slice through an adapter that matches names with
-//!   `eq_ignore_ascii_case` and nothing else ([`Req`]); neither pays for lowercasing keys.
+//! - Both read from the same header slice through one adapter ([`Req`]) that matches names the same
+//!   way for both (lengths, exact bytes, then ASCII case-insensitively: core's slice carrier);
+//!   neither pays for lowercasing keys.
 //! - Both write into the same [`Sink`], which reuses its slots: tracebridge's `set(&str, &str)` copies
 //!   into an existing `String`'s capacity, OpenTelemetry's `set(&str, String)` moves its own `String`
 //!   in. Each trait's cheapest honest implementation.
@@ -105,7 +106,9 @@ pub struct Req<'a>(pub &'a [(&'a str, &'a str)]);
 
 impl OtelExtractor for Req<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)).map(|(_, v)| *v)
+        // The matcher core's slice carrier uses (`carrier::name_eq`): lengths, then exact bytes, then
+        // ASCII case-insensitively, so neither side has a faster lookup than the other.
+        self.0.iter().find(|(n, _)| n.len() == key.len() && (*n == key || n.eq_ignore_ascii_case(key))).map(|(_, v)| *v)
     }
     fn keys(&self) -> Vec<&str> {
         self.0.iter().map(|(n, _)| *n).collect()
@@ -334,6 +337,47 @@ pub fn otel_request(p: &TextMapCompositePropagator, headers: Req<'_>, sink: &mut
     p.inject_context(&cx, sink);
 }
 
+/// The floor of an op: what any implementation does through the same carriers, with no parsing or
+/// formatting — every header name it reads looked up once in the request ([`Req`]), and the headers
+/// it writes set into the [`Sink`] from values computed beforehand. What tracebridge spends above it
+/// is its own work; OpenTelemetry's time over it is the best ratio any implementation could reach.
+#[derive(Debug, Clone, Default)]
+pub struct Floor {
+    reads: Vec<&'static str>,
+    writes: Vec<(String, String)>,
+}
+
+impl Floor {
+    /// Reads the header names of `formats` (W3C: `traceparent` and `tracestate`), writes nothing.
+    pub fn reading(formats: &[Format]) -> Self {
+        Floor { reads: formats.iter().flat_map(|f| f.headers().iter().copied()).collect(), writes: Vec::new() }
+    }
+
+    /// And writes what `write` sets into an empty sink (run once, now).
+    pub fn writing(mut self, write: impl FnOnce(&mut Sink)) -> Self {
+        let mut sink = Sink::default();
+        write(&mut sink);
+        self.writes = sink.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        self
+    }
+
+    /// Look up every name, set every header; returns the bytes read (so nothing is optimised away).
+    #[inline]
+    pub fn run(&self, headers: Req<'_>, sink: &mut Sink) -> usize {
+        let mut read = 0;
+        for name in &self.reads {
+            headers.visit_values(name, &mut |v| {
+                read += v.len();
+                std::ops::ControlFlow::Continue(())
+            });
+        }
+        for (n, v) in &self.writes {
+            Injector::set(sink, n, v);
+        }
+        read
+    }
+}
+
 /// tracebridge: parse a tracestate value.
 #[inline]
 pub fn tb_tracestate_parse(value: &str) -> Option<TraceState<'_>> {
@@ -427,4 +471,28 @@ pub fn lut_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
         out[i + 1] = DIGITS[usize::from(b & 0xf)];
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The floor reads every header of its formats (all of their bytes) and writes what tracebridge
+    /// writes, no more.
+    #[test]
+    fn floor_reads_and_writes_what_the_op_does() {
+        let req = Req(inputs::B3_MULTI);
+        let floor = Floor::reading(&[Format::B3Multi]);
+        let mut sink = Sink::default();
+        assert_eq!(floor.run(req, &mut sink), inputs::B3_MULTI.iter().map(|(_, v)| v.len()).sum::<usize>());
+        assert_eq!(sink.headers().count(), 0);
+
+        let fx = Fixture::new(Format::B3Multi);
+        let floor = Floor::reading(&[Format::B3Multi]).writing(|s| fx.tb_translate(req, s));
+        let (mut by_floor, mut by_tb) = (Sink::default(), Sink::default());
+        floor.run(req, &mut by_floor);
+        fx.tb_translate(req, &mut by_tb);
+        assert!(by_tb.get("traceparent").is_some());
+        assert_eq!(by_floor.headers().collect::<Vec<_>>(), by_tb.headers().collect::<Vec<_>>());
+    }
 }

@@ -105,6 +105,9 @@ pub struct Plan {
     /// Room to write the `dd=` member before ours (see `compose_tracestate`).
     scratch: Option<TraceStateBuf>,
     baggage: BaggageOps,
+    /// The format whose `inject` is writing into the plan ([`Plan::inject`]): its header names are
+    /// looked up first.
+    writing: Option<Format>,
 }
 
 impl fmt::Debug for Plan {
@@ -147,7 +150,16 @@ impl Plan {
             tracestate: TraceStateBuf::new(),
             scratch: None,
             baggage: BaggageOps::new(),
+            writing: None,
         }
+    }
+
+    /// `write` (a format's inject) into the plan as format `f`: the names it writes are `f`'s own
+    /// constants, found among its few headers rather than every format's.
+    pub(super) fn inject_as(&mut self, f: Format, write: impl FnOnce(&mut Plan)) {
+        self.writing = Some(f);
+        write(self);
+        self.writing = None;
     }
 
     /// Empty again, with `report`.
@@ -258,13 +270,14 @@ fn op_name(op: &Op) -> &'static str {
     }
 }
 
-/// The static name of a header some format writes. The formats pass their own constants, so the
-/// same pointer is the first test; the name itself only otherwise.
-fn static_name(name: &str) -> Option<&'static str> {
-    let headers = || Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied());
-    headers()
-        .find(|h| core::ptr::eq(h.as_ptr(), name.as_ptr()) && h.len() == name.len())
-        .or_else(|| headers().find(|h| h.eq_ignore_ascii_case(name)))
+/// The static name of a header some format writes: looked for among the few headers of the format
+/// writing (`writing`; a format writes its own names, and a constant is not always one address, so
+/// they are compared as text), and among every format's only otherwise.
+fn static_name(name: &str, writing: Option<Format>) -> Option<&'static str> {
+    let own = writing.map_or(&[][..], Format::headers);
+    own.iter().copied().find(|h| *h == name).or_else(|| {
+        Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).find(|h| h.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Baggage writes go to the baggage arena, names and all.
@@ -286,7 +299,7 @@ impl baggage::Sink for Plan {
 /// Captures a format's `inject` into the plan.
 impl Injector for Plan {
     fn set(&mut self, name: &str, value: &str) {
-        let Some(name) = static_name(name) else { return };
+        let Some(name) = static_name(name, self.writing) else { return };
         let start = self.arena.len();
         let (Ok(start16), Ok(len)) = (u16::try_from(start), u16::try_from(value.len())) else { return };
         if self.arena.try_push_str(value).is_ok() {
@@ -295,7 +308,7 @@ impl Injector for Plan {
     }
 
     fn remove(&mut self, name: &str) {
-        if let Some(name) = static_name(name) {
+        if let Some(name) = static_name(name, self.writing) {
             self.push(Op::Remove(name));
         }
     }

@@ -415,10 +415,10 @@ impl Translator {
             }
             if f == Format::W3c {
                 // traceparent only: tracestate is written by the policy (our member, limits).
-                crate::w3c::inject_traceparent(&ctx, plan);
+                plan.inject_as(f, |p| crate::w3c::inject_traceparent(&ctx, p));
                 self.plan_tracestate(plan, ins, &ctx, continued_from == Some(Format::W3c), restarted_from);
             } else {
-                f.inject(&ctx, plan);
+                plan.inject_as(f, |p| f.inject(&ctx, p));
             }
             if let Some(slot) = plan.report.injected.get_mut(f.index()) {
                 // Datadog cannot carry a trace id whose low 64 bits are zero: its headers were removed.
