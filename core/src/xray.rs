@@ -126,8 +126,14 @@ fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     // interop: one trailing `;` (module docs).
     let body = trim(text);
     let body = body.strip_suffix(';').unwrap_or(body);
-    for field in body.split(';') {
-        let (key, value) = field.split_once('=').ok_or(Error::XRayField)?;
+    let mut rest = Some(body);
+    while let Some(remaining) = rest {
+        let (field, next) = match split_once_byte(remaining, b';') {
+            Some((field, next)) => (field, Some(next)),
+            None => (remaining, None),
+        };
+        rest = next;
+        let (key, value) = split_once_byte(field, b'=').ok_or(Error::XRayField)?;
         let (key, value) = (trim(key), trim(value));
         if key.is_empty() || !key.bytes().all(is_key_byte) {
             return Err(Error::XRayField);
@@ -153,8 +159,18 @@ fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     Ok(Fields { root, parent, sampled, xray })
 }
 
+/// Without the spaces and tabs around it: bytes, not `char`s (the text is ASCII).
 fn trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or_default()
+}
+
+/// `s` split at the first `sep` (an ASCII byte, so both sides are `str`s), found with memchr.
+fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = memchr::memchr(sep, s.as_bytes())?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), Error> {
