@@ -87,6 +87,7 @@ pub mod otel;
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry-0-32")))]
 pub mod otel_0_32;
 pub mod propagate;
+mod swar;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;

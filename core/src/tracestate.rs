@@ -37,6 +37,7 @@ use core::fmt;
 use arrayvec::{ArrayString, ArrayVec};
 
 use crate::carrier::{self, Extractor};
+use crate::swar;
 use crate::Error;
 
 /// Header name.
@@ -162,13 +163,12 @@ fn class(b: u8) -> u8 {
 /// bit iff `c >= 0x20` and adding `0x01` iff `c > 0x7e`, with no carry between bytes; an `=` is a zero
 /// byte of `x ^ "========"`. (A `,` cannot be here: members are split at commas.)
 fn all_chr(value: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
+    use swar::{has_zero_byte, HIGH, ONES};
     const fn word_ok(x: u64) -> bool {
         let ge_space = x.wrapping_add(ONES * (0x80 - 0x20));
         let gt_tilde = x.wrapping_add(ONES); // 0x7f - 0x7e per byte
         let eq = x ^ (ONES * b'=' as u64);
-        let has_eq = eq.wrapping_sub(ONES) & !eq & HIGH != 0;
+        let has_eq = has_zero_byte(eq);
         // `&`, not `&&`: no branch per word.
         (x & HIGH == 0) & (ge_space & !gt_tilde & HIGH == HIGH) & !has_eq
     }
@@ -234,7 +234,7 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
     }
     let start = *at + skip;
     let tail = line.get(start..)?;
-    let len = memchr::memchr(b',', tail).unwrap_or(tail.len());
+    let len = swar::find_byte(tail, b',').unwrap_or(tail.len());
     let raw = tail.get(..len)?;
     // Past the comma, if any; a comma that ends the line leaves an empty member.
     *at = start + len + usize::from(len < tail.len());
@@ -247,7 +247,7 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
         *canonical = false;
     }
     let member = raw.get(..trimmed)?;
-    let Some(eq) = memchr::memchr(b'=', member) else {
+    let Some(eq) = swar::find_byte(member, b'=') else {
         return Some(Found { key: Span(None), value: Span(None), no_eq: true });
     };
     let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);

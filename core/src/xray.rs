@@ -128,12 +128,12 @@ fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     let body = body.strip_suffix(';').unwrap_or(body);
     let mut rest = Some(body);
     while let Some(remaining) = rest {
-        let (field, next) = match split_once_byte(remaining, b';') {
+        let (field, next) = match crate::swar::split_once_byte(remaining, b';') {
             Some((field, next)) => (field, Some(next)),
             None => (remaining, None),
         };
         rest = next;
-        let (key, value) = split_once_byte(field, b'=').ok_or(Error::XRayField)?;
+        let (key, value) = crate::swar::split_once_byte(field, b'=').ok_or(Error::XRayField)?;
         let (key, value) = (trim(key), trim(value));
         if key.is_empty() || !key.bytes().all(is_key_byte) {
             return Err(Error::XRayField);
@@ -165,12 +165,6 @@ fn trim(s: &str) -> &str {
     let start = b.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(b.len());
     let end = b.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(start, |i| i + 1);
     s.get(start..end).unwrap_or_default()
-}
-
-/// `s` split at the first `sep` (an ASCII byte, so both sides are `str`s), found with memchr.
-fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = memchr::memchr(sep, s.as_bytes())?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), Error> {
