@@ -43,6 +43,7 @@
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext};
 use crate::id::{ascii_str, decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::swar;
 use crate::Error;
 
 /// Header name.
@@ -106,16 +107,18 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
 /// The four fields, split on `:` or on its URL-encoded form `%3A`/`%3a`, whichever comes first.
 /// `None` unless there are exactly four.
 fn split_fields(value: &[u8]) -> Option<[&[u8]; 4]> {
-    let encoded = match value.iter().position(|&b| b == b':' || b == b'%') {
+    let colon = swar::find_byte(value, b':');
+    let encoded = match swar::find_byte(value.get(..colon.unwrap_or(value.len())).unwrap_or_default(), b'%') {
         // interop: jaeger-client-node behind HTTP libraries that percent-encode header values.
         Some(i) => value.get(i..i + 3).is_some_and(|s| s.eq_ignore_ascii_case(b"%3a")),
+        None if colon.is_some() => false,
         None => return None,
     };
     let next = |rest: &[u8]| -> Option<(usize, usize)> {
         if encoded {
             rest.windows(3).position(|w| w.eq_ignore_ascii_case(b"%3a")).map(|i| (i, 3))
         } else {
-            rest.iter().position(|&b| b == b':').map(|i| (i, 1))
+            swar::find_byte(rest, b':').map(|i| (i, 1))
         }
     };
     let mut out: [&[u8]; 4] = [&[]; 4];

@@ -37,6 +37,21 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     words.remainder().iter().position(|&b| b == needle).map(|i| at + i)
 }
 
+/// The pieces of `hay` between the `sep` bytes (as `<[u8]>::split`, with [`find_byte`]).
+pub(crate) fn split_byte(hay: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(hay);
+    core::iter::from_fn(move || {
+        let r = rest?;
+        match find_byte(r, sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 /// `s` split at the first `sep` (an ASCII byte, so both sides are `str`s).
 pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = find_byte(s.as_bytes(), sep)?;
@@ -67,6 +82,16 @@ mod tests {
                     assert_eq!(find_byte(&hay, needle), want, "needle {needle:#04x} at {at} of {len}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn split_byte_is_split() {
+        for s in
+            [&b""[..], b"-", b"a-b", b"--a--", b"463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-1-0020000000000001"]
+        {
+            let want: std::vec::Vec<&[u8]> = s.split(|&b| b == b'-').collect();
+            assert_eq!(split_byte(s, b'-').collect::<std::vec::Vec<_>>(), want, "{s:?}");
         }
     }
 

@@ -43,7 +43,7 @@ pub const HEADERS: &[&str] = &[HEADER];
 pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
     let value = carrier::trim_ows(value);
     carrier::check_visible_ascii(value)?;
-    let mut fields = value.split(|&b| b == b'-');
+    let mut fields = crate::swar::split_byte(value, b'-');
     let (Some(first), second, third, fourth, None) =
         (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
     else {
