@@ -18,7 +18,7 @@
 
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
-use crate::id::{decode_hex_exact, encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::id::{encode_hex, HexError, IdWidth, SpanId, TraceId};
 use crate::tracestate::{self, TraceState};
 use crate::Error;
 
@@ -65,11 +65,14 @@ impl Traceparent {
         let Some((head, rest)) = value.split_first_chunk::<{ Self::LEN }>() else {
             return Err(Error::TraceparentLength);
         };
-        let [v0, v1, d0, trace @ .., d1, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, d2, f0, f1] =
-            *head;
-        let mut version = [0u8; 1];
-        decode_hex_exact(&[v0, v1], &mut version).map_err(|_| Error::TraceparentVersion)?;
-        let [version] = version;
+        // Split by reference at the fixed offsets: no copy of the 55 bytes, no per-byte binding.
+        let length = || Error::TraceparentLength;
+        let (&[v0, v1, d0], tail) = head.split_first_chunk::<3>().ok_or_else(length)?;
+        let (trace, tail) = tail.split_first_chunk::<32>().ok_or_else(length)?;
+        let (&[d1], tail) = tail.split_first_chunk::<1>().ok_or_else(length)?;
+        let (parent, tail) = tail.split_first_chunk::<16>().ok_or_else(length)?;
+        let &[d2, f0, f1] = tail else { return Err(Error::TraceparentLength) };
+        let version = hex_pair(v0, v1).ok_or(Error::TraceparentVersion)?;
         if version == 0xff {
             return Err(Error::TraceparentVersionForbidden);
         }
@@ -83,18 +86,15 @@ impl Traceparent {
         if d0 != b'-' || d1 != b'-' || d2 != b'-' {
             return Err(Error::TraceparentDelimiter);
         }
-        let trace_id = TraceId::from_hex(&trace).map_err(|e| match e {
+        let trace_id = TraceId::from_hex(trace).map_err(|e| match e {
             HexError::Zero => Error::TraceparentTraceIdZero,
             _ => Error::TraceparentTraceId,
         })?;
-        let parent = [p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15];
-        let parent_id = SpanId::from_hex(&parent).map_err(|e| match e {
+        let parent_id = SpanId::from_hex(parent).map_err(|e| match e {
             HexError::Zero => Error::TraceparentParentIdZero,
             _ => Error::TraceparentParentId,
         })?;
-        let mut flags = [0u8; 1];
-        decode_hex_exact(&[f0, f1], &mut flags).map_err(|_| Error::TraceparentFlags)?;
-        let [flags] = flags;
+        let flags = hex_pair(f0, f1).ok_or(Error::TraceparentFlags)?;
         Ok(Traceparent { version, trace_id, parent_id, flags: TraceFlags(flags) })
     }
 
@@ -210,6 +210,16 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
 pub fn inject_traceparent<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     let tp = Traceparent::from_context(ctx).encode();
     headers.set(TRACEPARENT, crate::id::ascii_str(&tp));
+}
+
+/// Two lowercase hex digits (the `version` and `trace-flags` fields, §3.2.2.2: `HEXDIGLC`).
+fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    Some(digit(hi)? << 4 | digit(lo)?)
 }
 
 #[cfg(test)]
