@@ -13,7 +13,8 @@
 #   apply         ... after writing the plan to the request (no counters)
 #   tracebridge   the filter as shipped (+ counters)
 #   lua           benches/envoy/b3-to-w3c.lua, the hand-written comparison
-# Every tracebridge arm runs {"inject":["w3c"]} with all six formats extracted; requests carry B3 single.
+# Every tracebridge arm runs {"inject":["w3c"]} with every format extracted (the default); requests carry
+# B3 single.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,7 +23,7 @@ before="" args=()
 while (($#)); do
   case "$1" in
     --before) before=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
