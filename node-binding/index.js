@@ -419,22 +419,34 @@ function translate(headers, config) {
 }
 
 const W3C_ONLY = 1 + FORMAT_INDEX.get('w3c');
+// 4 bits a format, eight in a word; the wasm takes two words (ops.rs `unpack_formats`).
+const PACKED_FORMATS = b.layout.packedFormats;
+const PER_WORD = 8;
+// The high word of the last packFormats (two numbers without an array per call).
+let packedHi = 0;
 
-/** Formats as the wasm takes them: 1 + index per 4 bits, first format lowest. */
+/**
+ * Formats as the wasm takes them: 1 + index per 4 bits, first format lowest, formats 0..8 in the low
+ * word (returned) and 8..16 in the high word (left in `packedHi`).
+ */
 function packFormats(formats) {
+  packedHi = 0;
   if (formats === undefined) return W3C_ONLY;
-  if (!Array.isArray(formats) || formats.length > 7) {
-    throw argumentError('formats: expected an array of at most 7 format names');
+  if (!Array.isArray(formats) || formats.length > PACKED_FORMATS) {
+    throw argumentError(`formats: expected an array of at most ${PACKED_FORMATS} format names`);
   }
-  let packed = 0;
+  let lo = 0;
+  let hi = 0;
   for (let i = formats.length - 1; i >= 0; i--) {
     const f = FORMAT_INDEX.get(formats[i]);
     if (f === undefined) {
       throw argumentError(`formats: unknown format \`${formats[i]}\`, expected one of ${FORMATS.join(', ')}`);
     }
-    packed = packed * 16 + f + 1;
+    if (i >= PER_WORD) hi = hi * 16 + f + 1;
+    else lo = lo * 16 + f + 1;
   }
-  return packed;
+  packedHi = hi;
+  return lo;
 }
 
 function injectError(r) {
@@ -461,16 +473,18 @@ function inject(context, headers, options) {
   if (context === null || typeof context !== 'object') throw argumentError('context: expected an object');
   kindOf(headers);
   const packed = packFormats(options === undefined || options === null ? undefined : options.formats);
+  const packedHigh = packedHi; // before any getter of `context` (user code) can pack again
   const vals = [];
   const ids = [];
   if (typeof context.traceId === 'string') vals.push(context.traceId), ids.push(ROLE_TRACE);
   if (typeof context.spanId === 'string') vals.push(context.spanId), ids.push(ROLE_SPAN);
   if (typeof context.parentSpanId === 'string') vals.push(context.parentSpanId), ids.push(ROLE_PARENT);
   if (typeof context.traceState === 'string') vals.push(context.traceState), ids.push(ROLE_STATE);
-  b.put(vals, ids, vals.length);
   const sampled = context.sampled === true ? 1 : context.sampled === false ? 0 : -1;
+  const debug = context.debug === true;
   const flags = Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0;
-  const r = b.done(wasm.inject(packed, sampled, context.debug === true, flags, vals.length));
+  b.put(vals, ids, vals.length);
+  const r = b.done(wasm.inject(packed, packedHigh, sampled, debug, flags, vals.length));
   if (r < 0) throw injectError(r);
   const kind = kindOf(headers);
   const nRemove = b.int(0);

@@ -214,11 +214,13 @@ impl WasmTranslator {
     }
 }
 
-/// [`ops::inject`] of the first `n` entries (by role).
+/// [`ops::inject`] of the first `n` entries (by role), in the formats packed in `formats_lo` and
+/// `formats_hi` ([`ops::unpack_formats`]).
 #[wasm_bindgen]
-pub fn inject(formats: u32, sampled: i32, debug: bool, trace_flags: u32, n: u32) -> i32 {
+pub fn inject(formats_lo: u32, formats_hi: u32, sampled: i32, debug: bool, trace_flags: u32, n: u32) -> i32 {
     with_state(BUSY, |s| {
         let flags = (trace_flags & 0xff) as u8;
+        let formats = (formats_lo, formats_hi);
         ops::inject(formats, sampled, debug, flags, &s.io.input(n as usize), &mut s.writes, s.area.begin())
     })
 }

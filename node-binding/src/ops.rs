@@ -297,19 +297,27 @@ pub fn inject_span(t: &Translator, src: &Input<'_>, trace_flags: u8, w: &mut Wri
     w.write(Op::InjectSpan, src, out)
 }
 
-/// The formats of a packed list: `1 + index` per 4 bits, low bits first, 0 ends it.
-pub fn unpack_formats(packed: u32) -> impl Iterator<Item = Format> {
-    (0..8)
+/// How many formats a packed list holds: 4 bits each in two `u32` words.
+pub const PACKED_FORMATS: usize = 16;
+
+// `1 + index` of every format fits in 4 bits (0 ends a list).
+const _: () = assert!(Format::COUNT < 16);
+
+/// The formats of a packed list: `1 + index` per 4 bits, low bits of `lo` first, then those of `hi`;
+/// 0 ends it.
+pub fn unpack_formats(lo: u32, hi: u32) -> impl Iterator<Item = Format> {
+    let packed = u64::from(hi) << 32 | u64::from(lo);
+    (0..PACKED_FORMATS)
         .map(move |i| (packed >> (4 * i)) & 0xf)
         .take_while(|&n| n != 0)
         .filter_map(|n| Format::ALL.get(n as usize - 1).copied())
 }
 
-/// `inject` (no translator): `ctx` written in each format of `formats` (packed, see
+/// `inject` (no translator): `ctx` written in each format of `formats` (packed in two words, see
 /// [`unpack_formats`]). A 16-digit trace id is 64-bit (B3/Jaeger write it so). `sampled`: −1 defer, 0,
 /// 1; `debug` wins.
 pub fn inject(
-    formats: u32,
+    formats: (u32, u32),
     sampled: i32,
     debug: bool,
     trace_flags: u8,
@@ -320,7 +328,7 @@ pub fn inject(
     w.clear();
     match context(sampled, debug, trace_flags, src) {
         Ok(ctx) => {
-            for f in unpack_formats(formats) {
+            for f in unpack_formats(formats.0, formats.1) {
                 f.inject(&ctx, w);
             }
             w.write(Op::Inject, src, out)
@@ -479,7 +487,9 @@ mod tests {
         assert_eq!(js.field(4), 0b11, "injected w3c, b3-single");
         assert_eq!(js.field(5), 1 << Format::B3Multi.index());
         let statuses: Vec<i32> = (0..Format::COUNT).map(|i| js.field(REPORT.len() + i)).collect();
-        assert_eq!(statuses, [1, 1, 2, 1, 1, 1]);
+        let absent_but_b3_multi =
+            Format::ALL.map(|f| status_code(if f == Format::B3Multi { Status::Valid } else { Status::Absent }));
+        assert_eq!(statuses, absent_but_b3_multi);
         let (removals, writes) = (js.field(10) as usize, js.field(11) as usize);
         let at = REPORT.len() + Format::COUNT;
         let removed: Vec<_> = (0..removals).map(|i| js.names.get(js.field(at + i) as usize).copied()).collect();
@@ -524,7 +534,10 @@ mod tests {
     #[test]
     fn inject_writes_each_format_in_order_and_says_why_not() {
         let mut js = Js::new();
-        let pack = |fs: &[Format]| fs.iter().rev().fold(0u32, |p, f| p << 4 | (f.index() as u32 + 1));
+        let pack = |fs: &[Format]| {
+            let p = fs.iter().rev().fold(0u64, |p, f| p << 4 | (f.index() as u64 + 1));
+            (p as u32, (p >> 32) as u32)
+        };
         let c = Call::roles(&[
             (Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"),
             (Role::SpanId, "00f067aa0ba902b7"),
@@ -548,15 +561,27 @@ mod tests {
         let removed: Vec<_> = (2..4).map(|i| js.names.get(js.field(i) as usize).copied()).collect();
         assert_eq!(removed, [Some("x-b3-parentspanid"), Some("x-b3-flags")]);
         let bad = Call::roles(&[(Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"), (Role::SpanId, "0")]);
-        assert_eq!(js.run(&bad, |s, o| inject(1, 1, false, 0, s, &mut w, o)), InjectError::SpanId as i32);
+        assert_eq!(js.run(&bad, |s, o| inject((1, 0), 1, false, 0, s, &mut w, o)), InjectError::SpanId as i32);
         let bad = Call::roles(&[
             (Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"),
             (Role::SpanId, "00f067aa0ba902b7"),
             (Role::TraceState, "A=1"),
         ]);
-        let code = js.run(&bad, |s, o| inject(1, 1, false, 0, s, &mut w, o));
+        let code = js.run(&bad, |s, o| inject((1, 0), 1, false, 0, s, &mut w, o));
         assert_eq!(code, InjectError::TraceState as i32 - error_code(Error::TracestateKey));
-        assert_eq!(unpack_formats(pack(&Format::ALL)).collect::<Vec<_>>(), Format::ALL);
+        let (lo, hi) = pack(&Format::ALL);
+        assert_eq!(unpack_formats(lo, hi).collect::<Vec<_>>(), Format::ALL);
+        // Every slot used: the list ends with the words, not with a 0.
+        let full: Vec<Format> = Format::ALL.iter().cycle().take(PACKED_FORMATS).copied().collect();
+        let (lo, hi) = pack(&full);
+        assert_eq!(unpack_formats(lo, hi).collect::<Vec<_>>(), full);
+        // All ten formats written, in order: their first headers, each once.
+        let n = js.run(&c, |s, o| inject(pack(&Format::ALL), 1, false, 0, s, &mut w, o));
+        let firsts: Vec<_> =
+            (0..n as usize).map(|i| js.names.get(js.field(2 + js.field(0) as usize + i) as usize).copied()).collect();
+        for f in Format::ALL {
+            assert!(f.headers().iter().any(|h| firsts.contains(&Some(h))), "{f} wrote nothing: {firsts:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use tracebridge::translate::Status;
 use tracebridge::{Error, Format, Sampling};
 
 use crate::io::{header_index, headers, Role, NOT_ASCII};
-use crate::ops::{InjectError, OUTCOMES, REPORT, ROOT_REASONS, SAMPLINGS, STATUSES};
+use crate::ops::{InjectError, OUTCOMES, PACKED_FORMATS, REPORT, ROOT_REASONS, SAMPLINGS, STATUSES};
 use crate::out;
 
 #[derive(Serialize)]
@@ -54,6 +54,8 @@ struct Layout {
     not_ascii: i32,
     roles: [i32; 4],
     inject_errors: [i32; 4],
+    /// How many formats `inject` takes ([`crate::ops::unpack_formats`]).
+    packed_formats: usize,
 }
 
 /// The tables document.
@@ -93,6 +95,7 @@ pub fn json() -> String {
                 InjectError::ParentSpanId as i32,
                 InjectError::TraceState as i32,
             ],
+            packed_formats: PACKED_FORMATS,
         },
     };
     serde_json::to_string(&tables).unwrap_or_default()

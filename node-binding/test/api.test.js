@@ -4,6 +4,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const tb = require('..');
+const b = require('../boundary.js');
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const B3 = { 'X-B3-TraceId': '80f198ee56343ba864fe8b2a57d3eff7', 'X-B3-SpanId': 'e457b5a2e4d86bd1', 'X-B3-Sampled': '1' };
@@ -179,12 +180,20 @@ test('translate: new roots use crypto randomness', () => {
 test('inject: every format, any carrier', () => {
   const ctx = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true, traceState: 'a=1' };
   const out = tb.inject(ctx, { TraceParent: 'old' }, { formats: tb.FORMATS });
-  assert.deepStrictEqual(Object.keys(out).sort(), [
-    'b3', 'grpc-trace-bin', 'traceparent', 'tracestate', 'uber-trace-id', 'x-amzn-trace-id',
-    'x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid',
-  ]);
+  // All formats at once write what each writes alone, each only its own headers (core's registry).
+  const one = tb.FORMATS.map((f) => tb.inject(ctx, {}, { formats: [f] }));
+  assert.deepStrictEqual(out, Object.assign({}, ...one));
+  tb.FORMATS.forEach((f, i) => {
+    const own = b.tables.formatHeaders[i].map((h) => b.HEADERS[h]);
+    assert.ok(Object.keys(one[i]).length > 0, `${f} wrote nothing`);
+    for (const h of Object.keys(one[i])) assert.ok(own.includes(h), `${f} wrote ${h}, not one of ${own}`);
+  });
   assert.strictEqual(out.traceparent, TP);
   assert.strictEqual(out.tracestate, 'a=1');
+  // Up to 16 formats a call (repeats allowed, as before); the 17th is refused.
+  const sixteen = Array.from({ length: 16 }, (_, i) => tb.FORMATS[i % tb.FORMATS.length]);
+  assert.deepStrictEqual(tb.inject(ctx, {}, { formats: sixteen }), out);
+  assert.throws(() => tb.inject(ctx, {}, { formats: [...sixteen, 'w3c'] }), (e) => e.code === 'argument_invalid' && /at most 16/.test(e.message));
   // Everything written reads back as the same context.
   for (const f of tb.FORMATS) {
     const got = tb.extract(tb.inject(ctx, new Headers(), { formats: [f] }), { extract: [f] });
