@@ -1,11 +1,23 @@
 /**
  * tracebridge: read and write distributed-trace context in W3C Trace Context, Zipkin B3 (single
- * `b3` and multi `X-B3-*`), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC
- * `grpc-trace-bin`. The logic is the Rust core compiled to WebAssembly; ids are lowercase hex.
+ * `b3` and multi `X-B3-*`), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id`, gRPC
+ * `grpc-trace-bin`, Datadog `x-datadog-*`, OpenTracing `ot-tracer-*`, Instana `X-INSTANA-*` and
+ * Google Cloud `X-Cloud-Trace-Context`. The logic is the Rust core compiled to WebAssembly; ids are
+ * lowercase hex.
  */
 
-/** A format name, as in the configuration. */
-export type Format = 'w3c' | 'b3-single' | 'b3-multi' | 'jaeger' | 'xray' | 'grpc-trace-bin';
+/** A format name, as in the configuration: core's registry, in the default extraction order. */
+export type Format =
+  | 'w3c'
+  | 'b3-single'
+  | 'b3-multi'
+  | 'jaeger'
+  | 'xray'
+  | 'grpc-trace-bin'
+  | 'datadog'
+  | 'ot'
+  | 'instana'
+  | 'gcp';
 
 /** Every format, in the default extraction order: core's registry (`Format::NAMES`). */
 export const FORMATS: readonly Format[];

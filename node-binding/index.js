@@ -205,17 +205,43 @@ function formatList(mask) {
   return list;
 }
 
-// Per combination of statuses, one frozen object (few combinations occur).
+// Per combination of statuses, one frozen object (few combinations occur). A key is the status codes
+// of up to PER_KEY formats as the digits of one number, exact in a double (ten formats of about a
+// hundred statuses each do not fit in one); the formats after those key a Map nested in it.
+let PER_KEY = 0;
+for (let m = STATUS.length; m <= Number.MAX_SAFE_INTEGER; m *= STATUS.length) PER_KEY++;
+const STATUS_SETS_MAX = 4096;
 const statusSets = new Map();
+let statusSetCount = 0;
+
 function statuses(at) {
-  let key = 0;
-  for (let i = 0; i < FORMATS.length; i++) key = key * STATUS.length + b.int(at + i);
-  let o = statusSets.get(key);
-  if (o === undefined) {
-    o = {};
-    for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
-    Object.freeze(o);
-    if (statusSets.size < 4096) statusSets.set(key, o);
+  let map = statusSets;
+  for (let i = 0; ; i += PER_KEY) {
+    const end = Math.min(i + PER_KEY, FORMATS.length);
+    let key = 0;
+    for (let k = i; k < end; k++) key = key * STATUS.length + b.int(at + k);
+    const found = map.get(key);
+    if (end === FORMATS.length) return found === undefined ? statusSet(at, map, key) : found;
+    if (found !== undefined) {
+      map = found;
+    } else if (statusSetCount < STATUS_SETS_MAX) {
+      const next = new Map();
+      map.set(key, next);
+      map = next;
+    } else {
+      return statusSet(at, null, 0);
+    }
+  }
+}
+
+/** The frozen statuses object of the last call, kept in `map` under `key` while there is room. */
+function statusSet(at, map, key) {
+  const o = {};
+  for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
+  Object.freeze(o);
+  if (map !== null && statusSetCount < STATUS_SETS_MAX) {
+    map.set(key, o);
+    statusSetCount++;
   }
   return o;
 }

@@ -156,6 +156,19 @@ test('translate: legacy → W3C in place, for each carrier shape', () => {
   assert.deepStrictEqual(Object.keys(mixed).sort(), ['b3', 'traceparent']);
 });
 
+test('translate: every format\'s status is its own, in every combination (no two share a cached report)', () => {
+  const t = new tb.Translator();
+  const gcp = '105445aa7843bc8bf206b12000100000/1;o=1';
+  // Statuses of ten formats do not fit one number: the last formats must still count.
+  assert.deepStrictEqual(t.translate({ traceparent: 'bad' }).formats.gcp, { status: 'absent' });
+  assert.deepStrictEqual(t.translate({ traceparent: 'bad', 'x-cloud-trace-context': gcp }).formats.gcp, { status: 'valid' });
+  assert.strictEqual(t.translate({ traceparent: 'bad' }).formats, t.translate({ traceparent: 'bad' }).formats, 'shared');
+  for (const f of tb.FORMATS) {
+    const fresh = new tb.Translator().inspect({ traceparent: 'bad', 'x-cloud-trace-context': gcp, b3: 'bad' }).formats[f];
+    assert.deepStrictEqual(t.translate({ traceparent: 'bad', 'x-cloud-trace-context': gcp, b3: 'bad' }).formats[f], fresh, f);
+  }
+});
+
 test('translate: nothing there, nothing done (no wasm call), the same report each time', () => {
   const t = new tb.Translator({ inject: ['w3c'] });
   const a = t.translate({ host: 'x' });
@@ -243,7 +256,12 @@ test('fields lists every header a translator may touch', () => {
 });
 
 test('FORMATS is core\'s registry, and the declared Format union matches it', () => {
-  assert.deepStrictEqual(tb.FORMATS, ['w3c', 'b3-single', 'b3-multi', 'jaeger', 'xray', 'grpc-trace-bin']);
+  // The registry as core's source lists it: the `formats!` lines of core/src/format.rs
+  // (`Variant = "name", headers, extract, inject;`), in order.
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'core', 'src', 'format.rs'), 'utf8');
+  const registry = [...source.matchAll(/^\s*[A-Z]\w* = "([a-z0-9-]+)", /gm)].map((m) => m[1]);
+  assert.ok(registry.length >= 10, `core/src/format.rs lists ${registry}`);
+  assert.deepStrictEqual(tb.FORMATS, registry);
   assert.ok(Object.isFrozen(tb.FORMATS));
   const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8');
   const m = /export type Format =([^;]+);/.exec(dts);

@@ -9,7 +9,7 @@ import { TraceBridgePropagator } from 'tracebridge/otel';
 
 const config: Config = {
   extract: ['b3-multi', 'w3c'],
-  inject: ['w3c', 'xray'],
+  inject: ['w3c', 'xray', 'datadog', 'ot', 'instana', 'gcp'],
   on_missing: 'new-root',
   id_width: 64,
   tracestate: { member: true, key: 'tracebridge', max_len: 1024 },
