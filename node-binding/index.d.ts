@@ -130,6 +130,11 @@ export interface Inspection {
   formats: Record<Format, FormatStatus>;
   /** Why a tracestate next to a valid traceparent was dropped. */
   tracestateError: FormatStatus | null;
+  /**
+   * The formats read valid with a part dropped, and why (`w3c`: the tracestate, as `tracestateError`;
+   * `datadog`: `x-datadog-tags`, e.g. code `datadog_tags`). Empty when nothing was dropped.
+   */
+  warnings: Partial<Record<Format, FormatStatus>>;
 }
 
 /** What `translate` did. Its `formats`, `injected` and `removed` are shared and frozen. */

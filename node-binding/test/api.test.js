@@ -110,8 +110,12 @@ test('inspect: core\'s document with camelCase keys; inspectJson: the CLI\'s exa
   assert.strictEqual(got.samplingOnly, null);
   assert.strictEqual(got.tracestateError, null);
   const cli = JSON.parse(t.inspectJson(headers));
-  assert.deepStrictEqual(Object.keys(cli), ['source', 'context', 'sampling_only', 'formats', 'tracestate_error']);
+  assert.deepStrictEqual(Object.keys(cli), ['source', 'context', 'sampling_only', 'formats', 'tracestate_error', 'warnings']);
   assert.strictEqual(cli.context.trace_id, got.context.traceId);
+  assert.deepStrictEqual(got.warnings, {});
+  const dd = t.inspect({ 'x-datadog-trace-id': '1', 'x-datadog-parent-id': '2', 'x-datadog-tags': 'no equals sign' });
+  assert.strictEqual(dd.warnings.datadog.code, 'datadog_tags');
+  assert.strictEqual(dd.formats.datadog.status, 'valid');
   assert.strictEqual(tb.inspect({ b3: '0' }).samplingOnly, 'deny');
 });
 

@@ -28,13 +28,14 @@ const report: Report = translate(new Map([['x-b3-traceid', '463ac35c9f6413ad']])
 const outcome: 'continued' | 'new-root' | 'sampling-only' | 'ignored' | 'pass-through' = report.outcome;
 const ins: Inspection = inspect(new Headers({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }));
 const width: 64 | 128 | undefined = ins.context?.idWidth;
+const tagsDropped: string | undefined = ins.warnings.datadog?.code;
 const cli: string = t.inspectJson({});
 const injected: readonly Format[] = report.injected;
 const written = inject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true }, {}, { formats: ['b3-single'] });
 const all: readonly Format[] = FORMATS;
 const propagator = new TraceBridgePropagator({ inject: ['w3c', 'b3-multi'] });
 const touched: string[] = propagator.fields();
-void [fields, outcome, ins, written, all, touched, width, cli, injected];
+void [fields, outcome, ins, written, all, touched, width, tagsDropped, cli, injected];
 
 // @ts-expect-error: not a format name
 const badFormat: Config = { inject: ['zipkin'] };
