@@ -55,6 +55,12 @@ export interface Config {
   root_sampling?: 'defer' | 'accept' | 'deny';
   /** Trace id width written in B3/Jaeger headers. Default: `"keep"`. */
   id_width?: 'keep' | 64 | 128 | '64' | '128';
+  /**
+   * Carry baggage (W3C `baggage`, Jaeger `uberctx-{key}`, OT `ot-baggage-{key}`) from the formats read
+   * to every injected format that has baggage; `false`: baggage headers are neither read, written nor
+   * removed. Default: true.
+   */
+  baggage?: boolean;
   tracestate?: {
     /** Write tracebridge's own tracestate member. Default: true. */
     member?: boolean;
@@ -153,6 +159,10 @@ export interface Report {
   memberFieldsLost: number;
   traceIdTruncated: boolean;
   tracestateError: Readonly<FormatStatus> | null;
+  /** Baggage list-members dropped (malformed, over the W3C limits, or not writable in a format). */
+  baggageDropped: number;
+  /** Why the first of them was dropped, e.g. code `baggage_member`. */
+  baggageError: Readonly<FormatStatus> | null;
 }
 
 /**
@@ -168,7 +178,10 @@ export interface TraceBridgeError extends Error {
 export class Translator {
   /** @throws {TraceBridgeError} TypeError with `code: "config_invalid"`. */
   constructor(config?: Config | string);
-  /** Every header name (lowercase) this translator may read or write. */
+  /**
+   * Every trace header name (lowercase) this translator may read or write: core's `fields`. Baggage
+   * headers (`baggage`, `uberctx-*`, `ot-baggage-*`), which `translate` also carries, are not listed.
+   */
   fields(): readonly string[];
   /** The chosen context, or null when no configured format carried one. */
   extract(headers: HeaderCarrier): ExtractedContext | null;
@@ -176,7 +189,9 @@ export class Translator {
   inspect(headers: HeaderCarrier): Inspection;
   /** Exactly the JSON text `tracebridge inspect --json` prints (snake_case keys), e.g. to diff with the CLI. */
   inspectJson(headers: HeaderCarrier): string;
-  /** Rewrite `headers` in place by the configuration; returns what was done. */
+  /**
+   * Rewrite `headers` in place by the configuration, trace context and baggage; returns what was done.
+   */
   translate(headers: HeaderCarrier): Report;
   /** Release the WebAssembly memory now instead of at garbage collection. */
   free(): void;

@@ -173,6 +173,61 @@ test('translate: every format\'s status is its own, in every combination (no two
   }
 });
 
+test('translate: baggage crosses with its dynamic names, for each carrier shape', () => {
+  const config = { inject: ['w3c', 'jaeger', 'ot'], remove_other_formats: true };
+  const input = () => [
+    ['traceparent', TP],
+    ['baggage', 'k=v%201,bad member'],
+    ['Uberctx-Tenant', 't+1'],
+    ['OT-Baggage-x', 'y'],
+    ['host', 'h'],
+  ];
+  const want = {
+    traceparent: TP,
+    host: 'h',
+    baggage: 'k=v%201,tenant=t%201,x=y',
+    'uber-trace-id': '4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1',
+    'ot-tracer-traceid': '4bf92f3577b34da6a3ce929d0e0e4736',
+    'ot-tracer-spanid': '00f067aa0ba902b7',
+    'ot-tracer-sampled': 'true',
+    // Jaeger's own entry stays as it came (a header of another case is the same header).
+    'uberctx-tenant': 't+1',
+    'uberctx-k': 'v%201',
+    'uberctx-x': 'y',
+    'ot-baggage-x': 'y',
+    'ot-baggage-k': 'v 1',
+    'ot-baggage-tenant': 't 1',
+  };
+  const lower = (entries) => Object.fromEntries([...entries].map(([k, v]) => [k.toLowerCase(), v]));
+  const obj = Object.fromEntries(input());
+  const r = tb.translate(obj, config);
+  assert.deepStrictEqual(lower(Object.entries(obj)), want);
+  assert.deepStrictEqual([r.baggageDropped, r.baggageError.code], [1, 'baggage_member']);
+  const m = new Map(input());
+  tb.translate(m, config);
+  assert.deepStrictEqual(lower(m), want);
+  const h = new Headers(input());
+  tb.translate(h, config);
+  assert.deepStrictEqual(lower(h), want);
+  // Removed by name in any case; a write by name replaces every case variant.
+  const gone = { 'uber-trace-id': want['uber-trace-id'], 'UBERCTX-a': 'b', 'Ot-Baggage-C': 'd', 'x-request-id': '1' };
+  assert.strictEqual(tb.translate(gone, { trust: 'ignore' }).outcome, 'ignored');
+  assert.deepStrictEqual(gone, { 'x-request-id': '1' });
+  const variant = { traceparent: TP, baggage: 'tenant=new', 'UberCtx-Tenant': 'old' };
+  tb.translate(variant, { extract: ['w3c'], inject: ['w3c', 'jaeger'] });
+  assert.deepStrictEqual(Object.keys(variant).filter((k) => /^uberctx-/i.test(k)), ['uberctx-tenant']);
+  assert.strictEqual(variant['uberctx-tenant'], 'new');
+  // Off: neither read, written nor removed.
+  const off = Object.fromEntries(input());
+  const before = { ...off };
+  tb.translate(off, { inject: ['w3c'], baggage: false, remove_other_formats: true });
+  assert.deepStrictEqual(off, before);
+  // No baggage, no baggage fields; inspect reads none (core's inspect is about the trace).
+  const plain = tb.translate({ ...B3 }, { inject: ['w3c'] });
+  assert.deepStrictEqual([plain.baggageDropped, plain.baggageError], [0, null]);
+  assert.deepStrictEqual(tb.inspect(Object.fromEntries(input())), tb.inspect({ traceparent: TP, host: 'h' }));
+});
+
 test('translate: nothing there, nothing done (no wasm call), the same report each time', () => {
   const t = new tb.Translator({ inject: ['w3c'] });
   const a = t.translate({ host: 'x' });
