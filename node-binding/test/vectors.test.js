@@ -56,7 +56,7 @@ test('vector files exist', () => assert.ok(files.length > 0, `no vectors in ${di
 
 for (const file of files) {
   const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-  if (doc.format === 'translate') continue; // translator-level vectors: run by the Rust tests
+  if (doc.format === 'translate') continue; // translator-level vectors: translate-vectors.test.js
   test(`vectors: ${file}`, () => {
     const t = new Translator({ extract: [doc.format] });
     const failures = [];
