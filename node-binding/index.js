@@ -51,6 +51,12 @@ class Want {
     }
     this.prefixes = prefixes;
     this.named = prefixes.length > 0;
+    // The first characters of the prefixes, in both cases: most keys are passed over on that alone.
+    this.first = new Uint8Array(128);
+    for (const p of prefixes) {
+      this.first[p.charCodeAt(0)] = 1;
+      this.first[p.toUpperCase().charCodeAt(0)] = 1;
+    }
   }
 
   /** The header index of carrier key `key` when it is one of these, else -1. */
@@ -63,6 +69,7 @@ class Want {
 
   /** True when carrier key `key` starts with one of the prefixes read by name, in any case. */
   prefixed(key) {
+    if (this.first[key.charCodeAt(0)] !== 1) return false;
     for (let k = 0; k < this.prefixes.length; k++) if (startsWithAnyCase(key, this.prefixes[k])) return true;
     return false;
   }
@@ -132,14 +139,19 @@ function gather(headers, kind, want) {
   g.n = 0;
   gathering = true;
   try {
-    if (kind === HEADERS_OBJ) {
+    if (kind === HEADERS_OBJ && !want.named) {
       const names = want.names;
       for (let k = 0; k < names.length; k++) {
         const v = headers.get(names[k]);
         if (v !== null) g.add(want.ids[k], names[k], v);
       }
-      if (want.named) {
-        for (const [key, v] of headers) if (want.prefixed(key)) g.add(NAMED, key, v);
+    } else if (kind === HEADERS_OBJ) {
+      // Names by prefix can only be found by listing them: one pass (lowercase names, lines joined
+      // as `get` joins them) instead of a `get` per name as well.
+      for (const [key, v] of headers) {
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, v);
+        else if (want.prefixed(key)) g.add(NAMED, key, v);
       }
     } else if (kind === MAP) {
       for (const [key, v] of headers) {

@@ -91,7 +91,7 @@ impl Io {
 
     /// The first `n` entries as a carrier.
     pub fn input(&self, n: usize) -> Input<'_> {
-        Input { bytes: &self.input, entries: self.entries.get(..n).unwrap_or(&self.entries), names: &self.names }
+        Input::new(&self.input, self.entries.get(..n).unwrap_or(&self.entries), &self.names)
     }
 }
 
@@ -102,12 +102,16 @@ pub struct Input<'a> {
     bytes: &'a [u8],
     entries: &'a [[i32; 4]],
     names: &'a [&'static str],
+    /// Some entry is [`NAMED`] (else reading by prefix finds nothing, and by name needs no compare of
+    /// passed names: a request without baggage pays nothing for them).
+    named: bool,
 }
 
 impl<'a> Input<'a> {
     /// A carrier over `bytes` and `entries` (tests and the native callers).
     pub fn new(bytes: &'a [u8], entries: &'a [[i32; 4]], names: &'a [&'static str]) -> Self {
-        Input { bytes, entries, names }
+        let named = entries.iter().any(|&[h, ..]| h == NAMED);
+        Input { bytes, entries, names, named }
     }
 
     /// Number of entries.
@@ -151,12 +155,17 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Headers by index are found by index; a [`NAMED`] header by its name, in any case. Reading by prefix
+/// visits the [`NAMED`] entries (the JS passes by name every header whose name starts with one of
+/// [`PREFIXES`], which no indexed name does).
 impl Extractor for Input<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+        let indexed = |h: i32| usize::try_from(h).ok().and_then(|h| self.names.get(h)).is_some_and(|n| *n == name);
         for (i, &[h, ..]) in self.entries.iter().enumerate() {
-            let this = match h {
-                NAMED => self.name(i).eq_ignore_ascii_case(name.as_bytes()),
-                h => usize::try_from(h).ok().and_then(|h| self.names.get(h)).is_some_and(|n| *n == name),
+            let this = if self.named && h == NAMED {
+                self.name(i).eq_ignore_ascii_case(name.as_bytes())
+            } else {
+                indexed(h)
             };
             if this && each(self.value(i)).is_break() {
                 return;
@@ -165,9 +174,12 @@ impl Extractor for Input<'_> {
     }
 
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
-        for i in 0..self.entries.len() {
+        if !self.named {
+            return;
+        }
+        for (i, &[h, ..]) in self.entries.iter().enumerate() {
             let name = self.name(i);
-            if has_prefix(name, prefix) && each(name, self.value(i)).is_break() {
+            if h == NAMED && has_prefix(name, prefix) && each(name, self.value(i)).is_break() {
                 return;
             }
         }
