@@ -3,10 +3,12 @@
 // It moves bytes and builds strings, nothing else: which header a value is comes from core's
 // registry (`tables()`), what it means is core's business.
 //
-// In:  `put(values, ids, n)` writes n strings into the input area and one entry per string,
-//      `[header or role, start, len, flags]`.
+// In:  `put(values, ids, n, names)` writes n strings into the input area and one entry per string,
+//      `[header or role, start, len, flags]`; an entry whose id is NAMED (a baggage header such as
+//      `uberctx-{key}`, not in the header list) has its name, `names[i]`, written right before it.
 // Out: `int(i)` reads op field i; `str(slot, values)` is string `slot`: a substring of one of
-//      `values`, a literal decoded once, or raw bytes (a call's raw bytes are decoded at once).
+//      `values`, a literal decoded once, or raw bytes (a call's raw bytes are decoded at once);
+//      `namedName(k)`/`namedValue(k)` are the k-th header handed back by name (raw).
 
 const wasm = require('./pkg/tracebridge_node.js');
 
@@ -55,23 +57,48 @@ const utf8Write = hasFast ? (s, at) => buf.utf8Write(s, at) : (s, at) => buf.wri
 // them first costs a flattening copy of the joined string.
 const SHORT = 20;
 
+const NAMED = L.namedEntry;
+const NAME_SHIFT = L.nameShift;
+
+/** Write string `v` at byte `p` (exact UTF-8); returns the end. */
+function write(v, p) {
+  if (v.length >= SHORT) return p + utf8Write(v, p);
+  const start = p;
+  let all = 0;
+  for (let k = 0; k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    all |= c;
+    u8[p++] = c;
+  }
+  return all > 0x7f ? start + utf8Write(v, start) : p;
+}
+
 /**
  * Write `values[0..n)` (strings) into the input area, entry i naming `ids[i]` (a header index or
- * a role). Non-ASCII strings are written as their exact UTF-8 bytes (core rejects them) and flagged
- * so that no string handed back is cut from them.
+ * a role, or NAMED: then `names[i]` is written before the value and its length goes in the flags).
+ * Non-ASCII strings are written as their exact UTF-8 bytes (core rejects them) and flagged so that no
+ * string handed back is cut from them.
  */
-function put(values, ids, n) {
+function put(values, ids, n, names) {
   fresh();
   let total = 0;
-  for (let i = 0; i < n; i++) total += values[i].length;
+  for (let i = 0; i < n; i++) {
+    total += values[i].length;
+    if (ids[i] === NAMED) total += names[i].length;
+  }
   if (total * 3 > IN_CAP || n > ENT_CAP) {
     views(wasm.reserve(total * 3, n));
   }
   let p = IN;
   for (let i = 0, e = ENT; i < n; i++, e += 4) {
     const v = values[i];
-    const start = p;
     let flags = 0;
+    if (ids[i] === NAMED) {
+      const from = p;
+      p = write(names[i], p);
+      flags = (p - from) << NAME_SHIFT;
+    }
+    const start = p;
     if (v.length < SHORT) {
       let all = 0;
       for (let k = 0; k < v.length; k++) {
@@ -83,7 +110,7 @@ function put(values, ids, n) {
     } else {
       p += utf8Write(v, start);
     }
-    if (p - start !== v.length) flags = L.notAscii;
+    if (p - start !== v.length) flags |= L.notAscii;
     i32[e] = ids[i];
     i32[e + 1] = start - IN;
     i32[e + 2] = p - start;
@@ -130,6 +157,24 @@ function str(slot, values) {
   return raw.substring(a, a + i32[at + 2]);
 }
 
+/** The name of the k-th header the last call handed back by name. */
+function namedName(k) {
+  const at = INTS + L.named + 3 * k;
+  if (raw === null) raw = latin1(BYTES, BYTES + i32[INTS + L.rawEnd]);
+  const a = i32[at];
+  return raw.substring(a, a + i32[at + 1]);
+}
+
+/** Its value, or null: remove it. */
+function namedValue(k) {
+  const at = INTS + L.named + 3 * k;
+  const len = i32[at + 2];
+  if (len < 0) return null;
+  if (raw === null) raw = latin1(BYTES, BYTES + i32[INTS + L.rawEnd]);
+  const a = i32[at] + i32[at + 1];
+  return raw.substring(a, a + len);
+}
+
 /** An error for a failed call (cannot happen within core's limits; named rather than hidden). */
 function internalError(result) {
   const err = new Error(`tracebridge: internal error ${result} at the WebAssembly boundary`);
@@ -138,6 +183,7 @@ function internalError(result) {
 }
 
 const HEADERS = Object.freeze(T.headers.slice());
+const PREFIXES = Object.freeze(T.prefixes.slice());
 const FORMATS = Object.freeze(T.formats.slice());
 const HEADER_INDEX = new Map(HEADERS.map((h, i) => [h, i]));
 
@@ -169,9 +215,13 @@ module.exports = {
   fresh,
   int,
   str,
+  namedName,
+  namedValue,
   internalError,
   headerIndex,
   HEADERS,
   HEADER_INDEX,
+  PREFIXES,
+  NAMED,
   FORMATS,
 };

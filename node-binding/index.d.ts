@@ -1,11 +1,23 @@
 /**
  * tracebridge: read and write distributed-trace context in W3C Trace Context, Zipkin B3 (single
- * `b3` and multi `X-B3-*`), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id` and gRPC
- * `grpc-trace-bin`. The logic is the Rust core compiled to WebAssembly; ids are lowercase hex.
+ * `b3` and multi `X-B3-*`), Jaeger `uber-trace-id`, AWS X-Ray `X-Amzn-Trace-Id`, gRPC
+ * `grpc-trace-bin`, Datadog `x-datadog-*`, OpenTracing `ot-tracer-*`, Instana `X-INSTANA-*` and
+ * Google Cloud `X-Cloud-Trace-Context`. The logic is the Rust core compiled to WebAssembly; ids are
+ * lowercase hex.
  */
 
-/** A format name, as in the configuration. */
-export type Format = 'w3c' | 'b3-single' | 'b3-multi' | 'jaeger' | 'xray' | 'grpc-trace-bin';
+/** A format name, as in the configuration: core's registry, in the default extraction order. */
+export type Format =
+  | 'w3c'
+  | 'b3-single'
+  | 'b3-multi'
+  | 'jaeger'
+  | 'xray'
+  | 'grpc-trace-bin'
+  | 'datadog'
+  | 'ot'
+  | 'instana'
+  | 'gcp';
 
 /** Every format, in the default extraction order: core's registry (`Format::NAMES`). */
 export const FORMATS: readonly Format[];
@@ -43,6 +55,12 @@ export interface Config {
   root_sampling?: 'defer' | 'accept' | 'deny';
   /** Trace id width written in B3/Jaeger headers. Default: `"keep"`. */
   id_width?: 'keep' | 64 | 128 | '64' | '128';
+  /**
+   * Carry baggage (W3C `baggage`, Jaeger `uberctx-{key}`, OT `ot-baggage-{key}`) from the formats read
+   * to every injected format that has baggage; `false`: baggage headers are neither read, written nor
+   * removed. Default: true.
+   */
+  baggage?: boolean;
   tracestate?: {
     /** Write tracebridge's own tracestate member. Default: true. */
     member?: boolean;
@@ -118,6 +136,11 @@ export interface Inspection {
   formats: Record<Format, FormatStatus>;
   /** Why a tracestate next to a valid traceparent was dropped. */
   tracestateError: FormatStatus | null;
+  /**
+   * The formats read valid with a part dropped, and why (`w3c`: the tracestate, as `tracestateError`;
+   * `datadog`: `x-datadog-tags`, e.g. code `datadog_tags`). Empty when nothing was dropped.
+   */
+  warnings: Partial<Record<Format, FormatStatus>>;
 }
 
 /** What `translate` did. Its `formats`, `injected` and `removed` are shared and frozen. */
@@ -136,6 +159,10 @@ export interface Report {
   memberFieldsLost: number;
   traceIdTruncated: boolean;
   tracestateError: Readonly<FormatStatus> | null;
+  /** Baggage list-members dropped (malformed, over the W3C limits, or not writable in a format). */
+  baggageDropped: number;
+  /** Why the first of them was dropped, e.g. code `baggage_member`. */
+  baggageError: Readonly<FormatStatus> | null;
 }
 
 /**
@@ -151,7 +178,10 @@ export interface TraceBridgeError extends Error {
 export class Translator {
   /** @throws {TraceBridgeError} TypeError with `code: "config_invalid"`. */
   constructor(config?: Config | string);
-  /** Every header name (lowercase) this translator may read or write. */
+  /**
+   * Every trace header name (lowercase) this translator may read or write: core's `fields`. Baggage
+   * headers (`baggage`, `uberctx-*`, `ot-baggage-*`), which `translate` also carries, are not listed.
+   */
   fields(): readonly string[];
   /** The chosen context, or null when no configured format carried one. */
   extract(headers: HeaderCarrier): ExtractedContext | null;
@@ -159,7 +189,9 @@ export class Translator {
   inspect(headers: HeaderCarrier): Inspection;
   /** Exactly the JSON text `tracebridge inspect --json` prints (snake_case keys), e.g. to diff with the CLI. */
   inspectJson(headers: HeaderCarrier): string;
-  /** Rewrite `headers` in place by the configuration; returns what was done. */
+  /**
+   * Rewrite `headers` in place by the configuration, trace context and baggage; returns what was done.
+   */
   translate(headers: HeaderCarrier): Report;
   /** Release the WebAssembly memory now instead of at garbage collection. */
   free(): void;

@@ -6,7 +6,7 @@
 
 const b = require('./boundary.js');
 
-const { wasm, tables: T, HEADERS, FORMATS } = b;
+const { wasm, tables: T, HEADERS, PREFIXES, NAMED, FORMATS } = b;
 const FORMAT_INDEX = new Map(FORMATS.map((f, i) => [f, i]));
 
 // Core's names, by the numbers the wasm writes.
@@ -31,12 +31,13 @@ function argumentError(message) {
 //
 // A `Want` is the set of headers a call reads: their indices and names, membership by index, and a
 // bit per name length (a key of another length cannot be one of them: most keys of a request are
-// passed over without a lookup). Values go to `vals`, their header index to `ids`; for plain objects
-// and Maps, `keys` remembers which key (in its own case) each came from, so writes replace every case
-// variant without scanning the object again.
+// passed over without a lookup); and the prefixes of the headers read by name (baggage:
+// `uberctx-{key}`, `ot-baggage-{key}`), if any. Values go to `vals`, their header index (or NAMED) to
+// `ids`, and the key (in its own case) each came from to `keys`: a NAMED entry's name crosses with it,
+// and writes replace every case variant without scanning the object again.
 
 class Want {
-  constructor(ids) {
+  constructor(ids, prefixes) {
     this.ids = ids;
     this.names = ids.map((i) => HEADERS[i]);
     this.has = new Uint8Array(HEADERS.length);
@@ -48,6 +49,14 @@ class Want {
       if (n < 31) this.lengths |= 1 << n;
       else this.long = true;
     }
+    this.prefixes = prefixes;
+    this.named = prefixes.length > 0;
+    // The first characters of the prefixes, in both cases: most keys are passed over on that alone.
+    this.first = new Uint8Array(128);
+    for (const p of prefixes) {
+      this.first[p.charCodeAt(0)] = 1;
+      this.first[p.toUpperCase().charCodeAt(0)] = 1;
+    }
   }
 
   /** The header index of carrier key `key` when it is one of these, else -1. */
@@ -57,6 +66,24 @@ class Want {
     const i = b.headerIndex(key);
     return i >= 0 && this.has[i] === 1 ? i : -1;
   }
+
+  /** True when carrier key `key` starts with one of the prefixes read by name, in any case. */
+  prefixed(key) {
+    if (this.first[key.charCodeAt(0)] !== 1) return false;
+    for (let k = 0; k < this.prefixes.length; k++) if (startsWithAnyCase(key, this.prefixes[k])) return true;
+    return false;
+  }
+}
+
+/** `key` starts with `prefix` (lowercase), ASCII letters in any case (RFC 9110 §5.1). */
+function startsWithAnyCase(key, prefix) {
+  if (typeof key !== 'string' || key.length < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) {
+    const c = key.charCodeAt(k);
+    const p = prefix.charCodeAt(k);
+    if (c !== p && (c + 0x20 !== p || p < 0x61 || p > 0x7a)) return false;
+  }
+  return true;
 }
 
 const OBJECT = 0;
@@ -112,22 +139,32 @@ function gather(headers, kind, want) {
   g.n = 0;
   gathering = true;
   try {
-    if (kind === HEADERS_OBJ) {
+    if (kind === HEADERS_OBJ && !want.named) {
       const names = want.names;
       for (let k = 0; k < names.length; k++) {
         const v = headers.get(names[k]);
         if (v !== null) g.add(want.ids[k], names[k], v);
+      }
+    } else if (kind === HEADERS_OBJ) {
+      // Names by prefix can only be found by listing them: one pass (lowercase names, lines joined
+      // as `get` joins them) instead of a `get` per name as well.
+      for (const [key, v] of headers) {
+        const i = want.index(key);
+        if (i >= 0) g.add(i, key, v);
+        else if (want.prefixed(key)) g.add(NAMED, key, v);
       }
     } else if (kind === MAP) {
       for (const [key, v] of headers) {
         if (typeof key !== 'string') continue;
         const i = want.index(key);
         if (i >= 0) g.add(i, key, v);
+        else if (want.named && want.prefixed(key)) g.add(NAMED, key, v);
       }
     } else {
       for (const key in headers) {
         const i = want.index(key);
         if (i >= 0) g.add(i, key, headers[key]);
+        else if (want.named && want.prefixed(key)) g.add(NAMED, key, headers[key]);
       }
     }
   } finally {
@@ -143,6 +180,12 @@ function deleteKey(headers, kind, key) {
   else delete headers[key];
 }
 
+/** The header name (lowercase) of what `g` read as its entry `i`. */
+function gatheredName(g, i) {
+  const id = g.ids[i];
+  return id === NAMED ? g.keys[i].toLowerCase() : HEADERS[id];
+}
+
 /** Remove every line of header `name` (every case variant). `g`: the keys seen when reading, if read. */
 function removeHeader(headers, kind, name, g) {
   if (kind === HEADERS_OBJ) {
@@ -150,7 +193,7 @@ function removeHeader(headers, kind, name, g) {
     return;
   }
   if (g !== undefined) {
-    for (let i = 0; i < g.n; i++) if (HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
+    for (let i = 0; i < g.n; i++) if (gatheredName(g, i) === name) deleteKey(headers, kind, g.keys[i]);
     return;
   }
   if (headers instanceof Map ? headers.has(name) : Object.prototype.hasOwnProperty.call(headers, name)) {
@@ -183,7 +226,7 @@ function setHeader(headers, kind, name, value, g) {
   }
   if (g !== undefined) {
     for (let i = 0; i < g.n; i++) {
-      if (g.keys[i] !== name && HEADERS[g.ids[i]] === name) deleteKey(headers, kind, g.keys[i]);
+      if (g.keys[i] !== name && gatheredName(g, i) === name) deleteKey(headers, kind, g.keys[i]);
     }
   } else {
     removeVariants(headers, kind, name);
@@ -205,22 +248,49 @@ function formatList(mask) {
   return list;
 }
 
-// Per combination of statuses, one frozen object (few combinations occur).
+// Per combination of statuses, one frozen object (few combinations occur). A key is the status codes
+// of up to PER_KEY formats as the digits of one number, exact in a double (ten formats of about a
+// hundred statuses each do not fit in one); the formats after those key a Map nested in it.
+let PER_KEY = 0;
+for (let m = STATUS.length; m <= Number.MAX_SAFE_INTEGER; m *= STATUS.length) PER_KEY++;
+const STATUS_SETS_MAX = 4096;
 const statusSets = new Map();
+let statusSetCount = 0;
+
 function statuses(at) {
-  let key = 0;
-  for (let i = 0; i < FORMATS.length; i++) key = key * STATUS.length + b.int(at + i);
-  let o = statusSets.get(key);
-  if (o === undefined) {
-    o = {};
-    for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
-    Object.freeze(o);
-    if (statusSets.size < 4096) statusSets.set(key, o);
+  let map = statusSets;
+  for (let i = 0; ; i += PER_KEY) {
+    const end = Math.min(i + PER_KEY, FORMATS.length);
+    let key = 0;
+    for (let k = i; k < end; k++) key = key * STATUS.length + b.int(at + k);
+    const found = map.get(key);
+    if (end === FORMATS.length) return found === undefined ? statusSet(at, map, key) : found;
+    if (found !== undefined) {
+      map = found;
+    } else if (statusSetCount < STATUS_SETS_MAX) {
+      const next = new Map();
+      map.set(key, next);
+      map = next;
+    } else {
+      return statusSet(at, null, 0);
+    }
+  }
+}
+
+/** The frozen statuses object of the last call, kept in `map` under `key` while there is room. */
+function statusSet(at, map, key) {
+  const o = {};
+  for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
+  Object.freeze(o);
+  if (map !== null && statusSetCount < STATUS_SETS_MAX) {
+    map.set(key, o);
+    statusSetCount++;
   }
   return o;
 }
 
-function tracestateError(code) {
+/** An error code as core writes it in a report (`tracestate_error`): `{status, error, code}`, or null. */
+function errorStatus(code) {
   return code < 0 ? null : STATUS[N_PLAIN_STATUSES + code];
 }
 
@@ -242,7 +312,9 @@ function report(vals) {
     tracestateDropped: b.int(R.tracestateDropped),
     memberFieldsLost: b.int(R.memberFieldsLost),
     traceIdTruncated: b.int(R.traceIdTruncated) === 1,
-    tracestateError: tracestateError(b.int(R.tracestateError)),
+    tracestateError: errorStatus(b.int(R.tracestateError)),
+    baggageDropped: b.int(R.baggageDropped),
+    baggageError: errorStatus(b.int(R.baggageError)),
   };
 }
 
@@ -281,10 +353,12 @@ class Translator {
 
   constructor(config) {
     this.#w = new wasm.WasmTranslator(configJson(config));
-    // What translate reads (every header it may touch), what extract and inspect read.
-    this.#all = new Want(Array.from(this.#w.fields()));
-    this.#reads = new Want(Array.from(this.#w.reads()));
-    this.#fields = Object.freeze(this.#all.names.slice());
+    // What translate reads (every header it may touch, baggage included), what extract and inspect
+    // read (no baggage: core's inspect reads none).
+    const prefixes = Array.from(this.#w.prefixes(), (i) => PREFIXES[i]);
+    this.#all = new Want(Array.from(this.#w.touches()), prefixes);
+    this.#reads = new Want(Array.from(this.#w.reads()), []);
+    this.#fields = Object.freeze(Array.from(this.#w.fields(), (i) => HEADERS[i]));
     b.fresh();
     // When no trace header at all leaves the headers untouched, that report is known: skip the call.
     const none = new Map();
@@ -292,7 +366,7 @@ class Translator {
     this.#idle = none.size === 0 ? report : null;
   }
 
-  /** Every header name (lowercase) this translator may read or write. */
+  /** Every trace header name (lowercase) this translator may read or write (core's `fields`: baggage headers are not listed). */
   fields() {
     return this.#fields;
   }
@@ -303,7 +377,7 @@ class Translator {
     const n = g.n;
     if (n === 0) return null;
     const vals = g.vals;
-    b.put(vals, g.ids, n);
+    b.put(vals, g.ids, n, g.keys);
     const r = b.done(this.#w.extract(n));
     if (r !== 1) {
       if (r === 0) return null;
@@ -330,7 +404,7 @@ class Translator {
   /** Exactly `tracebridge inspect --json`'s document (snake_case), as a JSON string. */
   inspectJson(headers) {
     const g = gather(headers, kindOf(headers), this.#reads);
-    if (g.n > 0) b.put(g.vals, g.ids, g.n);
+    if (g.n > 0) b.put(g.vals, g.ids, g.n, g.keys);
     const json = this.#w.inspect(g.n);
     b.fresh();
     return json;
@@ -343,13 +417,14 @@ class Translator {
     const n = g.n;
     if (n === 0 && this.#idle !== undefined && this.#idle !== null) return { ...this.#idle };
     const vals = g.vals;
-    if (n > 0) b.put(vals, g.ids, n);
+    if (n > 0) b.put(vals, g.ids, n, g.keys);
     const r = b.done(this.#w.translate(n));
     if (r !== 1) throw b.internalError(r);
     // The strings first: the writes below may run user code (a Map subclass, a Headers guard).
     const out = report(vals);
     const nRemove = b.int(R.removals);
     const nSet = b.int(R.writes);
+    const nNamed = b.int(R.named);
     const at = STATUS_AT + FORMATS.length;
     let set0 = null;
     let set1 = null;
@@ -364,15 +439,20 @@ class Translator {
     for (let i = 0; i < nRemove; i++) removeAt.push(HEADERS[b.int(at + i)]);
     const names = [];
     for (let i = 0; i < nSet; i++) names.push(HEADERS[b.int(at + nRemove + i)]);
+    // Headers by name (baggage, e.g. `uberctx-{key}`): removals, then writes, as core plans them.
+    const named = nNamed === 0 ? null : [];
+    for (let k = 0; k < nNamed; k++) named.push(b.namedName(k), b.namedValue(k));
     const keys = kind === HEADERS_OBJ ? undefined : g;
     // `g` may be the shared scratch: keep it ours while writing (a write may run user code).
     const held = g === scratch && !gathering;
     if (held) gathering = true;
     try {
       for (let i = 0; i < nRemove; i++) removeHeader(headers, kind, removeAt[i], keys);
+      for (let k = 0; k < 2 * nNamed; k += 2) if (named[k + 1] === null) removeHeader(headers, kind, named[k], keys);
       for (let i = 0; i < nSet; i++) {
         setHeader(headers, kind, names[i], i === 0 ? set0 : i === 1 ? set1 : sets[i - 2], keys);
       }
+      for (let k = 0; k < 2 * nNamed; k += 2) if (named[k + 1] !== null) setHeader(headers, kind, named[k], named[k + 1], keys);
     } finally {
       if (held) gathering = false;
     }
@@ -419,22 +499,34 @@ function translate(headers, config) {
 }
 
 const W3C_ONLY = 1 + FORMAT_INDEX.get('w3c');
+// 4 bits a format, eight in a word; the wasm takes two words (ops.rs `unpack_formats`).
+const PACKED_FORMATS = b.layout.packedFormats;
+const PER_WORD = 8;
+// The high word of the last packFormats (two numbers without an array per call).
+let packedHi = 0;
 
-/** Formats as the wasm takes them: 1 + index per 4 bits, first format lowest. */
+/**
+ * Formats as the wasm takes them: 1 + index per 4 bits, first format lowest, formats 0..8 in the low
+ * word (returned) and 8..16 in the high word (left in `packedHi`).
+ */
 function packFormats(formats) {
+  packedHi = 0;
   if (formats === undefined) return W3C_ONLY;
-  if (!Array.isArray(formats) || formats.length > 7) {
-    throw argumentError('formats: expected an array of at most 7 format names');
+  if (!Array.isArray(formats) || formats.length > PACKED_FORMATS) {
+    throw argumentError(`formats: expected an array of at most ${PACKED_FORMATS} format names`);
   }
-  let packed = 0;
+  let lo = 0;
+  let hi = 0;
   for (let i = formats.length - 1; i >= 0; i--) {
     const f = FORMAT_INDEX.get(formats[i]);
     if (f === undefined) {
       throw argumentError(`formats: unknown format \`${formats[i]}\`, expected one of ${FORMATS.join(', ')}`);
     }
-    packed = packed * 16 + f + 1;
+    if (i >= PER_WORD) hi = hi * 16 + f + 1;
+    else lo = lo * 16 + f + 1;
   }
-  return packed;
+  packedHi = hi;
+  return lo;
 }
 
 function injectError(r) {
@@ -461,16 +553,18 @@ function inject(context, headers, options) {
   if (context === null || typeof context !== 'object') throw argumentError('context: expected an object');
   kindOf(headers);
   const packed = packFormats(options === undefined || options === null ? undefined : options.formats);
+  const packedHigh = packedHi; // before any getter of `context` (user code) can pack again
   const vals = [];
   const ids = [];
   if (typeof context.traceId === 'string') vals.push(context.traceId), ids.push(ROLE_TRACE);
   if (typeof context.spanId === 'string') vals.push(context.spanId), ids.push(ROLE_SPAN);
   if (typeof context.parentSpanId === 'string') vals.push(context.parentSpanId), ids.push(ROLE_PARENT);
   if (typeof context.traceState === 'string') vals.push(context.traceState), ids.push(ROLE_STATE);
-  b.put(vals, ids, vals.length);
   const sampled = context.sampled === true ? 1 : context.sampled === false ? 0 : -1;
+  const debug = context.debug === true;
   const flags = Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0;
-  const r = b.done(wasm.inject(packed, sampled, context.debug === true, flags, vals.length));
+  b.put(vals, ids, vals.length);
+  const r = b.done(wasm.inject(packed, packedHigh, sampled, debug, flags, vals.length));
   if (r < 0) throw injectError(r);
   const kind = kindOf(headers);
   const nRemove = b.int(0);

@@ -4,16 +4,22 @@
 //! allocates.
 //!
 //! Entries are four `i32`s: `[header, start, len, flags]`. `header` indexes [`headers`] (core's
-//! registry, flattened) for a header value, or is a [`Role`] for the context fields `inject` takes.
-//! `start`/`len` are bytes in the input area. `flags` bit 0 ([`NOT_ASCII`]): the JS string was not all
-//! ASCII, so its byte offsets are not its character offsets and it is never a source of a string
-//! handed back (see [`crate::out`]); its bytes are still exactly what the string holds (UTF-8), so core
-//! rejects it as it would any non-ASCII value. Entries that point outside the input area read as
-//! empty.
+//! registry, flattened, then W3C `baggage`) for a header value, is [`NAMED`] for a header whose name
+//! comes with it (baggage: `uberctx-{key}`, `ot-baggage-{key}`, see [`PREFIXES`]), or is a [`Role`]
+//! for the context fields `inject` takes. `start`/`len` are bytes in the input area. `flags` bit 0
+//! ([`NOT_ASCII`]): the JS string was not all ASCII, so its byte offsets are not its character offsets
+//! and it is never a source of a string handed back (see [`crate::out`]); its bytes are still exactly
+//! what the string holds (UTF-8), so core rejects it as it would any non-ASCII value. `flags >>`
+//! [`NAME_SHIFT`]: for a [`NAMED`] entry, the length of its name, whose bytes come right before
+//! `start`. Entries that point outside the input area read as empty.
+//!
+//! Names are passed only for headers whose names are not known in advance, and only when the request
+//! has such a header: a request without baggage writes the same entries as before.
 
 use core::ops::ControlFlow;
 
-use tracebridge::{Extractor, Format};
+use tracebridge::carrier::has_prefix;
+use tracebridge::{baggage, Extractor, Format};
 
 /// Bytes of the input area at first; grown on demand.
 pub const INPUT_BYTES: usize = 16 * 1024;
@@ -21,6 +27,12 @@ pub const INPUT_BYTES: usize = 16 * 1024;
 pub const ENTRIES: usize = 64;
 /// `flags` bit: the value was not ASCII (see the module docs).
 pub const NOT_ASCII: i32 = 1;
+/// `header` of an entry whose name is passed with it (see the module docs).
+pub const NAMED: i32 = -1;
+/// `flags >> NAME_SHIFT` is the length of a [`NAMED`] entry's name.
+pub const NAME_SHIFT: u32 = 8;
+/// The headers passed [`NAMED`]: those whose names start with one of these (baggage of Jaeger and OT).
+pub const PREFIXES: [&str; 2] = [baggage::JAEGER_PREFIX, baggage::OT_PREFIX];
 
 /// What an entry holds when it is not a header value: the fields of a context to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +49,9 @@ pub enum Role {
 }
 
 /// Every header name of every format, in registry order ([`Format::ALL`], then each format's
-/// [`Format::headers`]); an entry's `header` is a position in this list.
+/// [`Format::headers`]), then W3C's `baggage`; an entry's `header` is a position in this list.
 pub fn headers() -> impl Iterator<Item = &'static str> {
-    Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied())
+    Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).chain([baggage::HEADER])
 }
 
 /// The position of `name` (lowercase) in [`headers`]. Core names headers with the constants its
@@ -79,7 +91,7 @@ impl Io {
 
     /// The first `n` entries as a carrier.
     pub fn input(&self, n: usize) -> Input<'_> {
-        Input { bytes: &self.input, entries: self.entries.get(..n).unwrap_or(&self.entries), names: &self.names }
+        Input::new(&self.input, self.entries.get(..n).unwrap_or(&self.entries), &self.names)
     }
 }
 
@@ -90,12 +102,16 @@ pub struct Input<'a> {
     bytes: &'a [u8],
     entries: &'a [[i32; 4]],
     names: &'a [&'static str],
+    /// Some entry is [`NAMED`] (else reading by prefix finds nothing, and by name needs no compare of
+    /// passed names: a request without baggage pays nothing for them).
+    named: bool,
 }
 
 impl<'a> Input<'a> {
     /// A carrier over `bytes` and `entries` (tests and the native callers).
     pub fn new(bytes: &'a [u8], entries: &'a [[i32; 4]], names: &'a [&'static str]) -> Self {
-        Input { bytes, entries, names }
+        let named = entries.iter().any(|&[h, ..]| h == NAMED);
+        Input { bytes, entries, names, named }
     }
 
     /// Number of entries.
@@ -115,6 +131,17 @@ impl<'a> Input<'a> {
         self.bytes.get(start..start.saturating_add(len)).unwrap_or_default()
     }
 
+    /// The header name of entry `i` (as given, for a [`NAMED`] one; empty when out of range).
+    pub fn name(&self, i: usize) -> &'a [u8] {
+        let Some(&[h, start, _, flags]) = self.entries.get(i) else { return &[] };
+        if h != NAMED {
+            let names: &'a [&'static str] = self.names;
+            return usize::try_from(h).ok().and_then(|h| names.get(h)).map_or(&[], |n| n.as_bytes());
+        }
+        let (Ok(end), Ok(len)) = (usize::try_from(start), usize::try_from(flags >> NAME_SHIFT)) else { return &[] };
+        end.checked_sub(len).and_then(|start| self.bytes.get(start..end)).unwrap_or_default()
+    }
+
     /// Entry `i`'s bytes when they can be a source of a string handed back (its JS string was ASCII).
     pub fn source(&self, i: usize) -> Option<&'a [u8]> {
         let &[_, _, _, flags] = self.entries.get(i)?;
@@ -128,11 +155,31 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Headers by index are found by index; a [`NAMED`] header by its name, in any case. Reading by prefix
+/// visits the [`NAMED`] entries (the JS passes by name every header whose name starts with one of
+/// [`PREFIXES`], which no indexed name does).
 impl Extractor for Input<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
+        let indexed = |h: i32| usize::try_from(h).ok().and_then(|h| self.names.get(h)).is_some_and(|n| *n == name);
         for (i, &[h, ..]) in self.entries.iter().enumerate() {
-            let named = usize::try_from(h).ok().and_then(|h| self.names.get(h)).is_some_and(|n| *n == name);
-            if named && each(self.value(i)).is_break() {
+            let this = if self.named && h == NAMED {
+                self.name(i).eq_ignore_ascii_case(name.as_bytes())
+            } else {
+                indexed(h)
+            };
+            if this && each(self.value(i)).is_break() {
+                return;
+            }
+        }
+    }
+
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        if !self.named {
+            return;
+        }
+        for (i, &[h, ..]) in self.entries.iter().enumerate() {
+            let name = self.name(i);
+            if h == NAMED && has_prefix(name, prefix) && each(name, self.value(i)).is_break() {
                 return;
             }
         }
@@ -172,6 +219,35 @@ mod tests {
             assert_eq!(header_index(n), Some(i), "{n} repeats");
         }
         assert_eq!(header_index("host"), None);
+    }
+
+    #[test]
+    fn named_entries_carry_their_names_before_their_values() {
+        let names: Vec<_> = headers().collect();
+        let named = |name_len: i32| name_len << NAME_SHIFT;
+        // `Uberctx-User: alice`, `traceparent: x`, `OT-Baggage-k: v`, a name that runs off the front.
+        let bytes = b"Uberctx-UseralicexOT-Baggage-kv";
+        let tp = header_index("traceparent").unwrap_or(usize::MAX) as i32;
+        let entries = [[NAMED, 12, 5, named(12)], [tp, 17, 1, 0], [NAMED, 30, 1, named(12)], [NAMED, 0, 1, named(3)]];
+        let h = Input::new(bytes, &entries, &names);
+        assert_eq!((h.name(0), h.value(0)), (&b"Uberctx-User"[..], &b"alice"[..]));
+        assert_eq!(h.name(1), b"traceparent");
+        assert_eq!(h.name(3), b"");
+        let mut seen = Vec::new();
+        for prefix in PREFIXES {
+            h.visit_prefixed(prefix, &mut |n, v| {
+                seen.push((n, v));
+                ControlFlow::Continue(())
+            });
+        }
+        assert_eq!(seen, [(&b"Uberctx-User"[..], &b"alice"[..]), (b"OT-Baggage-k", b"v")]);
+        // A named entry is a header like any other: found by its name in any case.
+        assert_eq!(values(&h, "uberctx-user"), [&b"alice"[..]]);
+        assert_eq!(values(&h, "traceparent"), [&b"x"[..]]);
+        // Core reads the baggage of a carrier with them.
+        let got = baggage::collect(&h, &[baggage::Source::Jaeger, baggage::Source::Ot]);
+        let keys: Vec<&str> = got.entries().map(|e| e.key).collect();
+        assert_eq!(keys, ["User", "k"]);
     }
 
     #[test]

@@ -4,15 +4,18 @@
 //!
 //! - **In**: the JS writes the values of the trace headers present (only the headers core reads, found
 //!   by name in core's registry) into a reused input area in wasm memory, and one entry per value
-//!   into a reused table: `[header index, start, len, flags]` ([`io`]). Names never cross: an index
-//!   does. For `inject`, entries hold the context's ids and tracestate by role.
+//!   into a reused table: `[header index, start, len, flags]` ([`io`]). Names of known headers never
+//!   cross: an index does; only a baggage header whose name carries its key (`uberctx-{key}`) is
+//!   passed with its name, when there is one. For `inject`, entries hold the context's ids and
+//!   tracestate by role.
 //! - **Call**: one export per operation, with integer arguments (the entry count, flags); it runs one
 //!   core call ([`ops`]) and writes into a reused output area. Nothing is allocated per call: the
 //!   translation plan is reused ([`Translator::plan_into`]), injected headers go to a reused buffer.
 //! - **Out**: fixed `i32` slots read through one `Int32Array` (statuses, outcome, flags as numbers
 //!   named by tables taken from core once, [`tables`]) and strings as `[kind, a, b]`: a substring of
 //!   a value the JS passed, a literal it decoded once, or raw bytes, all of a call's raw bytes
-//!   decoded at once ([`out`]).
+//!   decoded at once ([`out`]). Headers to write or remove whose names are not known (baggage) come
+//!   back as raw names and values.
 //!
 //! The configuration crosses once per translator, as JSON; `inspect` returns core's JSON document (the
 //! CLI's `inspect --json`), which is not a hot path. Errors from the constructor cross through
@@ -176,6 +179,27 @@ impl WasmTranslator {
         out
     }
 
+    /// Every header `translate` reads or writes, as header indices: [`fields`](Self::fields), and W3C
+    /// `baggage` when the configuration carries baggage.
+    pub fn touches(&self) -> Vec<u32> {
+        let mut out = self.fields();
+        if self.inner.config().baggage {
+            out.extend(header_index(tracebridge::baggage::HEADER).map(|i| i as u32));
+        }
+        out
+    }
+
+    /// The prefixes (positions in [`io::PREFIXES`]) of the headers `translate` reads or writes by name:
+    /// Jaeger's and OT's baggage when the configuration carries baggage, none otherwise. (Core reads
+    /// only those of the formats it extracts; passing the others costs nothing when they are absent.)
+    pub fn prefixes(&self) -> Vec<u32> {
+        if self.inner.config().baggage {
+            (0..io::PREFIXES.len() as u32).collect()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The headers of the `extract` formats: all that `extract` and `remote` read.
     pub fn reads(&self) -> Vec<u32> {
         let names = self.inner.config().extract.iter().flat_map(|f| f.headers().iter().copied());
@@ -214,11 +238,13 @@ impl WasmTranslator {
     }
 }
 
-/// [`ops::inject`] of the first `n` entries (by role).
+/// [`ops::inject`] of the first `n` entries (by role), in the formats packed in `formats_lo` and
+/// `formats_hi` ([`ops::unpack_formats`]).
 #[wasm_bindgen]
-pub fn inject(formats: u32, sampled: i32, debug: bool, trace_flags: u32, n: u32) -> i32 {
+pub fn inject(formats_lo: u32, formats_hi: u32, sampled: i32, debug: bool, trace_flags: u32, n: u32) -> i32 {
     with_state(BUSY, |s| {
         let flags = (trace_flags & 0xff) as u8;
+        let formats = (formats_lo, formats_hi);
         ops::inject(formats, sampled, debug, flags, &s.io.input(n as usize), &mut s.writes, s.area.begin())
     })
 }

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | [`remote`] | 1: a context, 0: none | 0 trace flags | 0 trace id, 1 span id, 2 tracestate |
 //! | [`extract`] | 1: a context, 0: none | 0 trace flags, 1 sampled (−1 null, 0, 1), 2 debug, 3 source, 4 id width | 0 trace id, 1 span id, 2 parent span id, 3 tracestate |
-//! | [`translate`] | 1 | [`REPORT`] fields, each format's status, then removals and writes (header indices) | 0 trace id, 1 span id, 2 + i write i |
+//! | [`translate`] | 1 | [`REPORT`] fields, each format's status, then removals and writes (header indices); headers of other names as named outputs (see [`crate::out`]) | 0 trace id, 1 span id, 2 + i write i |
 //! | [`inject_span`], [`inject`] | writes (≥ 0) or an [`InjectError`] code | 0 removals, 1 writes, then their header indices | i: write i |
 
 use core::fmt::Write as _;
@@ -126,8 +126,9 @@ pub fn extract(t: &Translator, src: &Input<'_>, scratch: &mut String, mut out: O
 }
 
 /// The report fields of [`translate`], in order, before the status of each format, the removals and
-/// the writes.
-pub const REPORT: [&str; 12] = [
+/// the writes. The last three count the removals and the writes by header index, and the named ones
+/// (removals first, then writes).
+pub const REPORT: [&str; 15] = [
     "outcome",
     "rootReason",
     "source",
@@ -138,8 +139,11 @@ pub const REPORT: [&str; 12] = [
     "memberFieldsLost",
     "traceIdTruncated",
     "tracestateError",
+    "baggageDropped",
+    "baggageError",
     "removals",
     "writes",
+    "named",
 ];
 
 /// `translate`: plan into the reused `plan` ([`Translator::plan_into`]); the report, the headers to
@@ -167,6 +171,8 @@ pub fn translate(
         i32::try_from(r.member_fields_lost).unwrap_or(i32::MAX),
         i32::from(r.trace_id_truncated),
         r.tracestate_error.map_or(-1, error_code),
+        i32::try_from(r.baggage_dropped).unwrap_or(i32::MAX),
+        r.baggage_error.map_or(-1, error_code),
     ];
     for (i, v) in fields.into_iter().enumerate() {
         out.field(i, v);
@@ -179,21 +185,38 @@ pub fn translate(
     let (trace, span) = (r.trace_id.map(|id| id.to_hex()), r.span_id.map(|id| id.to_hex()));
     out.string(0, key(Op::Translate, 0), trace.as_ref().map(|h| &h[..]), src);
     out.string(1, key(Op::Translate, 1), span.as_ref().map(|h| &h[..]), src);
-    let mut removals = 0i32;
-    for h in plan.removals().filter_map(header_index) {
-        out.field(at, h as i32);
-        at += 1;
-        removals += 1;
+    // Headers by index; the others (baggage: `uberctx-{key}`) by name. In each group, the plan's order.
+    let (mut removals, mut writes, mut named) = (0i32, 0usize, 0usize);
+    for name in plan.removals() {
+        match header_index(name) {
+            Some(h) => {
+                out.field(at, h as i32);
+                at += 1;
+                removals += 1;
+            }
+            None => {
+                out.named(named, name.as_bytes(), None);
+                named += 1;
+            }
+        }
     }
-    let mut writes = 0usize;
-    for (h, v) in plan.writes().filter_map(|(n, v)| Some((header_index(n)?, v))) {
-        out.field(at, h as i32);
-        at += 1;
-        out.string(2 + writes, key(Op::Translate, WRITES_KEY + h), Some(v.as_bytes()), src);
-        writes += 1;
+    for (name, v) in plan.writes() {
+        match header_index(name) {
+            Some(h) => {
+                out.field(at, h as i32);
+                at += 1;
+                out.string(2 + writes, key(Op::Translate, WRITES_KEY + h), Some(v.as_bytes()), src);
+                writes += 1;
+            }
+            None => {
+                out.named(named, name.as_bytes(), Some(v.as_bytes()));
+                named += 1;
+            }
+        }
     }
     out.field(fields.len(), removals);
     out.field(fields.len() + 1, writes as i32);
+    out.field(fields.len() + 2, named as i32);
     out.finish(1)
 }
 
@@ -297,19 +320,27 @@ pub fn inject_span(t: &Translator, src: &Input<'_>, trace_flags: u8, w: &mut Wri
     w.write(Op::InjectSpan, src, out)
 }
 
-/// The formats of a packed list: `1 + index` per 4 bits, low bits first, 0 ends it.
-pub fn unpack_formats(packed: u32) -> impl Iterator<Item = Format> {
-    (0..8)
+/// How many formats a packed list holds: 4 bits each in two `u32` words.
+pub const PACKED_FORMATS: usize = 16;
+
+// `1 + index` of every format fits in 4 bits (0 ends a list).
+const _: () = assert!(Format::COUNT < 16);
+
+/// The formats of a packed list: `1 + index` per 4 bits, low bits of `lo` first, then those of `hi`;
+/// 0 ends it.
+pub fn unpack_formats(lo: u32, hi: u32) -> impl Iterator<Item = Format> {
+    let packed = u64::from(hi) << 32 | u64::from(lo);
+    (0..PACKED_FORMATS)
         .map(move |i| (packed >> (4 * i)) & 0xf)
         .take_while(|&n| n != 0)
         .filter_map(|n| Format::ALL.get(n as usize - 1).copied())
 }
 
-/// `inject` (no translator): `ctx` written in each format of `formats` (packed, see
+/// `inject` (no translator): `ctx` written in each format of `formats` (packed in two words, see
 /// [`unpack_formats`]). A 16-digit trace id is 64-bit (B3/Jaeger write it so). `sampled`: −1 defer, 0,
 /// 1; `debug` wins.
 pub fn inject(
-    formats: u32,
+    formats: (u32, u32),
     sampled: i32,
     debug: bool,
     trace_flags: u8,
@@ -320,7 +351,7 @@ pub fn inject(
     w.clear();
     match context(sampled, debug, trace_flags, src) {
         Ok(ctx) => {
-            for f in unpack_formats(formats) {
+            for f in unpack_formats(formats.0, formats.1) {
                 f.inject(&ctx, w);
             }
             w.write(Op::Inject, src, out)
@@ -368,8 +399,8 @@ fn context<'a>(sampled: i32, debug: bool, trace_flags: u8, src: &Input<'a>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::headers;
-    use crate::out::{read_string, Area, FIELDS};
+    use crate::io::{headers, NAMED, NAME_SHIFT};
+    use crate::out::{read_named, read_string, Area, FIELDS};
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -381,8 +412,22 @@ mod tests {
     }
 
     impl Call {
+        /// Headers by index; those not in the list by name, as the JS passes them (`io::NAMED`).
         fn headers(pairs: &[(&str, &str)]) -> Self {
-            Self::new(pairs.iter().map(|(n, v)| (header_index(n).map_or(-1, |i| i as i32), *v)))
+            let mut c = Call { bytes: Vec::new(), entries: Vec::new(), values: Vec::new() };
+            for (n, v) in pairs {
+                let (h, name_len) = match header_index(n) {
+                    Some(i) => (i as i32, 0),
+                    None => {
+                        c.bytes.extend_from_slice(n.as_bytes());
+                        (NAMED, (n.len() as i32) << NAME_SHIFT)
+                    }
+                };
+                c.entries.push([h, c.bytes.len() as i32, v.len() as i32, name_len]);
+                c.bytes.extend_from_slice(v.as_bytes());
+                c.values.push(v.as_bytes().to_vec());
+            }
+            c
         }
 
         fn roles(pairs: &[(Role, &str)]) -> Self {
@@ -479,8 +524,11 @@ mod tests {
         assert_eq!(js.field(4), 0b11, "injected w3c, b3-single");
         assert_eq!(js.field(5), 1 << Format::B3Multi.index());
         let statuses: Vec<i32> = (0..Format::COUNT).map(|i| js.field(REPORT.len() + i)).collect();
-        assert_eq!(statuses, [1, 1, 2, 1, 1, 1]);
-        let (removals, writes) = (js.field(10) as usize, js.field(11) as usize);
+        let absent_but_b3_multi =
+            Format::ALL.map(|f| status_code(if f == Format::B3Multi { Status::Valid } else { Status::Absent }));
+        assert_eq!(statuses, absent_but_b3_multi);
+        let (removals, writes) = (js.field(12) as usize, js.field(13) as usize);
+        assert_eq!(js.field(14), 0, "no named headers");
         let at = REPORT.len() + Format::COUNT;
         let removed: Vec<_> = (0..removals).map(|i| js.names.get(js.field(at + i) as usize).copied()).collect();
         assert_eq!(removed, [Some("x-b3-traceid"), Some("x-b3-spanid"), Some("x-b3-sampled")]);
@@ -495,6 +543,93 @@ mod tests {
             ]
         );
         assert_eq!(js.string(&c, 0).as_deref(), Some("80f198ee56343ba864fe8b2a57d3eff7"));
+    }
+
+    /// What the JS applies after `translate`: removals, then writes, each as `(name, value)`, by index
+    /// first and then by name, as index.js does.
+    fn applied(js: &mut Js, c: &Call) -> (Vec<String>, Vec<(String, String)>) {
+        let (removals, writes, named) = (js.field(12) as usize, js.field(13) as usize, js.field(14) as usize);
+        let at = REPORT.len() + Format::COUNT;
+        let name = |js: &Js, i: usize| js.names.get(js.field(i) as usize).copied().unwrap_or("?").to_string();
+        let mut removed: Vec<String> = (0..removals).map(|i| name(js, at + i)).collect();
+        let mut written: Vec<(String, String)> =
+            (0..writes).map(|i| (name(js, at + removals + i), js.string(c, 2 + i).unwrap_or_default())).collect();
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        for i in 0..named {
+            match read_named(&js.area, i) {
+                (n, None) => removed.push(text(n)),
+                (n, Some(v)) => written.push((text(n), text(v))),
+            }
+        }
+        (removed, written)
+    }
+
+    /// The binding hands back exactly core's plan, whatever the names.
+    fn same_as_core(config: &str, pairs: &[(&str, &str)]) -> (Vec<String>, Vec<(String, String)>) {
+        let mut js = Js::new();
+        let t = translator(config);
+        let c = Call::headers(pairs);
+        let mut plan = Plan::new();
+        assert_eq!(js.run(&c, |s, o| translate(&t, s, &mut plan, || [7; 24], o)), 1, "{config}");
+        let got = applied(&mut js, &c);
+        let core = t.plan(pairs, || [7; 24]);
+        let (by_index, by_name): (Vec<&str>, Vec<&str>) = core.removals().partition(|n| header_index(n).is_some());
+        let removals: Vec<String> = by_index.into_iter().chain(by_name).map(str::to_string).collect();
+        let (by_index, by_name): (Vec<_>, Vec<_>) = core.writes().partition(|(n, _)| header_index(n).is_some());
+        let writes: Vec<(String, String)> =
+            by_index.into_iter().chain(by_name).map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        assert_eq!(got, (removals, writes), "{config}");
+        let r = core.report();
+        assert_eq!((js.field(10), js.field(11)), (r.baggage_dropped as i32, r.baggage_error.map_or(-1, error_code)));
+        got
+    }
+
+    #[test]
+    fn translate_hands_back_baggage_headers_by_name() {
+        let tp = ("traceparent", TP);
+        let (removed, written) = same_as_core(
+            r#"{"inject": ["w3c", "jaeger", "ot"], "remove_other_formats": true}"#,
+            &[tp, ("baggage", "k=v%201,bad member"), ("Uberctx-Tenant", "t+1"), ("OT-Baggage-x", "y")],
+        );
+        assert!(removed.is_empty(), "{removed:?}");
+        let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"baggage") && names.contains(&"uberctx-k") && names.contains(&"ot-baggage-tenant"));
+        // Read and not written: removed by name (lowercase); `baggage` by index.
+        let (removed, _) = same_as_core(
+            r#"{"inject": ["w3c"], "remove_other_formats": true}"#,
+            &[tp, ("Uberctx-Tenant", "t"), ("ot-baggage-x", "y")],
+        );
+        assert_eq!(removed, ["uberctx-tenant", "ot-baggage-x"]);
+        let (removed, written) = same_as_core(r#"{"trust": "ignore"}"#, &[tp, ("baggage", "k=v"), ("uberctx-a", "b")]);
+        assert_eq!((removed, written), (vec!["traceparent".into(), "baggage".into(), "uberctx-a".into()], vec![]));
+        // Off: passed or not, nothing of it is touched.
+        same_as_core(r#"{"inject": ["jaeger"], "baggage": false}"#, &[tp, ("baggage", "k=v"), ("uberctx-a", "b")]);
+    }
+
+    #[test]
+    fn the_most_baggage_a_plan_holds_fits_the_output() {
+        let owned: Vec<(String, String)> = (0..300)
+            .flat_map(|i| {
+                [
+                    (format!("uberctx-key{i:03}-{}", "k".repeat(40)), format!("v{i}")),
+                    (format!("ot-baggage-key{i:03}-{}", "k".repeat(40)), "v".repeat(100)),
+                ]
+            })
+            .collect();
+        let members: Vec<String> = (0..70).map(|i| format!("m{i}={}", "x".repeat(100))).collect();
+        let line = members.join(",");
+        let mut pairs: Vec<(&str, &str)> = vec![("traceparent", TP), ("baggage", &line)];
+        pairs.extend(owned.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let (removed, _) = same_as_core(r#"{"trust": "ignore"}"#, &pairs);
+        assert!(removed.len() > 200, "{}", removed.len());
+        let (_, written) = same_as_core(r#"{"inject": ["w3c", "jaeger", "ot"]}"#, &pairs);
+        assert!(written.len() > 60, "{}", written.len());
+        let (removed, written) = same_as_core(
+            r#"{"extract": ["ot", "jaeger", "w3c"], "inject": ["w3c"], "remove_other_formats": true}"#,
+            &pairs,
+        );
+        let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(removed.len() > 200 && names == ["baggage"], "{} {names:?}", removed.len());
     }
 
     #[test]
@@ -524,7 +659,10 @@ mod tests {
     #[test]
     fn inject_writes_each_format_in_order_and_says_why_not() {
         let mut js = Js::new();
-        let pack = |fs: &[Format]| fs.iter().rev().fold(0u32, |p, f| p << 4 | (f.index() as u32 + 1));
+        let pack = |fs: &[Format]| {
+            let p = fs.iter().rev().fold(0u64, |p, f| p << 4 | (f.index() as u64 + 1));
+            (p as u32, (p >> 32) as u32)
+        };
         let c = Call::roles(&[
             (Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"),
             (Role::SpanId, "00f067aa0ba902b7"),
@@ -548,15 +686,27 @@ mod tests {
         let removed: Vec<_> = (2..4).map(|i| js.names.get(js.field(i) as usize).copied()).collect();
         assert_eq!(removed, [Some("x-b3-parentspanid"), Some("x-b3-flags")]);
         let bad = Call::roles(&[(Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"), (Role::SpanId, "0")]);
-        assert_eq!(js.run(&bad, |s, o| inject(1, 1, false, 0, s, &mut w, o)), InjectError::SpanId as i32);
+        assert_eq!(js.run(&bad, |s, o| inject((1, 0), 1, false, 0, s, &mut w, o)), InjectError::SpanId as i32);
         let bad = Call::roles(&[
             (Role::TraceId, "4bf92f3577b34da6a3ce929d0e0e4736"),
             (Role::SpanId, "00f067aa0ba902b7"),
             (Role::TraceState, "A=1"),
         ]);
-        let code = js.run(&bad, |s, o| inject(1, 1, false, 0, s, &mut w, o));
+        let code = js.run(&bad, |s, o| inject((1, 0), 1, false, 0, s, &mut w, o));
         assert_eq!(code, InjectError::TraceState as i32 - error_code(Error::TracestateKey));
-        assert_eq!(unpack_formats(pack(&Format::ALL)).collect::<Vec<_>>(), Format::ALL);
+        let (lo, hi) = pack(&Format::ALL);
+        assert_eq!(unpack_formats(lo, hi).collect::<Vec<_>>(), Format::ALL);
+        // Every slot used: the list ends with the words, not with a 0.
+        let full: Vec<Format> = Format::ALL.iter().cycle().take(PACKED_FORMATS).copied().collect();
+        let (lo, hi) = pack(&full);
+        assert_eq!(unpack_formats(lo, hi).collect::<Vec<_>>(), full);
+        // All ten formats written, in order: their first headers, each once.
+        let n = js.run(&c, |s, o| inject(pack(&Format::ALL), 1, false, 0, s, &mut w, o));
+        let firsts: Vec<_> =
+            (0..n as usize).map(|i| js.names.get(js.field(2 + js.field(0) as usize + i) as usize).copied()).collect();
+        for f in Format::ALL {
+            assert!(f.headers().iter().any(|h| firsts.contains(&Some(h))), "{f} wrote nothing: {firsts:?}");
+        }
     }
 
     #[test]

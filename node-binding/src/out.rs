@@ -27,6 +27,10 @@
 //! | [`RAW_END`] | end of the raw bytes this call wrote (from the start of the byte area) |
 //! | [`FIELDS`] .. | the op's fixed fields (see `ops`) |
 //! | [`STRINGS`] + 3 × i | string `i` |
+//! | [`NAMED`] + 3 × i | header `i` whose name is not one of `io::headers` (baggage: `uberctx-{key}`): `[at, name len, value len]`, its name then its value raw at byte `at` (value len −1: remove it) |
+//!
+//! Named headers are rare (a request with Jaeger or OT baggage) and come as raw bytes only: nothing is
+//! tried to save a decode for them.
 
 use crate::io::Input;
 
@@ -39,7 +43,7 @@ pub const RAW_END: usize = 2;
 /// First op field.
 pub const FIELDS: usize = 4;
 /// Op fields available.
-pub const N_FIELDS: usize = 60;
+pub const N_FIELDS: usize = 64;
 /// String pieces.
 pub const STRINGS: usize = FIELDS + N_FIELDS;
 /// Strings available.
@@ -48,11 +52,16 @@ pub const N_STRINGS: usize = 32;
 pub const LITS: usize = STRINGS + 3 * N_STRINGS;
 /// Literal updates per call at most (one per string).
 pub const N_LIT_UPDATES: usize = N_STRINGS;
+/// Named headers.
+pub const NAMED: usize = LITS + 3 * N_LIT_UPDATES;
+/// Named headers per call at most: more than a plan holds (core: 4 × 64 + 8 baggage writes and
+/// removals).
+pub const N_NAMED: usize = 512;
 /// Size of the `i32` area.
-pub const INTS: usize = LITS + 3 * N_LIT_UPDATES;
-/// Size of the byte area (raw strings and literal updates): more than any call writes (a plan's
-/// values fit 2 KiB, a tracestate 4 KiB).
-pub const BYTES: usize = 32 * 1024;
+pub const INTS: usize = NAMED + 3 * N_NAMED;
+/// Size of the byte area (raw strings, literal updates, named headers): more than any call writes (a
+/// plan's values fit 4 KiB, a tracestate 4 KiB, its baggage headers 26 KiB).
+pub const BYTES: usize = 64 * 1024;
 /// Piece kind: a literal.
 pub const LIT: i32 = -1;
 /// Piece kind: raw bytes.
@@ -280,6 +289,23 @@ impl Out<'_> {
         self.put(at + 2, b as i32);
     }
 
+    /// Named header `i`: `name` and `value` raw (`None`: remove it).
+    pub fn named(&mut self, i: usize, name: &[u8], value: Option<&[u8]>) {
+        if i >= N_NAMED {
+            self.overflow = true;
+            return;
+        }
+        let at = self.copy(name);
+        let len = value.map_or(-1, |v| {
+            self.copy(v);
+            v.len() as i32
+        });
+        let slot = NAMED + 3 * i;
+        self.put(slot, at as i32);
+        self.put(slot + 1, name.len() as i32);
+        self.put(slot + 2, len);
+    }
+
     /// String `slot`: `None` is `null`. `key` names this output across calls (op × 64 + output), so
     /// that where it was last time is tried first; `src` is this call's input.
     pub fn string(&mut self, slot: usize, key: usize, value: Option<&[u8]>, src: &Input<'_>) {
@@ -334,6 +360,15 @@ pub fn read_string(area: &Area, lits: &mut Vec<Vec<u8>>, values: &[&[u8]], slot:
             Some(values.get(k as usize).and_then(|v| v.get(a as usize..(a + b) as usize)).unwrap_or_default().to_vec())
         }
     }
+}
+
+/// Named header `i` of the last call as the JS reads it (tests): name, and value (`None`: remove).
+#[cfg(test)]
+pub fn read_named(area: &Area, i: usize) -> (Vec<u8>, Option<Vec<u8>>) {
+    let int = |i: usize| area.ints.get(i).copied().unwrap_or_default();
+    let bytes = |a: i32, b: i32| area.bytes.get(a as usize..(a + b) as usize).unwrap_or_default().to_vec();
+    let (at, name, value) = (int(NAMED + 3 * i), int(NAMED + 3 * i + 1), int(NAMED + 3 * i + 2));
+    (bytes(at, name), (value >= 0).then(|| bytes(at + name, value)))
 }
 
 #[cfg(test)]

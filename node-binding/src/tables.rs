@@ -1,14 +1,15 @@
 //! Everything the JS needs to read the output area, taken from core once at load, as one JSON
-//! document: the format registry, the header list entries refer to, the names of statuses, outcomes
-//! and sampling decisions (core's `name()`s and `Serialize`), error codes and messages, and the slot
-//! layout. So no name is spelled twice, and the JS holds no format knowledge of its own.
+//! document: the format registry, the header list entries refer to (and the prefixes of the headers
+//! passed by name), the names of statuses, outcomes and sampling decisions (core's `name()`s and
+//! `Serialize`), error codes and messages, and the slot layout. So no name is spelled twice, and the
+//! JS holds no format knowledge of its own.
 
 use serde::Serialize;
 use tracebridge::translate::Status;
 use tracebridge::{Error, Format, Sampling};
 
-use crate::io::{header_index, headers, Role, NOT_ASCII};
-use crate::ops::{InjectError, OUTCOMES, REPORT, ROOT_REASONS, SAMPLINGS, STATUSES};
+use crate::io::{header_index, headers, Role, NAMED, NAME_SHIFT, NOT_ASCII, PREFIXES};
+use crate::ops::{InjectError, OUTCOMES, PACKED_FORMATS, REPORT, ROOT_REASONS, SAMPLINGS, STATUSES};
 use crate::out;
 
 #[derive(Serialize)]
@@ -20,6 +21,8 @@ struct Tables {
     format_headers: Vec<Vec<usize>>,
     /// Every header, as entries number them.
     headers: Vec<&'static str>,
+    /// The prefixes of the headers passed by name (`io::PREFIXES`).
+    prefixes: [&'static str; 2],
     /// By status code: core's serialization of the status (`{"status", "error"?, "code"?}`).
     statuses: Vec<Status>,
     /// By position in `Error::ALL`: `[code, message]`.
@@ -31,7 +34,7 @@ struct Tables {
     /// Core's serialization by sampling code.
     samplings: [Sampling; 4],
     /// The report fields of `translate`, in order.
-    report: [&'static str; 12],
+    report: [&'static str; 15],
     layout: Layout,
 }
 
@@ -43,6 +46,7 @@ struct Layout {
     fields: usize,
     strings: usize,
     lits: usize,
+    named: usize,
     raw_end: usize,
     ints: usize,
     bytes: usize,
@@ -52,8 +56,12 @@ struct Layout {
     overflow: i32,
     lit_slots: usize,
     not_ascii: i32,
+    named_entry: i32,
+    name_shift: u32,
     roles: [i32; 4],
     inject_errors: [i32; 4],
+    /// How many formats `inject` takes ([`crate::ops::unpack_formats`]).
+    packed_formats: usize,
 }
 
 /// The tables document.
@@ -65,6 +73,7 @@ pub fn json() -> String {
             .map(|f| f.headers().iter().filter_map(|h| header_index(h)).collect())
             .collect(),
         headers: headers().collect(),
+        prefixes: PREFIXES,
         statuses: STATUSES.iter().copied().chain(Error::ALL.iter().map(|e| Status::Invalid(*e))).collect(),
         errors: Error::ALL.iter().map(|e| [e.code(), e.as_str()]).collect(),
         outcomes: OUTCOMES.iter().map(|o| o.name()).collect(),
@@ -77,6 +86,7 @@ pub fn json() -> String {
             fields: out::FIELDS,
             strings: out::STRINGS,
             lits: out::LITS,
+            named: out::NAMED,
             raw_end: out::RAW_END,
             ints: out::INTS,
             bytes: out::BYTES,
@@ -86,6 +96,8 @@ pub fn json() -> String {
             overflow: out::OVERFLOW,
             lit_slots: out::LIT_SLOTS,
             not_ascii: NOT_ASCII,
+            named_entry: NAMED,
+            name_shift: NAME_SHIFT,
             roles: [Role::TraceId as i32, Role::SpanId as i32, Role::ParentSpanId as i32, Role::TraceState as i32],
             inject_errors: [
                 InjectError::TraceId as i32,
@@ -93,6 +105,7 @@ pub fn json() -> String {
                 InjectError::ParentSpanId as i32,
                 InjectError::TraceState as i32,
             ],
+            packed_formats: PACKED_FORMATS,
         },
     };
     serde_json::to_string(&tables).unwrap_or_default()

@@ -4,6 +4,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const tb = require('..');
+const b = require('../boundary.js');
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const B3 = { 'X-B3-TraceId': '80f198ee56343ba864fe8b2a57d3eff7', 'X-B3-SpanId': 'e457b5a2e4d86bd1', 'X-B3-Sampled': '1' };
@@ -109,8 +110,12 @@ test('inspect: core\'s document with camelCase keys; inspectJson: the CLI\'s exa
   assert.strictEqual(got.samplingOnly, null);
   assert.strictEqual(got.tracestateError, null);
   const cli = JSON.parse(t.inspectJson(headers));
-  assert.deepStrictEqual(Object.keys(cli), ['source', 'context', 'sampling_only', 'formats', 'tracestate_error']);
+  assert.deepStrictEqual(Object.keys(cli), ['source', 'context', 'sampling_only', 'formats', 'tracestate_error', 'warnings']);
   assert.strictEqual(cli.context.trace_id, got.context.traceId);
+  assert.deepStrictEqual(got.warnings, {});
+  const dd = t.inspect({ 'x-datadog-trace-id': '1', 'x-datadog-parent-id': '2', 'x-datadog-tags': 'no equals sign' });
+  assert.strictEqual(dd.warnings.datadog.code, 'datadog_tags');
+  assert.strictEqual(dd.formats.datadog.status, 'valid');
   assert.strictEqual(tb.inspect({ b3: '0' }).samplingOnly, 'deny');
 });
 
@@ -155,6 +160,74 @@ test('translate: legacy → W3C in place, for each carrier shape', () => {
   assert.deepStrictEqual(Object.keys(mixed).sort(), ['b3', 'traceparent']);
 });
 
+test('translate: every format\'s status is its own, in every combination (no two share a cached report)', () => {
+  const t = new tb.Translator();
+  const gcp = '105445aa7843bc8bf206b12000100000/1;o=1';
+  // Statuses of ten formats do not fit one number: the last formats must still count.
+  assert.deepStrictEqual(t.translate({ traceparent: 'bad' }).formats.gcp, { status: 'absent' });
+  assert.deepStrictEqual(t.translate({ traceparent: 'bad', 'x-cloud-trace-context': gcp }).formats.gcp, { status: 'valid' });
+  assert.strictEqual(t.translate({ traceparent: 'bad' }).formats, t.translate({ traceparent: 'bad' }).formats, 'shared');
+  for (const f of tb.FORMATS) {
+    const fresh = new tb.Translator().inspect({ traceparent: 'bad', 'x-cloud-trace-context': gcp, b3: 'bad' }).formats[f];
+    assert.deepStrictEqual(t.translate({ traceparent: 'bad', 'x-cloud-trace-context': gcp, b3: 'bad' }).formats[f], fresh, f);
+  }
+});
+
+test('translate: baggage crosses with its dynamic names, for each carrier shape', () => {
+  const config = { inject: ['w3c', 'jaeger', 'ot'], remove_other_formats: true };
+  const input = () => [
+    ['traceparent', TP],
+    ['baggage', 'k=v%201,bad member'],
+    ['Uberctx-Tenant', 't+1'],
+    ['OT-Baggage-x', 'y'],
+    ['host', 'h'],
+  ];
+  const want = {
+    traceparent: TP,
+    host: 'h',
+    baggage: 'k=v%201,tenant=t%201,x=y',
+    'uber-trace-id': '4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1',
+    'ot-tracer-traceid': '4bf92f3577b34da6a3ce929d0e0e4736',
+    'ot-tracer-spanid': '00f067aa0ba902b7',
+    'ot-tracer-sampled': 'true',
+    // Jaeger's own entry stays as it came (a header of another case is the same header).
+    'uberctx-tenant': 't+1',
+    'uberctx-k': 'v%201',
+    'uberctx-x': 'y',
+    'ot-baggage-x': 'y',
+    'ot-baggage-k': 'v 1',
+    'ot-baggage-tenant': 't 1',
+  };
+  const lower = (entries) => Object.fromEntries([...entries].map(([k, v]) => [k.toLowerCase(), v]));
+  const obj = Object.fromEntries(input());
+  const r = tb.translate(obj, config);
+  assert.deepStrictEqual(lower(Object.entries(obj)), want);
+  assert.deepStrictEqual([r.baggageDropped, r.baggageError.code], [1, 'baggage_member']);
+  const m = new Map(input());
+  tb.translate(m, config);
+  assert.deepStrictEqual(lower(m), want);
+  const h = new Headers(input());
+  tb.translate(h, config);
+  assert.deepStrictEqual(lower(h), want);
+  // Removed by name in any case; a write by name replaces every case variant.
+  const gone = { 'uber-trace-id': want['uber-trace-id'], 'UBERCTX-a': 'b', 'Ot-Baggage-C': 'd', 'x-request-id': '1' };
+  assert.strictEqual(tb.translate(gone, { trust: 'ignore' }).outcome, 'ignored');
+  assert.deepStrictEqual(gone, { 'x-request-id': '1' });
+  const variant = { traceparent: TP, baggage: 'tenant=new', 'UberCtx-Tenant': 'old' };
+  tb.translate(variant, { extract: ['w3c'], inject: ['w3c', 'jaeger'] });
+  assert.deepStrictEqual(Object.keys(variant).filter((k) => /^uberctx-/i.test(k)), ['uberctx-tenant']);
+  assert.strictEqual(variant['uberctx-tenant'], 'new');
+  // Off: neither read, written nor removed.
+  const off = Object.fromEntries(input());
+  const before = { ...off };
+  tb.translate(off, { inject: ['w3c'], baggage: false, remove_other_formats: true });
+  assert.deepStrictEqual(off, before);
+  // No baggage, no baggage fields; inspect reads none (core's inspect is about the trace).
+  const plain = tb.translate({ ...B3 }, { inject: ['w3c'] });
+  assert.deepStrictEqual([plain.baggageDropped, plain.baggageError], [0, null]);
+  assert.deepStrictEqual(tb.inspect(Object.fromEntries(input())), tb.inspect({ traceparent: TP, host: 'h' }));
+});
+
 test('translate: nothing there, nothing done (no wasm call), the same report each time', () => {
   const t = new tb.Translator({ inject: ['w3c'] });
   const a = t.translate({ host: 'x' });
@@ -179,12 +252,20 @@ test('translate: new roots use crypto randomness', () => {
 test('inject: every format, any carrier', () => {
   const ctx = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true, traceState: 'a=1' };
   const out = tb.inject(ctx, { TraceParent: 'old' }, { formats: tb.FORMATS });
-  assert.deepStrictEqual(Object.keys(out).sort(), [
-    'b3', 'grpc-trace-bin', 'traceparent', 'tracestate', 'uber-trace-id', 'x-amzn-trace-id',
-    'x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid',
-  ]);
+  // All formats at once write what each writes alone, each only its own headers (core's registry).
+  const one = tb.FORMATS.map((f) => tb.inject(ctx, {}, { formats: [f] }));
+  assert.deepStrictEqual(out, Object.assign({}, ...one));
+  tb.FORMATS.forEach((f, i) => {
+    const own = b.tables.formatHeaders[i].map((h) => b.HEADERS[h]);
+    assert.ok(Object.keys(one[i]).length > 0, `${f} wrote nothing`);
+    for (const h of Object.keys(one[i])) assert.ok(own.includes(h), `${f} wrote ${h}, not one of ${own}`);
+  });
   assert.strictEqual(out.traceparent, TP);
   assert.strictEqual(out.tracestate, 'a=1');
+  // Up to 16 formats a call (repeats allowed, as before); the 17th is refused.
+  const sixteen = Array.from({ length: 16 }, (_, i) => tb.FORMATS[i % tb.FORMATS.length]);
+  assert.deepStrictEqual(tb.inject(ctx, {}, { formats: sixteen }), out);
+  assert.throws(() => tb.inject(ctx, {}, { formats: [...sixteen, 'w3c'] }), (e) => e.code === 'argument_invalid' && /at most 16/.test(e.message));
   // Everything written reads back as the same context.
   for (const f of tb.FORMATS) {
     const got = tb.extract(tb.inject(ctx, new Headers(), { formats: [f] }), { extract: [f] });
@@ -234,7 +315,12 @@ test('fields lists every header a translator may touch', () => {
 });
 
 test('FORMATS is core\'s registry, and the declared Format union matches it', () => {
-  assert.deepStrictEqual(tb.FORMATS, ['w3c', 'b3-single', 'b3-multi', 'jaeger', 'xray', 'grpc-trace-bin']);
+  // The registry as core's source lists it: the `formats!` lines of core/src/format.rs
+  // (`Variant = "name", headers, extract, inject;`), in order.
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'core', 'src', 'format.rs'), 'utf8');
+  const registry = [...source.matchAll(/^\s*[A-Z]\w* = "([a-z0-9-]+)", /gm)].map((m) => m[1]);
+  assert.ok(registry.length >= 10, `core/src/format.rs lists ${registry}`);
+  assert.deepStrictEqual(tb.FORMATS, registry);
   assert.ok(Object.isFrozen(tb.FORMATS));
   const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8');
   const m = /export type Format =([^;]+);/.exec(dts);

@@ -290,3 +290,22 @@ test('the extracted traceState is a TraceState: get, set, unset, serialize', () 
   new W3CTraceContextPropagator().inject(p.extract(ROOT, { traceparent: TP, tracestate: 'a=1,b=2' }, getter), out, setter);
   assert.deepStrictEqual(out, { traceparent: TP, tracestate: 'a=1,b=2' });
 });
+
+test('baggage is left to OpenTelemetry\'s baggage propagators: not read, written or listed', () => {
+  const { CompositePropagator, W3CBaggagePropagator } = require('@opentelemetry/core');
+  const p = new TraceBridgePropagator({ extract: ['w3c', 'jaeger', 'ot'], inject: ['w3c', 'jaeger', 'ot'] });
+  assert.deepStrictEqual(p.fields().filter((f) => /baggage|uberctx/.test(f)), []);
+  const carrier = { traceparent: TP, baggage: 'k=v', 'uberctx-a': 'b', 'ot-baggage-c': 'd' };
+  const ctx = p.extract(ROOT, carrier, getter);
+  assert.deepStrictEqual(api.trace.getSpanContext(ctx), remote(p, { traceparent: TP }));
+  assert.strictEqual(api.propagation.getBaggage(ctx), undefined);
+  const out = {};
+  p.inject(ctx, out, setter);
+  assert.deepStrictEqual(Object.keys(out).filter((k) => /baggage|uberctx/.test(k)), []);
+  // Composed with OpenTelemetry's own, as the README shows: the baggage crosses through that one.
+  const both = new CompositePropagator({ propagators: [p, new W3CBaggagePropagator()] });
+  const out2 = {};
+  both.inject(both.extract(ROOT, carrier, getter), out2, setter);
+  assert.strictEqual(out2.baggage, 'k=v');
+  assert.strictEqual(out2.traceparent, TP);
+});

@@ -388,7 +388,8 @@ impl Serialize for Statuses<'_> {
 
 /// The CLI's `inspect --json` shape:
 /// `{"source": name|null, "context": {...}|null, "sampling_only": "deny"|...|null,
-///   "formats": {name: {"status", "error"?, "code"?}}, "tracestate_error": {...}|null}`.
+///   "formats": {name: {"status", "error"?, "code"?}}, "tracestate_error": {...}|null,
+///   "warnings": {name: {...}}}` (`warnings`: the formats with one, each in `tracestate_error`'s shape).
 /// The JSON shape of a translation's outcome (the CLI's `translate --json`, the npm package):
 /// `{"outcome", "root_reason", "source", "trace_id", "span_id", "sampling", "formats", "injected",
 /// "removed", "tracestate_dropped", "member_fields_lost", "trace_id_truncated", "tracestate_error"}`.
@@ -422,12 +423,27 @@ impl Serialize for FlagNames<'_> {
 
 impl Serialize for Inspection<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Inspection", 5)?;
+        let mut st = s.serialize_struct("Inspection", 6)?;
         st.serialize_field("source", &self.source)?;
         st.serialize_field("context", &self.context)?;
         st.serialize_field("sampling_only", &self.sampling_only)?;
         st.serialize_field("formats", &Statuses(&self.status))?;
         st.serialize_field("tracestate_error", &self.tracestate_error.map(Status::Invalid))?;
+        st.serialize_field("warnings", &Warnings(&self.warnings))?;
         st.end()
+    }
+}
+
+/// The formats with a warning (`Inspection::warnings`), by name, each as `tracestate_error` is written.
+struct Warnings<'w>(&'w [Option<crate::Error>; N]);
+impl Serialize for Warnings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.iter().flatten().count()))?;
+        for (f, w) in Format::ALL.iter().zip(self.0.iter()) {
+            if let Some(e) = w {
+                m.serialize_entry(f.name(), &Status::Invalid(*e))?;
+            }
+        }
+        m.end()
     }
 }

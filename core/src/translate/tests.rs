@@ -222,6 +222,27 @@ mod config_json_tests {
     }
 
     #[test]
+    fn inspection_json_names_each_warning() {
+        let headers = [
+            ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            ("tracestate", "A=1"),
+            ("x-datadog-trace-id", "1"),
+            ("x-datadog-parent-id", "2"),
+            ("x-datadog-tags", "no equals sign"),
+        ];
+        let json = |h: &[(&str, &str)]| serde_json::to_value(Translator::default().inspect(h)).unwrap_or_default();
+        let v = json(&headers);
+        let at = |p: &str| v.pointer(p).cloned();
+        assert_eq!(at("/warnings/w3c"), at("/tracestate_error"));
+        assert_eq!(at("/warnings/w3c/code"), Some("tracestate_key".into()));
+        assert_eq!(at("/warnings/datadog/status"), Some("invalid".into()));
+        assert_eq!(at("/warnings/datadog/code"), Some("datadog_tags".into()));
+        assert_eq!(v.pointer("/warnings").and_then(|w| w.as_object()).map(|w| w.len()), Some(2));
+        let none = json(headers.get(..1).unwrap_or_default());
+        assert_eq!(none.pointer("/warnings"), Some(&serde_json::json!({})));
+    }
+
+    #[test]
     fn doors_skip_their_own_keys() {
         let mut d = serde_json::Deserializer::from_str(r#"{"shadow": {"anything": 1}, "inject": ["jaeger"]}"#);
         let c = ConfigSeed { extra_keys: &["shadow"] }.deserialize(&mut d);
