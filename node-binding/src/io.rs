@@ -162,11 +162,8 @@ impl Extractor for Input<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         let indexed = |h: i32| usize::try_from(h).ok().and_then(|h| self.names.get(h)).is_some_and(|n| *n == name);
         for (i, &[h, ..]) in self.entries.iter().enumerate() {
-            let this = if self.named && h == NAMED {
-                self.name(i).eq_ignore_ascii_case(name.as_bytes())
-            } else {
-                indexed(h)
-            };
+            let this =
+                if self.named && h == NAMED { self.name(i).eq_ignore_ascii_case(name.as_bytes()) } else { indexed(h) };
             if this && each(self.value(i)).is_break() {
                 return;
             }
