@@ -456,6 +456,9 @@ fn expect(translator: Option<&Translator>, sent: &[(String, Vec<u8>)]) -> Expect
     if report.root_generated() {
         add("tracebridge.roots".into());
     }
+    if report.dropped_input() {
+        add("tracebridge.dropped".into());
+    }
     // Core's own byte carrier (`Vec<(String, Vec<u8>)>`), as a proxy holds headers.
     let mut out = seen;
     plan.apply(&mut out);
