@@ -71,7 +71,8 @@ fn tracestate(c: &mut Criterion) {
         let tb = tb_tracestate_parse(&value).unwrap_or_default();
         let otel = otel_tracestate_parse(&value).unwrap_or_default();
         let mut g = c.benchmark_group(format!("tracestate-mutate/{n}"));
-        g.bench_function("tracebridge", |b| b.iter(|| tb_tracestate_mutate(black_box(&tb))));
+        let mut out = tracebridge::tracestate::TraceStateBuf::new();
+        g.bench_function("tracebridge", |b| b.iter(|| tb_tracestate_mutate(black_box(&tb), &mut out).as_str().len()));
         g.bench_function("otel", |b| b.iter(|| otel_tracestate_mutate(black_box(&otel))));
         g.finish();
     }

@@ -4,8 +4,10 @@
 // is what benches/envoy/bench.py measures; this isolates the wasm work a configuration adds.
 //
 //   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--slice 2000] [--rotations 20]
-//       [--rounds 21] [--arm NAME=JSON ...]
+//       [--rounds 21] [--arm NAME[@WASM]=JSON ...]
 //
+// An arm may name a .wasm of its own (`before@/tmp/before.wasm={"inject":["w3c"]}`): another build of
+// the filter measured interleaved with this one, as the same requests through the same host.
 // Every request carries B3 single, x-client-name and the headers a browser-ish client sends. Each arm
 // is its own VM instance; a round runs every arm for `slice` requests in turn, `rotations` times (this
 // machine's speed drifts within seconds: short slices in turn make it drift alike for every arm).
@@ -33,7 +35,11 @@ const arms = (opt.arm ?? [
 ]).map((a) => { const i = a.indexOf("="); return [a.slice(0, i), a.slice(i + 1)]; });
 const slice = Number(opt.slice);
 const rotations = Number(opt.rotations);
-const module = new WebAssembly.Module(readFileSync(opt.wasm));
+const modules = new Map();
+const load = (path) => {
+  if (!modules.has(path)) modules.set(path, new WebAssembly.Module(readFileSync(path)));
+  return modules.get(path);
+};
 const enc = new TextEncoder();
 
 // `count:u32 (name_len:u32 value_len:u32)* (name NUL value NUL)*`, the ABI's header map.
@@ -62,7 +68,9 @@ const request = serialize([
 ]);
 const response = serialize([[":status", "200"], ["content-type", "application/json"]]);
 
-function instance(config) {
+function instance(name, config) {
+  const at = name.indexOf("@");
+  const module = load(at < 0 ? opt.wasm : name.slice(at + 1));
   let mem, ex;
   const u8 = () => new Uint8Array(mem.buffer);
   const dv = () => new DataView(mem.buffer);
@@ -114,7 +122,7 @@ function instance(config) {
   };
 }
 
-const runs = arms.map(([name, config]) => [name, instance(config)]);
+const runs = arms.map(([name, config]) => [name, instance(name, config)]);
 for (const [, run] of runs) run(50000); // warm-up: V8 tiers up
 const per = Object.fromEntries(arms.map(([n]) => [n, []]));
 for (let r = 0; r < Number(opt.rounds); r++) {

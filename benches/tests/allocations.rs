@@ -80,7 +80,10 @@ fn table() -> Vec<Row> {
         push(
             "tracestate-mutate",
             &name,
-            steady(|| tb_tracestate_mutate(black_box(&tb)).dropped()),
+            {
+                let mut out = tracebridge::tracestate::TraceStateBuf::new();
+                steady(|| tb_tracestate_mutate(black_box(&tb), &mut out).dropped())
+            },
             Some(steady(|| otel_tracestate_mutate(black_box(&otel)))),
         );
     }

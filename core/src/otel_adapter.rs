@@ -49,10 +49,11 @@ impl TraceBridgePropagator {
     /// ([`Translator::remote`]); `None` when the SDK should start a new root.
     fn remote(&self, extractor: &dyn OtelExtractor) -> Option<SpanContext> {
         let carrier = OtelCarrier(extractor);
-        let remote = self.translator.remote(&carrier)?;
-        let ctx = remote.context;
+        // Written in place: a `Remote` moves its 4 KiB buffer.
+        let mut tracestate = crate::tracestate::TraceStateBuf::new();
+        let ctx = self.translator.remote_into(&carrier, &mut tracestate)?;
         let trace_state = OtelTraceState::from_key_value(
-            TraceState::parse(remote.tracestate.as_str()).unwrap_or(TraceState::EMPTY).members(),
+            TraceState::parse(tracestate.as_str()).unwrap_or(TraceState::EMPTY).members(),
         )
         .unwrap_or_default();
         Some(SpanContext::new(

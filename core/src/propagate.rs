@@ -67,6 +67,31 @@ impl Translator {
     /// # Ok::<(), tracebridge::translate::ConfigError>(())
     /// ```
     pub fn remote<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Option<Remote<'a>> {
+        let mut tracestate = TraceStateBuf::new();
+        let context = self.remote_into(headers, &mut tracestate)?;
+        Some(Remote { context, tracestate })
+    }
+
+    /// [`remote`](Self::remote) with the tracestate written into `tracestate` (replaced; left empty
+    /// when there is none), for a caller that keeps one buffer: a [`Remote`] carries its 4 KiB
+    /// buffer by value, and moving it costs more than writing it.
+    ///
+    /// ```
+    /// use tracebridge::tracestate::TraceStateBuf;
+    /// use tracebridge::Translator;
+    ///
+    /// let mut buf = TraceStateBuf::new();
+    /// let headers = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("tracestate", "a=1")];
+    /// let ctx = Translator::default().remote_into(&headers[..], &mut buf);
+    /// assert_eq!(ctx.map(|c| c.span_id.to_hex()), Some(*b"00f067aa0ba902b7"));
+    /// assert_eq!(buf.as_str(), "a=1");
+    /// ```
+    pub fn remote_into<'a, E: Extractor + ?Sized>(
+        &self,
+        headers: &'a E,
+        tracestate: &mut TraceStateBuf,
+    ) -> Option<TraceContext<'a>> {
+        tracestate.clear();
         let ins = self.inspect(headers);
         let cfg = self.config();
         let mut ctx = ins.context?;
@@ -85,16 +110,15 @@ impl Translator {
         let dd = (ins.status(Format::Datadog) == crate::translate::Status::Valid
             || cfg.inject.contains(Format::Datadog))
         .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
-        let mut tracestate = TraceStateBuf::new();
         crate::translate::compose_tracestate(
             ctx.tracestate,
             (ts.key.as_str(), member.as_ref().map(|m| m.as_str())),
             dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
             ts.max_len,
-            &mut tracestate,
+            tracestate,
             &mut None,
         );
-        Some(Remote { context: ctx, tracestate })
+        Some(ctx)
     }
 
     /// Write `span` in every configured `inject` format (module docs). Nothing is removed: an SDK's

@@ -24,6 +24,7 @@
 
 use std::cell::RefCell;
 
+use tracebridge::tracestate::TraceStateBuf;
 use tracebridge::translate::{Config, Plan};
 use tracebridge::Translator;
 use wasm_bindgen::prelude::*;
@@ -82,6 +83,7 @@ struct State {
     plan: Plan,
     writes: Writes,
     scratch: String,
+    tracestate: TraceStateBuf,
 }
 
 thread_local! {
@@ -208,7 +210,7 @@ impl WasmTranslator {
 
     /// [`ops::remote`] over the first `n` entries.
     pub fn remote(&self, n: u32) -> i32 {
-        with_state(BUSY, |s| ops::remote(&self.inner, &s.io.input(n as usize), s.area.begin()))
+        with_state(BUSY, |s| ops::remote(&self.inner, &s.io.input(n as usize), &mut s.tracestate, s.area.begin()))
     }
 
     /// [`ops::extract`] over the first `n` entries.

@@ -14,6 +14,7 @@
 use core::fmt::Write as _;
 
 use tracebridge::propagate::SpanContext;
+use tracebridge::tracestate::TraceStateBuf;
 use tracebridge::translate::{Outcome, Plan, RootReason, Status};
 use tracebridge::{
     Error, Format, IdWidth, Injector, Sampling, SpanId, TraceContext, TraceFlags, TraceId, TraceState, Translator,
@@ -92,13 +93,14 @@ fn mask(flags: &[bool]) -> i32 {
 
 /// `remote`: the remote parent an SDK continues ([`Translator::remote`]: trust, conflicts,
 /// `drop_forced_sampling`, our tracestate member).
-pub fn remote(t: &Translator, src: &Input<'_>, mut out: Out<'_>) -> i32 {
-    let Some(r) = t.remote(src) else { return out.finish(0) };
-    let (trace, span) = (r.context.trace_id.to_hex(), r.context.span_id.to_hex());
-    out.field(0, i32::from(r.context.trace_flags.0));
+/// `tracestate` is reused from call to call (a 4 KiB buffer moved per call cost more than the rest).
+pub fn remote(t: &Translator, src: &Input<'_>, tracestate: &mut TraceStateBuf, mut out: Out<'_>) -> i32 {
+    let Some(ctx) = t.remote_into(src, tracestate) else { return out.finish(0) };
+    let (trace, span) = (ctx.trace_id.to_hex(), ctx.span_id.to_hex());
+    out.field(0, i32::from(ctx.trace_flags.0));
     out.string(0, key(Op::Remote, 0), Some(&trace), src);
     out.string(1, key(Op::Remote, 1), Some(&span), src);
-    let ts = r.tracestate.as_str().as_bytes();
+    let ts = tracestate.as_str().as_bytes();
     out.string(2, key(Op::Remote, 2), (!ts.is_empty()).then_some(ts), src);
     out.finish(1)
 }
@@ -479,17 +481,22 @@ mod tests {
     fn remote_applies_the_policy_and_carries_the_member() {
         let mut js = Js::new();
         let t = translator("{}");
+        // One buffer for every call, as the binding keeps it: nothing of a call stays for the next.
+        let mut ts = TraceStateBuf::new();
         let c = Call::headers(&[("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-d")]);
-        assert_eq!(js.run(&c, |s, o| remote(&t, s, o)), 1);
+        assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
         assert_eq!(js.field(0), 1);
         assert_eq!(js.string(&c, 0).as_deref(), Some("000000000000000080f198ee56343ba8"));
         assert_eq!(js.string(&c, 1).as_deref(), Some("e457b5a2e4d86bd1"));
         assert_eq!(js.string(&c, 2).as_deref(), Some("tracebridge=s:e457b5a2e4d86bd1;w:64;m:x"));
         let restart = translator(r#"{"trust": "restart"}"#);
-        assert_eq!(js.run(&c, |s, o| remote(&restart, s, o)), 0);
+        assert_eq!(js.run(&c, |s, o| remote(&restart, s, &mut ts, o)), 0);
         let c = Call::headers(&[("traceparent", TP), ("tracestate", "a=1,b=2")]);
-        assert_eq!(js.run(&c, |s, o| remote(&t, s, o)), 1);
+        assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
         assert_eq!(js.string(&c, 2).as_deref(), Some("a=1,b=2"));
+        let c = Call::headers(&[("traceparent", TP)]);
+        assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
+        assert_eq!(js.string(&c, 2), None);
     }
 
     #[test]

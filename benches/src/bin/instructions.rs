@@ -105,7 +105,8 @@ fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
                 ("tracestate-parse", "otel") => repeat(n, || keep(otel_tracestate_parse(black_box(&value)))),
                 ("tracestate-mutate", "tracebridge") => {
                     let ts = tb_tracestate_parse(&value).unwrap_or_default();
-                    repeat(n, || keep(tb_tracestate_mutate(black_box(&ts))));
+                    let mut out = tracebridge::tracestate::TraceStateBuf::new();
+                    repeat(n, || keep(tb_tracestate_mutate(black_box(&ts), &mut out).as_str().len()));
                 }
                 ("tracestate-mutate", "otel") => {
                     let ts = otel_tracestate_parse(&value).unwrap_or_default();
