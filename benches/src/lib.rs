@@ -115,9 +115,22 @@ impl OtelExtractor for Req<'_> {
     }
 }
 
+/// Core's slice carrier, as a user's slice of pairs is read (names listed: `Extractor::visit_names`).
 impl Extractor for Req<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> std::ops::ControlFlow<()>) {
         self.0.visit_values(name, each);
+    }
+
+    fn visit_prefixed<'s>(
+        &'s self,
+        prefix: &str,
+        each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> std::ops::ControlFlow<()>,
+    ) {
+        self.0.visit_prefixed(prefix, each);
+    }
+
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        self.0.visit_names(each)
     }
 }
 

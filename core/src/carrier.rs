@@ -54,6 +54,25 @@ pub trait Extractor {
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
         let _ = (prefix, each);
     }
+
+    /// Calls `each` with the name of every header (in any case; a repeated name may come once or
+    /// once per line) and returns `true`; a carrier that cannot list its names returns `false`, the
+    /// default. Listing lets the [`Translator`](crate::Translator) rule out, in one pass, the formats
+    /// none of whose headers arrived, instead of looking each of their names up: a carrier that
+    /// lists a name must also find it with [`visit_values`](Self::visit_values).
+    ///
+    /// ```
+    /// use tracebridge::Extractor;
+    ///
+    /// let headers = [("B3", "1"), ("accept", "*/*")];
+    /// let mut names: Vec<Vec<u8>> = Vec::new();
+    /// assert!((&headers[..]).visit_names(&mut |n| names.push(n.to_vec())));
+    /// assert_eq!(names, [b"B3".to_vec(), b"accept".to_vec()]);
+    /// ```
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        let _ = each;
+        false
+    }
 }
 
 /// True when `name` starts with `prefix` (lowercase), ignoring ASCII case.
@@ -254,6 +273,11 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
         visit_each_prefixed(self.iter().map(|(n, v)| (n.as_ref(), v.as_ref())), prefix, each);
     }
+
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        self.iter().for_each(|(n, _)| each(n.as_ref()));
+        true
+    }
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
@@ -264,6 +288,10 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
         self.as_slice().visit_prefixed(prefix, each);
     }
+
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        self.as_slice().visit_names(each)
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for &E {
@@ -273,6 +301,10 @@ impl<E: Extractor + ?Sized> Extractor for &E {
 
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
         (**self).visit_prefixed(prefix, each);
+    }
+
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        (**self).visit_names(each)
     }
 }
 
@@ -290,6 +322,10 @@ mod vec {
 
         fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
             self.as_slice().visit_prefixed(prefix, each);
+        }
+
+        fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+            self.as_slice().visit_names(each)
         }
     }
 
@@ -337,6 +373,11 @@ mod http_impl {
 
         fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
             super::visit_each_prefixed(self.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_ref())), prefix, each);
+        }
+
+        fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+            self.keys().for_each(|n| each(n.as_str().as_bytes()));
+            true
         }
     }
 

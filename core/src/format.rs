@@ -50,6 +50,11 @@ macro_rules! formats {
                 match self { $( Format::$variant => $headers, )* }
             }
 
+            /// The [`NameFilter`](crate::name_filter::NameFilter) bits of [`headers`](Self::headers).
+            pub(crate) const fn name_mask(self) -> crate::name_filter::Bits {
+                match self { $( Format::$variant => const { crate::name_filter::mask($headers) }, )* }
+            }
+
             /// Read this format from `headers`: `Ok(None)` when its headers are absent.
             ///
             /// ```

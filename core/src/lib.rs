@@ -79,6 +79,7 @@ pub mod instana;
 pub mod jaeger;
 #[cfg(feature = "json")]
 pub mod json;
+mod name_filter;
 pub mod ot;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]

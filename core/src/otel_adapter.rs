@@ -114,6 +114,15 @@ impl Extractor for OtelCarrier<'_> {
         crate::carrier::visit_each(self.0.get_all(name).into_iter().flatten().map(str::as_bytes), each);
     }
 
+    /// Through OpenTelemetry's `keys()`: one call (and one `Vec`) instead of a `get_all` (and a
+    /// `Vec`) for each name of every format read.
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        // No keys at all, from an extractor that may still answer `get_all`: treated as not listed.
+        let keys = self.0.keys();
+        keys.iter().for_each(|k| each(k.as_bytes()));
+        !keys.is_empty()
+    }
+
     /// Through OpenTelemetry's `keys()`: every header whose name has the prefix, each of its values.
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> core::ops::ControlFlow<()>) {
         for key in self.0.keys().into_iter().filter(|k| crate::carrier::has_prefix(k.as_bytes(), prefix)) {

@@ -181,6 +181,12 @@ impl Extractor for Input<'_> {
             }
         }
     }
+
+    /// The entries' names: the translator then looks up only the formats whose headers were passed.
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        (0..self.entries.len()).for_each(|i| each(self.name(i)));
+        true
+    }
 }
 
 #[cfg(test)]

@@ -83,3 +83,56 @@ fn translate_vectors_agree_with_core() {
     assert!(!vectors.is_empty(), "no vectors in {}", path.display());
     assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
 }
+
+/// A carrier that cannot list its names (as a user's own `Extractor` may be): every format is looked
+/// up by name.
+struct Unlisted<'a>(&'a [(String, String)]);
+
+use tracebridge::Extractor;
+
+impl Extractor for Unlisted<'_> {
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> std::ops::ControlFlow<()>) {
+        self.0.visit_values(name, each);
+    }
+
+    fn visit_prefixed<'s>(
+        &'s self,
+        prefix: &str,
+        each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> std::ops::ControlFlow<()>,
+    ) {
+        self.0.visit_prefixed(prefix, each);
+    }
+}
+
+/// The translator skips the formats none of whose names a listing carrier has (core's
+/// `name_filter`): the same plan must come out as from a carrier looked up name by name, for every
+/// vector of every file, under its own configuration and with every format read and written.
+#[test]
+fn listing_the_names_changes_no_plan() {
+    use tracebridge::translate::FormatList;
+    let every =
+        Translator::new(Config { inject: FormatList::ALL, ..Config::default() }).unwrap_or_else(|e| panic!("{e}"));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        for v in doc["vectors"].as_array().into_iter().flatten() {
+            let own = serde_json::from_value::<Config>(v["config"].clone()).ok().and_then(|c| Translator::new(c).ok());
+            let headers: Vec<(String, String)> = serde_json::from_value(v["headers"].clone()).unwrap_or_default();
+            for t in own.iter().chain([&every]) {
+                let listed = t.plan(&headers[..], || [7; 24]);
+                let unlisted = t.plan(&Unlisted(&headers), || [7; 24]);
+                assert_eq!(
+                    format!("{listed:?} {:?}", listed.removals().collect::<Vec<_>>()),
+                    format!("{unlisted:?} {:?}", unlisted.removals().collect::<Vec<_>>()),
+                    "{}: {}",
+                    entry.path().display(),
+                    v["name"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 400, "{checked} plans compared");
+}

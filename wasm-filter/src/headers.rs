@@ -115,6 +115,12 @@ impl Extractor for Pairs<'_> {
     ) {
         tracebridge::carrier::visit_each_prefixed(self.indexed_pairs(), prefix, each);
     }
+
+    /// Every name, so that the translator looks up only the formats that may be present.
+    fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
+        self.indexed_pairs().for_each(|(n, _)| each(n));
+        true
+    }
 }
 
 #[cfg(test)]

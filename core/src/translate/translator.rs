@@ -5,6 +5,7 @@ use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
 use crate::format::{Extracted, Format};
 use crate::id::{IdWidth, SpanId, TraceId};
+use crate::name_filter::{self, NameFilter};
 use crate::tracestate::{self, TraceState, TraceStateBuf};
 use crate::{b3, datadog_fields, ext, instana, xray, Error};
 
@@ -26,9 +27,19 @@ use super::*;
 /// )));
 /// # Ok::<(), tracebridge::translate::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Translator {
     config: Config,
+    /// Read the carrier's names into a [`NameFilter`] first: worth it when the formats read have
+    /// many header names (each a scan of the headers when looked up; the filter costs about as
+    /// much as six such scans on a common request, callgrind).
+    list_names: bool,
+}
+
+impl Default for Translator {
+    fn default() -> Self {
+        Self::checked(Config::default())
+    }
 }
 
 impl Translator {
@@ -40,7 +51,13 @@ impl Translator {
         if !(512..=tracestate::MAX_OUTPUT_LEN).contains(&config.tracestate.max_len) {
             return Err(ConfigError::TracestateMaxLen);
         }
-        Ok(Translator { config })
+        Ok(Self::checked(config))
+    }
+
+    /// A translator for a `config` already checked.
+    fn checked(config: Config) -> Self {
+        let names: usize = config.extract.iter().map(|f| f.headers().len()).sum();
+        Translator { config, list_names: names >= 6 }
     }
 
     /// The configuration.
@@ -81,6 +98,22 @@ impl Translator {
     /// assert_eq!(ins.status(Format::XRay), Status::Absent);
     /// ```
     pub fn inspect<'a, E: Extractor + ?Sized>(&self, headers: &'a E) -> Inspection<'a> {
+        self.inspect_present(headers, self.name_filter(headers))
+    }
+
+    /// The names `headers` may carry, when it pays to list them first.
+    fn name_filter<E: Extractor + ?Sized>(&self, headers: &E) -> NameFilter {
+        if self.list_names {
+            NameFilter::of(headers)
+        } else {
+            NameFilter::ALL
+        }
+    }
+
+    /// [`inspect`](Self::inspect), with the formats none of whose header names can be present
+    /// (`present`) absent without a lookup: a format's `extract` reads only its own
+    /// [`Format::headers`], and gives `Ok(None)` when none of them arrived.
+    fn inspect_present<'a, E: Extractor + ?Sized>(&self, headers: &'a E, present: NameFilter) -> Inspection<'a> {
         let mut ins = Inspection {
             source: None,
             context: None,
@@ -92,7 +125,8 @@ impl Translator {
         };
         let mut decision: Option<(Format, Sampling)> = None;
         for f in self.config.extract.iter() {
-            let status = match f.extract(headers) {
+            let read = if present.may_have_any(f.name_mask()) { f.extract(headers) } else { Ok(None) };
+            let status = match read {
                 Ok(None) => Status::Absent,
                 Err(e) => Status::Invalid(e),
                 Ok(Some(Extracted { propagation, warning })) => {
@@ -188,7 +222,8 @@ impl Translator {
 
     /// Read, choose, write: the three steps of a plan.
     fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
-        let ins = self.inspect(headers);
+        let present = self.name_filter(headers);
+        let ins = self.inspect_present(headers, present);
         plan.reset(Report {
             source: ins.source,
             status: ins.status,
@@ -207,7 +242,7 @@ impl Translator {
             }
             Choice::Continue(ctx) => {
                 self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false);
-                self.plan_baggage(plan, headers);
+                self.plan_baggage(plan, headers, present);
             }
             Choice::Root { reason, sampling, restarted_from, ignored } => {
                 let ctx = new_root(random(), sampling, edge);
@@ -217,17 +252,23 @@ impl Translator {
                     // dd-trace-go `DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT=ignore`: "Baggage is dropped".
                     self.remove_baggage(plan, headers, |_| true);
                 } else {
-                    self.plan_baggage(plan, headers);
+                    self.plan_baggage(plan, headers, present);
                 }
             }
         }
     }
 
-    /// The formats read that carry baggage, in `extract` order.
-    fn baggage_sources(&self) -> ([Source; 3], usize) {
+    /// The formats read that carry baggage, in `extract` order, less those whose baggage headers
+    /// cannot be present.
+    fn baggage_sources(&self, present: NameFilter) -> ([Source; 3], usize) {
         let mut out = [Source::W3c; 3];
         let mut n = 0;
-        for s in self.config.extract.iter().filter_map(baggage_source) {
+        let may_be_present = |s: &Source| match s {
+            Source::W3c => present.may_have_any(name_filter::mask(&[baggage::HEADER])),
+            Source::Jaeger => present.may_have_prefix(baggage::JAEGER_PREFIX),
+            Source::Ot => present.may_have_prefix(baggage::OT_PREFIX),
+        };
+        for s in self.config.extract.iter().filter_map(baggage_source).filter(may_be_present) {
             if let Some(slot) = out.get_mut(n) {
                 *slot = s;
                 n += 1;
@@ -238,12 +279,12 @@ impl Translator {
 
     /// Carry the baggage read into every injected format that has baggage (`baggage` module docs);
     /// with `remove_other_formats`, the baggage headers of formats read and not written go too.
-    fn plan_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E) {
+    fn plan_baggage<E: Extractor + ?Sized>(&self, plan: &mut Plan, headers: &E, present: NameFilter) {
         let cfg = &self.config;
         if !cfg.baggage {
             return;
         }
-        let (sources, n) = self.baggage_sources();
+        let (sources, n) = self.baggage_sources(present);
         let collected = baggage::collect(headers, sources.get(..n).unwrap_or_default());
         let (mut dropped, mut error) = (collected.dropped, collected.error);
         if !collected.is_empty() {
