@@ -10,7 +10,8 @@ use crate::Error;
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
 ///
-/// One method, object-safe: `&dyn Extractor` works, so a caller can pick its carrier at run time.
+/// One required method (the other two, for baggage and for listing names, have defaults), object-safe:
+/// `&dyn Extractor` works, so a caller can pick its carrier at run time.
 /// Values are handed to a callback rather than returned as an iterator, which is what keeps it
 /// `dyn`-compatible without a heap.
 ///
