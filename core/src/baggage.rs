@@ -384,7 +384,13 @@ pub(crate) fn write(baggage: &Collected<'_>, to: Source, sink: &mut dyn Sink) ->
         Source::Jaeger | Source::Ot => {
             let prefix = if to == Source::Jaeger { JAEGER_PREFIX } else { OT_PREFIX };
             let mut budget = MAX_BYTES;
-            for e in baggage.entries().filter(|e| e.source != to) {
+            for (i, e) in baggage.entries().filter(|e| e.source != to).enumerate() {
+                // Keys become header names, which match in any case: W3C's `K` and `k` (two keys)
+                // would be one header written twice. The first is kept (found by the fuzzer).
+                if baggage.entries().filter(|x| x.source != to).take(i).any(|x| x.key.eq_ignore_ascii_case(e.key)) {
+                    lost(Error::BaggageUnwritable);
+                    continue;
+                }
                 // An empty header value is dropped by some carriers and proxies: not written.
                 if e.decoded().next().is_none() {
                     lost(Error::BaggageUnwritable);
@@ -584,6 +590,18 @@ mod tests {
         assert_eq!(out(&c, Source::W3c), [("baggage".to_string(), "user=a%20b%2Cc,x=1%202".to_string())]);
         assert_eq!(out(&c, Source::Jaeger), [("uberctx-x".to_string(), "1%202".to_string())]);
         assert_eq!(out(&c, Source::Ot), [("ot-baggage-user".to_string(), "a b,c".to_string())]);
+    }
+
+    #[test]
+    fn w3c_keys_differing_in_case_are_one_header_name() {
+        let h = [("baggage", "K24=a,k24=b,x=1")];
+        let c = collect(&h[..], &[Source::W3c]);
+        assert_eq!(c.entries().count(), 3);
+        let mut j: Vec<(String, String)> = Vec::new();
+        assert_eq!(inject(&c, Source::Jaeger, &mut j), (1, Some(Error::BaggageUnwritable)));
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(j, pairs(&[("uberctx-k24", "a"), ("uberctx-x", "1")]));
+        assert_eq!(out(&c, Source::Ot), pairs(&[("ot-baggage-k24", "a"), ("ot-baggage-x", "1")]));
     }
 
     #[test]

@@ -166,9 +166,12 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
 }
 
 /// Write `X-INSTANA-L` for a decision without ids (`0` for deny; nothing for the others, which
-/// Instana would read as "trace").
+/// Instana would read as "trace"). Ids left from an invalid Instana context go (as B3 multi's do):
+/// next to them the level would not read as a decision (found by the translator fuzz target).
 pub(crate) fn inject_sampling_only<I: Injector + ?Sized>(s: Sampling, headers: &mut I) -> bool {
     if s == Sampling::Deny {
+        headers.remove(TRACE_ID);
+        headers.remove(SPAN_ID);
         headers.set(LEVEL, "0");
         true
     } else {
