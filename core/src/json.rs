@@ -243,7 +243,14 @@ impl<'de> Parser<'de> {
                                 if (0xd800..0xdc00).contains(&hi) && self.s.get(self.i..self.i + 2) == Some(b"\\u") {
                                     self.i += 2;
                                     let lo = self.hex4()?;
-                                    0x10000 + ((hi - 0xd800) << 10) + lo.wrapping_sub(0xdc00)
+                                    // A high surrogate without its low half is not a character
+                                    // (RFC 8259 §7): U+FFFD, as for a lone one (found by fuzzing:
+                                    // the sum overflowed).
+                                    if (0xdc00..0xe000).contains(&lo) {
+                                        0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+                                    } else {
+                                        0xfffd
+                                    }
                                 } else {
                                     hi
                                 };
@@ -413,5 +420,15 @@ mod tests {
         // An array is refused as soon as it opens, before the missing `]` is seen.
         assert!(msg(r#"["#).starts_with("invalid type: array, expected a tracebridge configuration object"));
         assert!(msg(r#"{"extract": ["w3c",]}"#).starts_with("extract: not JSON"));
+    }
+
+    #[test]
+    fn surrogate_escapes() {
+        let key = |json: &str| from_str::<Config>(json).map(|c| String::from(c.tracestate.key.as_str()));
+        assert_eq!(key(r#"{"tracestate": {"key": "a\u0062"}}"#), Ok(String::from("ab")));
+        // A pair is one character, a high half followed by anything else is U+FFFD (the fuzzer
+        // found the sum overflowing); neither is a valid tracestate key, so both are refused.
+        assert!(msg(r#"{"tracestate": {"key": "\uD83D\uDE00"}}"#).starts_with("tracestate.key"));
+        assert!(msg(r#"{"tracestate": {"key": "\uD8DD\uD8DD"}}"#).starts_with("tracestate.key"));
     }
 }
