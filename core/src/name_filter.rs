@@ -36,7 +36,7 @@ impl NameFilter {
             if let Some(word) = f.names.get_mut((i >> 6) as usize & 3) {
                 *word |= 1 << (i & 63);
             }
-            f.prefixes |= 1 << (hash(prefix_key(n)) >> 2);
+            f.prefixes |= prefix_bit(n);
         });
         if listed {
             f
@@ -52,7 +52,7 @@ impl NameFilter {
 
     /// False only when no name starting with `prefix` (two bytes or more, lowercase) can be present.
     pub(crate) fn may_have_prefix(self, prefix: &str) -> bool {
-        self.prefixes & 1 << (hash(prefix_key(prefix.as_bytes())) >> 2) != 0
+        self.prefixes & prefix_bit(prefix.as_bytes()) != 0
     }
 }
 
@@ -110,14 +110,15 @@ const fn name_key(name: &[u8]) -> u64 {
     }
 }
 
-/// A name's key from its first two bytes: a prefix of two bytes or more has the key of every name
-/// that starts with it.
-const fn prefix_key(name: &[u8]) -> u64 {
-    match name {
+/// A name's bit among 64 from its first two bytes: a prefix of two bytes or more has the bit of
+/// every name that starts with it.
+const fn prefix_bit(name: &[u8]) -> u64 {
+    let key = match name {
         [a, b, ..] => fold(*a) << 8 | fold(*b),
         [a] => fold(*a),
         [] => 0,
-    }
+    };
+    1 << (hash(key) >> 2)
 }
 
 #[cfg(test)]

@@ -264,7 +264,7 @@ impl Translator {
         let mut out = [Source::W3c; 3];
         let mut n = 0;
         let may_be_present = |s: &Source| match s {
-            Source::W3c => present.may_have_any(name_filter::mask(&[baggage::HEADER])),
+            Source::W3c => present.may_have_any(const { name_filter::mask(&[baggage::HEADER]) }),
             Source::Jaeger => present.may_have_prefix(baggage::JAEGER_PREFIX),
             Source::Ot => present.may_have_prefix(baggage::OT_PREFIX),
         };
