@@ -153,46 +153,33 @@ function wasmFor() {
   throw new Error(op);
 }
 
+/** The op through an OpenTelemetry propagator `p`; translate writes W3C with `w3c`. */
+function propagatorCase(p, w3c) {
+  switch (op) {
+    case 'extract':
+      return () => (sink = p.extract(ROOT, carrier, getter));
+    case 'inject':
+      return () => {
+        const c = {};
+        p.inject(spanCtx, c, setter);
+        sink = c;
+      };
+    case 'translate':
+      return () => {
+        w3c.inject(p.extract(ROOT, carrier, getter), carrier, setter);
+        sink = carrier;
+      };
+  }
+}
+
 function caseFn() {
   if (impl === 'floor') return floorFor();
   if (impl === 'wasm') return wasmFor();
-  if (impl === 'otel') {
-    const p = otelPropagator(format);
-    const w3c = new W3CTraceContextPropagator();
-    switch (op) {
-      case 'extract':
-        return () => (sink = p.extract(ROOT, carrier, getter));
-      case 'inject':
-        return () => {
-          const c = {};
-          p.inject(spanCtx, c, setter);
-          sink = c;
-        };
-      case 'translate':
-        return () => {
-          w3c.inject(p.extract(ROOT, carrier, getter), carrier, setter);
-          sink = carrier;
-        };
-    }
-  }
+  if (impl === 'otel') return propagatorCase(otelPropagator(format), new W3CTraceContextPropagator());
   if (impl === 'adapter') {
     const inject = op === 'translate' ? 'w3c' : format;
     const p = new TraceBridgePropagator({ extract: [format], inject: [inject] });
-    switch (op) {
-      case 'extract':
-        return () => (sink = p.extract(ROOT, carrier, getter));
-      case 'inject':
-        return () => {
-          const c = {};
-          p.inject(spanCtx, c, setter);
-          sink = c;
-        };
-      case 'translate':
-        return () => {
-          p.inject(p.extract(ROOT, carrier, getter), carrier, setter);
-          sink = carrier;
-        };
-    }
+    return propagatorCase(p, p);
   }
   if (impl === 'direct') {
     switch (op) {
