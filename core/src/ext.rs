@@ -107,6 +107,11 @@ fn needs_escape(b: u8) -> bool {
 /// The member value describing `ctx` for later hops, or `None` when W3C alone says everything
 /// (128-bit id, accept/deny, no parent, no Jaeger/X-Ray extras, not restarted).
 pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> Option<MemberValue> {
+    // Most requests have nothing W3C cannot say: answer that before building anything (the span
+    // field, the 256-byte buffer), since this runs on every request the gateway translates.
+    if !needed(ctx, restarted_from) {
+        return None;
+    }
     let mut v = MemberValue { buf: [0; MAX_VALUE], len: 0, lost: 0 };
     let span = ctx.span_id.to_hex();
     v.field("s", &[Part::Plain(crate::id::ascii_str(&span))]);
@@ -148,6 +153,17 @@ pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, Sp
         v.field("ic", &[Part::Text(c)]);
     }
     (v.len > start || v.lost > 0).then_some(v)
+}
+
+/// True when [`encode`] writes a field after `s`: the conditions of its fields, in its order.
+fn needed(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> bool {
+    (ctx.id_width == IdWidth::Bits64 && ctx.trace_id.fits_64())
+        || matches!(ctx.sampling, Sampling::Defer | Sampling::Debug)
+        || ctx.parent_span_id.is_some()
+        || ctx.jaeger_flags != 0
+        || restarted_from.is_some()
+        || !ctx.xray.is_empty()
+        || ctx.instana_correlation.is_some()
 }
 
 /// What a member says about the trace it travels with.
@@ -228,6 +244,36 @@ mod tests {
         let (t, s) = ids();
         let ctx = TraceContext::new(t, s).with_sampling(Sampling::Accept);
         assert!(encode(&ctx, None).is_none());
+    }
+
+    /// `needed` answers before `encode` builds anything: each field alone must still be written.
+    #[test]
+    fn every_field_alone_is_written() {
+        let (t, s) = ids();
+        let base = TraceContext::new(t, s).with_sampling(Sampling::Accept);
+        let x = |f: fn(&mut TraceContext<'static>)| {
+            let mut c = base;
+            f(&mut c);
+            c
+        };
+        let one_field: [(TraceContext<'static>, &str); 8] = [
+            (x(|c| c.id_width = IdWidth::Bits64), "w:64"),
+            (x(|c| c.sampling = Sampling::Defer), "m:d"),
+            (x(|c| c.sampling = Sampling::Debug), "m:x"),
+            (x(|c| c.parent_span_id = SpanId::from_bytes([7; 8])), "p:0707070707070707"),
+            (x(|c| c.jaeger_flags = 0x08), "j:08"),
+            (x(|c| c.xray.lineage = Some(Text::Raw("a:1"))), "xl:a%3A1"),
+            (x(|c| c.xray.self_ = Some(Text::Raw("1-a"))), "xs:1-a"),
+            (x(|c| c.instana_correlation = Some(Text::Raw("c"))), "ic:c"),
+        ];
+        for (ctx, field) in one_field {
+            let v = encode(&ctx, None).map(|v| String::from(v.as_str()));
+            assert_eq!(v.as_deref(), Some(&*std::format!("s:0909090909090909;{field}")));
+        }
+        let mut extra = base;
+        extra.xray.extra = XRayExtra::Header("Root=1-x;Foo=b");
+        assert!(encode(&extra, None).is_some_and(|v| v.as_str().ends_with(";xe:Foo:b")));
+        assert!(encode(&base, Some((t, s))).is_some_and(|v| v.as_str().contains(";o:")));
     }
 
     #[test]

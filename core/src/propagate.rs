@@ -111,7 +111,7 @@ impl Translator {
             || cfg.inject.contains(Format::Datadog))
         .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
         crate::translate::compose_tracestate(
-            ctx.tracestate,
+            &ctx.tracestate,
             (ts.key.as_str(), member.as_ref().map(|m| m.as_str())),
             dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
             ts.max_len,
@@ -173,7 +173,7 @@ impl Translator {
                     .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent));
                 let mut written = TraceStateBuf::new();
                 crate::translate::compose_tracestate(
-                    ctx.tracestate,
+                    &ctx.tracestate,
                     (key, member.as_ref().map(|m| m.as_str())),
                     dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
                     cfg.tracestate.max_len,

@@ -509,7 +509,8 @@ impl Translator {
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
         let dd = self.datadog_member(ins, ctx);
         // A tracestate travels only with the traceparent it came with.
-        let base = if continued_w3c { ctx.tracestate } else { tracestate::TraceState::EMPTY };
+        // By reference: a `TraceState` is a few hundred bytes, and this runs on every request.
+        let base = if continued_w3c { &ctx.tracestate } else { &tracestate::TraceState::EMPTY };
         let value = member.as_ref().map(|m| m.as_str());
         if base.is_empty() && value.is_none() && dd.is_none() {
             plan.push(Op::Remove(tracestate::HEADER));
@@ -563,7 +564,7 @@ fn baggage_source(f: Format) -> Option<Source> {
 /// [`TraceState::write_into`] twice (the `dd=` member first, into `scratch`), so the limits are the
 /// W3C rules of that one function.
 pub(crate) fn compose_tracestate(
-    base: TraceState<'_>,
+    base: &TraceState<'_>,
     ours: (&str, Option<&str>),
     dd: Option<&str>,
     max_len: usize,
@@ -584,7 +585,7 @@ pub(crate) fn compose_tracestate(
     base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len.saturating_sub(key.len() + value.len() + 2), tmp);
     let first = tmp.dropped();
     // A list this crate wrote always parses; if it did not, `dd=` is left out rather than the rest.
-    let with_dd = TraceState::parse(tmp.as_str()).unwrap_or(base);
+    let with_dd = TraceState::parse(tmp.as_str()).unwrap_or(*base);
     with_dd.write_into(key, Some(value), max_len, out);
     first + out.dropped()
 }
