@@ -8,6 +8,8 @@
 //! (proxy-wasm ABI 0.2.1, "Header maps"). A buffer that does not follow this layout reads as an empty
 //! map rather than failing the request.
 
+use core::ops::ControlFlow;
+
 use tracebridge::Extractor;
 
 /// Pairs located once, up front: a request has a dozen or two headers, and every format looks up its
@@ -19,35 +21,73 @@ const INDEXED: usize = 32;
 pub struct Pairs<'a> {
     sizes: &'a [u8],
     data: &'a [u8],
-    /// The first [`INDEXED`] pairs; the rest (rare) are decoded from `sizes`/`data` when looked up.
-    index: [(&'a [u8], &'a [u8]); INDEXED],
+    /// Where each of the first [`INDEXED`] pairs starts in `data`, and its name's length (compared
+    /// before any byte); the value's length is in `sizes`. Offsets rather than slices keep the index
+    /// small to set up on every request (slices were copied in and out, 512 bytes in wasm32). Pairs
+    /// past the index (rare) are decoded when looked up.
+    starts: [[u32; 2]; INDEXED],
     indexed: usize,
 }
 
 impl<'a> Pairs<'a> {
-    /// A view of `bytes`; an empty map when they are not a well-formed serialized map.
+    /// A view of `bytes`; an empty map when they are not a well-formed serialized map. Inlined so
+    /// that the view is built where the caller keeps it, not built and copied.
+    #[inline(always)]
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self::parse(bytes).unwrap_or(Pairs { sizes: &[], data: &[], index: [(&[], &[]); INDEXED], indexed: 0 })
+        let mut pairs = Pairs { sizes: &[], data: &[], starts: [[0; 2]; INDEXED], indexed: 0 };
+        if pairs.fill(bytes).is_none() {
+            (pairs.sizes, pairs.data, pairs.indexed) = (&[], &[], 0);
+        }
+        pairs
     }
 
-    /// One pass: check the layout (so that lookups can trust it) and fill the index.
-    fn parse(bytes: &'a [u8]) -> Option<Self> {
+    /// One pass: check the layout (so that lookups can trust it) and fill the index; `None` when
+    /// `bytes` are not a serialized map.
+    fn fill(&mut self, bytes: &'a [u8]) -> Option<()> {
         let (count, rest) = bytes.split_first_chunk::<4>()?;
         let count = usize::try_from(u32::from_le_bytes(*count)).ok()?;
         let (sizes, data) = rest.split_at_checked(count.checked_mul(8)?)?;
-        let mut pairs = Pairs { sizes, data, index: [(&[], &[]); INDEXED], indexed: 0 };
+        (self.sizes, self.data) = (sizes, data);
+        // Past here every offset fits in u32: `data` came from a 32-bit host, and is checked below.
+        u32::try_from(data.len()).ok()?;
         let mut at = 0usize;
-        for (i, (n, v)) in pairs.lengths().enumerate() {
-            let name = data.get(at..at.checked_add(n)?)?;
-            let value_at = at.checked_add(n)?.checked_add(1)?;
-            let value = data.get(value_at..value_at.checked_add(v)?)?;
-            at = value_at.checked_add(v)?.checked_add(1)?;
-            if let Some(slot) = pairs.index.get_mut(i) {
-                *slot = (name, value);
-                pairs.indexed += 1;
+        for (i, (n, v)) in self.lengths().enumerate() {
+            if let Some(slot) = self.starts.get_mut(i) {
+                *slot = [at as u32, n as u32];
+                self.indexed += 1;
+            }
+            at = at.checked_add(n)?.checked_add(v)?.checked_add(2)?;
+        }
+        (at <= data.len()).then_some(())
+    }
+
+    /// Visit the pairs named `want` (compared case-insensitively, lengths first) in order, until
+    /// `each` breaks. A plain loop over the index: this runs for every format whose names may be
+    /// present, on every request.
+    fn each_named(&self, want: &[u8], each: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        let data = self.data;
+        for (i, &[at, n]) in self.starts.get(..self.indexed).unwrap_or_default().iter().enumerate() {
+            let (at, n) = (at as usize, n as usize);
+            if n != want.len() {
+                continue;
+            }
+            let name = data.get(at..at + n).unwrap_or_default();
+            if !name.eq_ignore_ascii_case(want) {
+                continue;
+            }
+            let value_at = at + n + 1;
+            let value = data.get(value_at..value_at + self.value_len(i)).unwrap_or_default();
+            if each(name, value).is_break() {
+                return;
             }
         }
-        (at <= data.len()).then_some(pairs)
+        if self.len() > INDEXED {
+            for (name, value) in self.iter().skip(INDEXED) {
+                if name.len() == want.len() && name.eq_ignore_ascii_case(want) && each(name, value).is_break() {
+                    return;
+                }
+            }
+        }
     }
 
     fn lengths(&self) -> impl Iterator<Item = (usize, usize)> + 'a {
@@ -58,18 +98,30 @@ impl<'a> Pairs<'a> {
         })
     }
 
+    /// The value length of pair `i`, from `sizes`.
+    fn value_len(&self, i: usize) -> usize {
+        let at = i * 8 + 4;
+        self.sizes.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_le_bytes) as usize
+    }
+
     /// The first value of header `name` (compared case-insensitively), as the filter reads a caller's
     /// name: the lookup core's formats make, without a host call.
     pub fn first(&self, name: &str) -> Option<&'a [u8]> {
-        let want = name.as_bytes();
-        self.indexed_pairs().find(|(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want)).map(|(_, v)| v)
+        let mut found = None;
+        self.each_named(name.as_bytes(), &mut |_, v| {
+            found = Some(v);
+            ControlFlow::Break(())
+        });
+        found
     }
 
-    /// Every pair, from the index and, past it (more than [`INDEXED`] headers: rare), decoded again.
-    fn indexed_pairs(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + '_ {
-        let index = self.index.get(..self.indexed).unwrap_or_default().iter().copied();
+    /// Every name, in order.
+    fn names(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let data = self.data;
+        let index = self.starts.get(..self.indexed).unwrap_or_default().iter();
+        let index = index.map(move |&[at, n]| data.get(at as usize..at as usize + n as usize).unwrap_or_default());
         let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
-        index.chain(rest)
+        index.chain(rest.map(|(n, _)| n))
     }
 
     /// Every `(name, value)`, in order.
@@ -96,29 +148,28 @@ impl<'a> Pairs<'a> {
 }
 
 impl Extractor for Pairs<'_> {
-    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> core::ops::ControlFlow<()>) {
+    fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         // Envoy hands over lowercase names (HTTP/2 requires them, HTTP/1 names are lowercased), but
         // the comparison stays case-insensitive; lengths are compared first.
-        let want = name.as_bytes();
-        let values = self
-            .indexed_pairs()
-            .filter(move |(n, _)| n.len() == want.len() && n.eq_ignore_ascii_case(want))
-            .map(|(_, v)| v);
-        tracebridge::carrier::visit_each(values, each);
+        self.each_named(name.as_bytes(), &mut |_, v| each(v));
     }
 
     /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`).
-    fn visit_prefixed<'s>(
-        &'s self,
-        prefix: &str,
-        each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> core::ops::ControlFlow<()>,
-    ) {
-        tracebridge::carrier::visit_each_prefixed(self.indexed_pairs(), prefix, each);
+    fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
+        let data = self.data;
+        let index = self.starts.get(..self.indexed).unwrap_or_default().iter().enumerate();
+        let index = index.map(move |(i, &[at, n])| {
+            let (at, n) = (at as usize, n as usize);
+            let name = data.get(at..at + n).unwrap_or_default();
+            (name, data.get(at + n + 1..at + n + 1 + self.value_len(i)).unwrap_or_default())
+        });
+        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
+        tracebridge::carrier::visit_each_prefixed(index.chain(rest), prefix, each);
     }
 
     /// Every name, so that the translator looks up only the formats that may be present.
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
-        self.indexed_pairs().for_each(|(n, _)| each(n));
+        self.names().for_each(each);
         true
     }
 }
