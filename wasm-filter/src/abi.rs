@@ -5,13 +5,13 @@
 //! missing), and every call into V8 costs the proxy CPU on every request. The SDK exports all of them
 //! (body, trailers, log, done, delete, …) and dispatches each through a `HashMap`, which made an
 //! *empty* SDK filter cost more per request than a whole Lua filter (BENCHMARKS.md, "Envoy gateway").
-//! This module exports the callbacks the filter needs and nothing else:
+//! This module exports the callbacks the filter needs and nothing else (not even
+//! `proxy_on_context_create`: see `filter::State::stream_root`):
 //!
 //! | export | why |
 //! |---|---|
 //! | `proxy_abi_version_0_2_1` | the ABI marker the host looks for |
 //! | `proxy_on_memory_allocate` | the host places returned data (headers, configuration) in our memory |
-//! | `proxy_on_context_create` | which plugin (root context) a stream belongs to: one VM may serve several |
 //! | `proxy_on_configure` | a plugin's configuration |
 //! | `proxy_on_tick` | counters are flushed to Envoy on a timer, not per request |
 //! | `proxy_on_request_headers` | the work |
@@ -140,11 +140,6 @@ pub extern "C" fn proxy_abi_version_0_2_1() {}
 const CONTINUE: u32 = 0;
 
 // The callbacks: each hands over to `filter`.
-
-#[no_mangle]
-extern "C" fn proxy_on_context_create(context_id: u32, root_id: u32) {
-    filter::on_context_create(context_id, root_id);
-}
 
 #[no_mangle]
 extern "C" fn proxy_on_configure(root_id: u32, size: usize) -> u32 {

@@ -1,9 +1,10 @@
 //! The filter: the proxy-wasm callbacks ([`crate::abi`] exports only the ones needed), each plugin's
 //! configuration, and per request one plan from core, applied and counted. All format logic is core's.
 //!
-//! Per request the host makes three calls into the module (`proxy_on_context_create`,
-//! `proxy_on_request_headers`, `proxy_on_response_headers`), and the module makes one host call to
-//! read the request headers (plus the host's call back to allocate them) and one per header written.
+//! Per request the host makes two calls into the module (`proxy_on_request_headers`,
+//! `proxy_on_response_headers`), and the module makes one host call to read the request headers (plus
+//! the host's call back to allocate them) and one per header written. Which configuration a stream
+//! belongs to is known without a call when the VM serves one ([`State::stream_root`]).
 //! Counters, per caller too, are added up here and handed to Envoy on a tick ([`FLUSH_MS`]). Only
 //! what the configuration asks for costs more host calls: a caller read from a host property (one
 //! `proxy_get_property`), the access-log fields (one `proxy_set_property`), the response headers.
@@ -30,12 +31,21 @@ pub const FLUSH_MS: u32 = 500;
 /// creates a new root context and drains the old one); past this many, the oldest is forgotten.
 const MAX_ROOTS: usize = 64;
 
+/// One plugin configuration served by the VM.
+struct Root {
+    /// The root context's id (a stream remembers it until its response).
+    id: u32,
+    /// The plugin's `name` (Envoy's `PluginConfig.name`).
+    name: Vec<u8>,
+    config: Rc<FilterConfig>,
+}
+
 /// Everything one VM (one Envoy worker) keeps.
 #[derive(Default)]
 struct State {
-    /// Root contexts (one per plugin configuration served by this VM), by context id.
-    roots: Vec<(u32, Rc<FilterConfig>)>,
-    /// Which root each live stream belongs to, and what it wrote.
+    /// The plugin configurations this VM serves, one per plugin `name`.
+    roots: Vec<Root>,
+    /// What was written to each live stream whose response headers the configuration writes to.
     streams: Streams,
     /// Envoy's ids of the counters, in [`stats::index`] order; defined once.
     counter_ids: Option<Vec<Option<u32>>>,
@@ -60,23 +70,36 @@ impl State {
     }
 
     fn root(&self, id: u32) -> Option<Rc<FilterConfig>> {
-        self.roots.iter().find(|(r, _)| *r == id).map(|(_, c)| Rc::clone(c))
+        self.roots.iter().find(|r| r.id == id).map(|r| Rc::clone(&r.config))
+    }
+
+    /// The configuration of the current stream, and its root's id.
+    ///
+    /// The filter does not export `proxy_on_context_create`, which would tell the stream's root
+    /// context, because Envoy would then call into the VM once more on every request (≈ 2 000
+    /// instructions of Envoy's, measured with callgrind: `benches/envoy/callgrind.sh`). A VM that
+    /// serves one configuration (the usual case: one filter per `vm_id`) needs no call at all. A VM
+    /// shared by several asks the host for the stream's plugin `name` (one `proxy_get_property`),
+    /// which Envoy documents as what identifies a filter among those sharing a VM
+    /// (`envoy.extensions.wasm.v3.PluginConfig.name`: "A unique name for a filters/services in a VM
+    /// for use in identifying the filter/service if multiple filters/services are sharing the same
+    /// VM").
+    fn stream_root(&self) -> Option<(u32, Rc<FilterConfig>)> {
+        let found = match self.roots.as_slice() {
+            [only] => only,
+            [] => return None,
+            several => {
+                let name = abi::property(b"plugin_name");
+                let name = name.as_ref().map_or(&[][..], |n| n.as_slice());
+                several.iter().find(|r| r.name == name)?
+            }
+        };
+        Some((found.id, Rc::clone(&found.config)))
     }
 }
 
 fn log(level: LogLevel, message: &str) {
     abi::log(level, message);
-}
-
-/// `proxy_on_context_create`.
-pub fn on_context_create(context_id: u32, root_id: u32) {
-    STATE.with_borrow_mut(|s| {
-        if root_id == 0 {
-            // A root context: its configuration follows in `on_configure`.
-        } else {
-            s.streams.open(context_id, root_id);
-        }
-    });
 }
 
 /// `proxy_on_configure`: false refuses the configuration.
@@ -105,18 +128,36 @@ pub fn on_configure(root_id: u32, size: usize) -> bool {
             s.counter_ids = Some(ids);
         }
         let config = Rc::new(config);
-        match s.roots.iter_mut().find(|(r, _)| *r == root_id) {
-            Some(slot) => slot.1 = config,
-            None => s.roots.push((root_id, config)),
-        }
+        let name = abi::property(b"plugin_name").map(|n| n.as_slice().to_vec()).unwrap_or_default();
+        let shown = core::str::from_utf8(&name).unwrap_or("(not UTF-8)").to_string();
+        // A configuration update (xDS) gives the same plugin a new root context; the old one drains.
+        // Streams are matched to configurations by plugin name (`State::stream_root`), so the newest
+        // configuration of a name serves every stream of that name from now on, in-flight ones included.
+        let replaced = match s.roots.iter_mut().find(|r| r.id == root_id || r.name == name) {
+            Some(root) => {
+                (root.id, root.config) = (root_id, config);
+                true
+            }
+            None => {
+                s.roots.push(Root { id: root_id, name, config });
+                false
+            }
+        };
         if s.roots.len() > MAX_ROOTS {
             // The host numbers contexts from one counter: the smallest id is the oldest.
-            if let Some(oldest) = s.roots.iter().map(|(r, _)| *r).min() {
-                s.roots.retain(|(r, _)| *r != oldest);
+            if let Some(oldest) = s.roots.iter().map(|r| r.id).min() {
+                s.roots.retain(|r| r.id != oldest);
             }
         }
         if s.logs(LogLevel::Info) {
-            log(LogLevel::Info, if shadow { "configured (shadow mode)" } else { "configured" });
+            let mode = if shadow { " (shadow mode)" } else { "" };
+            let what = if replaced {
+                // Also what two filters with one `name` in one VM look like: then say so.
+                "replaced the configuration of the same name (filters sharing a VM need distinct names)"
+            } else {
+                "configured"
+            };
+            log(LogLevel::Info, &format!("plugin \"{shown}\": {what}{mode}"));
         }
     });
     abi::set_tick_period(FLUSH_MS);
@@ -167,7 +208,7 @@ pub fn on_tick() {
 /// `proxy_on_request_headers`: the work. The request always continues.
 pub fn on_request_headers(context_id: u32) {
     STATE.with_borrow_mut(|s| {
-        let Some(config) = s.streams.root_of(context_id).and_then(|r| s.root(r)) else { return };
+        let Some((root, config)) = s.stream_root() else { return };
         if cfg!(feature = "ladder-empty") {
             return;
         }
@@ -199,7 +240,7 @@ pub fn on_request_headers(context_id: u32) {
             if config.response_trace_id_header.is_some() || config.traceresponse {
                 let flags = if config.traceresponse { written_flags(plan, &headers) } else { 0 };
                 let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
-                streams.set_written(context_id, written);
+                streams.open(context_id, root, written);
             }
         }
         if config.access_log != access_log::Fields::NONE {

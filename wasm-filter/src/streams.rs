@@ -1,9 +1,10 @@
-//! Which plugin (root context) each live stream belongs to, and the context it wrote: a fixed table
-//! indexed by context id, so the filter needs neither a hash map nor a `proxy_on_delete` callback per
-//! stream (one call into the VM fewer on every request).
+//! What the filter wrote to a stream's request, and under which plugin (root context), kept from its
+//! request headers to its response headers when the configuration writes response headers: a fixed
+//! table indexed by context id, so the filter needs neither a hash map nor a `proxy_on_delete`
+//! callback per stream (one call into the VM fewer on every request).
 //!
-//! The host numbers contexts from one counter per VM, and creates a stream's context right before its
-//! request headers, so an entry is read almost at once. An entry is overwritten only when
+//! The host numbers contexts from one counter per VM, and a stream's response headers follow its
+//! request headers, so an entry is read soon after it is written. An entry is overwritten only when
 //! [`CAPACITY`] newer contexts were created on the same worker in between: then the stream is not
 //! found, and the filter leaves it alone (a stream still waiting for its response headers after that
 //! many newer ones does not get `response_trace_id_header` or `traceresponse`). Each slot remembers its context id, so a
@@ -49,22 +50,10 @@ impl Streams {
         self.slots.get_mut(context as usize % CAPACITY)
     }
 
-    /// A new stream of plugin `root`.
-    pub fn open(&mut self, context: u32, root: u32) {
+    /// Stream `context` of plugin `root`, and what was written to its request.
+    pub fn open(&mut self, context: u32, root: u32, written: Option<Written>) {
         if let Some(s) = self.slot(context) {
-            *s = Slot { context, root, written: None };
-        }
-    }
-
-    /// The plugin of `context`, if it is known.
-    pub fn root_of(&mut self, context: u32) -> Option<u32> {
-        self.slot(context).filter(|s| s.context == context && context != 0).map(|s| s.root)
-    }
-
-    /// Remember what was written to the request of `context`.
-    pub fn set_written(&mut self, context: u32, written: Option<Written>) {
-        if let Some(s) = self.slot(context).filter(|s| s.context == context) {
-            s.written = written;
+            *s = Slot { context, root, written };
         }
     }
 
@@ -89,18 +78,15 @@ mod tests {
             span_id: SpanId::from_hex(b"00f067aa0ba902b7").ok(),
             flags: 1,
         });
-        t.open(7, 2);
-        t.open(8, 3);
-        assert_eq!((t.root_of(7), t.root_of(8), t.root_of(9)), (Some(2), Some(3), None));
-        t.set_written(7, id);
+        t.open(7, 2, id);
+        t.open(8, 3, None);
+        assert_eq!(t.close(9), None);
         assert_eq!(t.close(7), Some((2, id)));
         assert_eq!(t.close(7), None);
         // A context CAPACITY ids later takes the slot; the older one is no longer found.
-        t.open(8 + CAPACITY as u32, 4);
-        assert_eq!(t.root_of(8), None);
-        assert_eq!(t.root_of(8 + CAPACITY as u32), Some(4));
-        t.set_written(8, id);
+        t.open(8 + CAPACITY as u32, 4, None);
+        assert_eq!(t.close(8), None);
         assert_eq!(t.close(8 + CAPACITY as u32), Some((4, None)));
-        assert_eq!(t.root_of(0), None);
+        assert_eq!(t.close(0), None);
     }
 }
