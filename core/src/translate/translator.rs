@@ -240,8 +240,11 @@ impl Translator {
                 self.remove_formats(plan, |f| ins.status(f).arrived());
                 self.remove_baggage(plan, headers, |_| true);
             }
-            Choice::Continue(ctx) => {
-                self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false);
+            Choice::Continue(sampling) => {
+                if let Some(ctx) = &ins.context {
+                    let ctx = ctx.with_sampling(sampling);
+                    self.plan_context(plan, &ins, ctx, Outcome::Continued, ins.restarted_from, false);
+                }
                 self.plan_baggage(plan, headers, present);
             }
             Choice::Root { reason, sampling, restarted_from, ignored } => {
@@ -330,8 +333,8 @@ impl Translator {
     /// An X-Ray `Root` without `Parent` when nothing else arrived (an AWS load balancer at the edge):
     /// a new root keeps its trace id and fields so the trace stays joined with the load balancer's logs.
     fn edge_root<'a, E: Extractor + ?Sized>(&self, ins: &Inspection<'_>, headers: &'a E) -> Option<EdgeRoot<'a>> {
-        match (ins.context, ins.status(Format::XRay), self.config.trust) {
-            (None, Status::Invalid(Error::XRayMissingParent), Trust::Continue) => {
+        match (ins.context.is_none(), ins.status(Format::XRay), self.config.trust) {
+            (true, Status::Invalid(Error::XRayMissingParent), Trust::Continue) => {
                 crate::carrier::single(headers, xray::HEADER, Error::XRayDuplicate)
                     .ok()
                     .flatten()
@@ -342,7 +345,7 @@ impl Translator {
     }
 
     /// What to do with what arrived, by the configuration (module docs, "Trust", precedence).
-    fn choose<'a>(&self, ins: &Inspection<'a>, edge: Option<EdgeRoot<'_>>) -> Choice<'a> {
+    fn choose(&self, ins: &Inspection<'_>, edge: Option<EdgeRoot<'_>>) -> Choice {
         let cfg = &self.config;
         let incoming = |s: Sampling| match s {
             Sampling::Accept | Sampling::Debug if cfg.drop_forced_sampling => Sampling::Defer,
@@ -356,7 +359,9 @@ impl Translator {
         let root =
             |reason, sampling, restarted_from, ignored| Choice::Root { reason, sampling, restarted_from, ignored };
         let conflict = ins.conflicts() > 0;
-        match (ins.context, ins.sampling_only) {
+        // The context is matched by reference and handed on as its sampling alone: it is a few hundred
+        // bytes, and this runs on every request (`decide` reads it from `ins`).
+        match (&ins.context, ins.sampling_only) {
             (Some(_), _) if conflict && cfg.on_conflict == OnConflict::PassThrough => Choice::Leave,
             // An untrusted context or decision is dropped; `on_missing` decides what replaces it.
             (Some(_), _) | (None, Some(_)) if cfg.trust == Trust::Ignore => match cfg.on_missing {
@@ -369,7 +374,7 @@ impl Translator {
             (Some(ctx), _) if conflict && cfg.on_conflict == OnConflict::NewRoot => {
                 root(RootReason::Conflict, root_sampling, Some((ctx.trace_id, ctx.span_id)), false)
             }
-            (Some(ctx), _) => Choice::Continue(ctx.with_sampling(incoming(ctx.sampling))),
+            (Some(ctx), _) => Choice::Continue(incoming(ctx.sampling)),
             (None, Some(s)) => match cfg.on_missing {
                 OnMissing::NewRoot => root(RootReason::Missing, incoming(s), None, false),
                 OnMissing::PassThrough => Choice::Decision(incoming(s)),
@@ -444,6 +449,7 @@ impl Translator {
         let continued_from = if outcome == Outcome::Continued { ins.source } else { None };
         let unchanged = ins
             .context
+            .as_ref()
             .is_some_and(|i| outcome == Outcome::Continued && i.sampling == ctx.sampling && i.id_width == ctx.id_width);
 
         if cfg.remove_other_formats || ignored {
@@ -491,7 +497,8 @@ impl Translator {
         if !(read || cfg.inject.contains(Format::Datadog)) {
             return None;
         }
-        let from_datadog = ins.source == Some(Format::Datadog) && ins.context.is_some_and(|c| c.span_id == ctx.span_id);
+        let from_datadog =
+            ins.source == Some(Format::Datadog) && ins.context.as_ref().is_some_and(|c| c.span_id == ctx.span_id);
         let last_parent = ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id));
         Some(datadog_fields::encode_member(ctx, last_parent)).filter(|m| !m.as_str().is_empty())
     }
@@ -593,18 +600,16 @@ pub(crate) fn compose_tracestate(
 /// [`xray::root_without_parent`]'s trace id, decision and fields.
 type EdgeRoot<'a> = (TraceId, Sampling, crate::context::XRayFields<'a>);
 
-/// What [`Translator::choose`] decided. Built and matched once per request, never stored: boxing the
-/// context would need a heap.
-#[allow(clippy::large_enum_variant)]
-enum Choice<'a> {
+/// What [`Translator::choose`] decided. Small: the context it continues stays in the inspection.
+enum Choice {
     /// Change nothing (nothing arrived, or a conflict under `on_conflict: pass-through`).
     Leave,
     /// Only a B3 decision arrived: pass it on.
     Decision(Sampling),
     /// Remove the untrusted trace; nothing replaces it.
     Ignore,
-    /// Continue this context.
-    Continue(TraceContext<'a>),
+    /// Continue the context read (`Inspection::context`), with this sampling.
+    Continue(Sampling),
     /// Start a new root.
     Root { reason: RootReason, sampling: Sampling, restarted_from: Option<(TraceId, SpanId)>, ignored: bool },
 }
