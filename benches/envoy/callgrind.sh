@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Envoy's instructions per request for each arm, counted by callgrind (benches/envoy/callgrind.py):
+# exact where CPU time per request is noise (±4 µs per round on this VM), to tell which change moved
+# what. load.sh stays the judge of the gateway target (CPU time); this explains it.
+#
+#   benches/envoy/callgrind.sh [--before REV] [--requests 2000] [--out FILE]
+#
+# Arms: passthrough, floor (benches/envoy/floor-filter), tracebridge {"inject":["w3c"]} (every format
+# extracted), lua (b3-to-w3c.lua), and with --before REV the filter as built at git revision REV.
+# Every request carries B3 single. Needs valgrind (Debian: apt-get install valgrind); ≈ 1 min per arm.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+before="" args=()
+while (($#)); do
+  case "$1" in
+    --before) before=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+"$root/scripts/ensure-tools.sh"
+wasm=$target_dir/tracebridge.wasm
+TRACEBRIDGE_WASM=$wasm "$root/scripts/build-filter.sh" >&2
+floor=$("$here/build-reference.sh" floor-filter)
+cfg='{"inject":["w3c"]}'
+arms=(--arm passthrough=none --arm "floor=wasm:$floor")
+expect=(--expect floor --expect tracebridge --expect lua)
+if [ -n "$before" ]; then
+  tree=$(mktemp -d "${TMPDIR:-/tmp}/tracebridge-before.XXXXXX")
+  git -C "$root" worktree add --detach "$tree" "$before" >&2
+  trap 'git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
+  mkdir -p "$target_dir/ladder"
+  CARGO_TARGET_DIR=$target_dir TRACEBRIDGE_WASM=$target_dir/ladder/before.wasm "$tree/scripts/build-filter.sh" >&2
+  arms+=(--arm "before=wasm:$target_dir/ladder/before.wasm:$cfg")
+  expect+=(--expect before)
+fi
+arms+=(--arm "tracebridge=wasm:$wasm:$cfg" --arm "lua=lua:$here/b3-to-w3c.lua")
+python3 "$here/callgrind.py" "${arms[@]}" "${expect[@]}" ${args[@]+"${args[@]}"}
