@@ -89,10 +89,11 @@ def totals(path):
     if m:
         total = int(m.group(1).replace(",", ""))
     for line in out.splitlines():
-        # Code with no object file behind it (`???:0x... [???]`) above the first 4 GiB: the binary's
-        # own unnamed code (`.plt`, assembly) also shows as `[???]`, but at its low load address.
+        # Code with no object file behind it (`???:0x... [???]`) above 256 MiB: the binary's own
+        # unnamed code (`.plt`, assembly) also shows as `[???]`, but within its ~100 MiB at a low load
+        # address; LuaJIT places its traces within 2 GiB of it, V8 its code far above.
         m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+\?\?\?:0x([0-9a-f]+) \[\?\?\?\]", line)
-        if m and int(m.group(2), 16) >= 1 << 32:
+        if m and int(m.group(2), 16) >= 1 << 28:
             jit += int(m.group(1).replace(",", ""))
     return total, jit
 
