@@ -50,6 +50,12 @@ impl NameFilter {
         self.names.iter().zip(mask).any(|(n, m)| n & m != 0)
     }
 
+    /// False only when `name` cannot be present (its mask computed here: for names known only at run
+    /// time, such as a plan's removals).
+    pub(crate) fn may_have(self, name: &str) -> bool {
+        self.may_have_any(mask(&[name]))
+    }
+
     /// False only when no name starting with `prefix` (two bytes or more, lowercase) can be present.
     pub(crate) fn may_have_prefix(self, prefix: &str) -> bool {
         self.prefixes & prefix_bit(prefix.as_bytes()) != 0
@@ -135,6 +141,7 @@ mod tests {
                 let filter = NameFilter::of(&headers[..]);
                 assert!(filter.may_have_any(mask(f.headers())), "{name}");
                 assert!(filter.may_have_any(mask(&[name])), "{name}");
+                assert!(filter.may_have(name) && filter.may_have(&upper), "{name}");
             }
         }
         let headers = [("Uberctx-User", "alice")];
@@ -158,6 +165,7 @@ mod tests {
         let missed = Format::ALL.iter().filter(|f| !filter.may_have_any(mask(f.headers()))).count();
         // b3-single is present; of the other nine, collisions may keep a few.
         assert!(!filter.may_have_any(mask(Format::W3c.headers())));
+        assert!(!filter.may_have("tracestate") && filter.may_have("b3"));
         assert!(missed >= 7, "{missed}");
         assert!(!filter.may_have_prefix("uberctx-") && !filter.may_have_prefix("ot-baggage-"));
     }

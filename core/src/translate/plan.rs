@@ -4,6 +4,7 @@ use core::fmt;
 use crate::baggage;
 use crate::carrier::{Extractor, Injector};
 use crate::format::Format;
+use crate::name_filter::NameFilter;
 use crate::tracestate::{self, TraceStateBuf};
 use arrayvec::{ArrayString, ArrayVec};
 
@@ -239,12 +240,13 @@ impl Plan {
 
     /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
     /// in the Envoy filter): such removals are dropped, unless the plan itself set that header earlier.
-    pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E) {
+    /// A name the carrier's name filter (`present`) rules out needs no lookup.
+    pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E, present: NameFilter) {
         for i in 0..self.ops.len() {
             let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
             let set_before =
                 self.ops.iter().take(i).flatten().any(|op| !matches!(op, Op::Remove(_)) && op_name(op) == name);
-            if !set_before && crate::carrier::first(headers, name).is_none() {
+            if !set_before && (!present.may_have(name) || crate::carrier::first(headers, name).is_none()) {
                 if let Some(slot) = self.ops.get_mut(i) {
                     *slot = None;
                 }

@@ -136,17 +136,18 @@ impl Translator {
                     if let Some(slot) = ins.warnings.get_mut(f.index()) {
                         *slot = warning;
                     }
-                    match (propagation, &ins.context) {
-                        (Propagation::Context(ctx), None) => {
-                            ins.source = Some(f);
-                            ins.context = Some(ctx);
-                            Status::Valid
-                        }
-                        (Propagation::Context(ctx), Some(chosen)) if ctx.trace_id != chosen.trace_id => {
-                            Status::Conflict
-                        }
-                        (Propagation::Context(_), Some(_)) => Status::Valid,
-                        (Propagation::SamplingOnly(s), _) => {
+                    // No tuple of (propagation, chosen): it would copy the context once more.
+                    match propagation {
+                        Propagation::Context(ctx) => match &ins.context {
+                            None => {
+                                ins.source = Some(f);
+                                ins.context = Some(ctx);
+                                Status::Valid
+                            }
+                            Some(chosen) if ctx.trace_id != chosen.trace_id => Status::Conflict,
+                            Some(_) => Status::Valid,
+                        },
+                        Propagation::SamplingOnly(s) => {
                             decision = decision.or(Some((f, s)));
                             Status::Valid
                         }
@@ -216,13 +217,19 @@ impl Translator {
     /// assert!(plan.is_noop() && plan.report().missing());
     /// ```
     pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
-        self.decide(headers, random, plan);
-        plan.drop_absent_removals(headers);
+        let present = self.name_filter(headers);
+        self.decide(headers, present, random, plan);
+        plan.drop_absent_removals(headers, present);
     }
 
     /// Read, choose, write: the three steps of a plan.
-    fn decide<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
-        let present = self.name_filter(headers);
+    fn decide<E: Extractor + ?Sized>(
+        &self,
+        headers: &E,
+        present: NameFilter,
+        random: impl FnOnce() -> [u8; 24],
+        plan: &mut Plan,
+    ) {
         let ins = self.inspect_present(headers, present);
         plan.reset(Report {
             source: ins.source,
