@@ -360,9 +360,15 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
     let mut c = Counts { all, caller };
     let report = plan.report();
     c.inc(index::REQUESTS);
-    for f in Format::ALL {
-        match report.status(f) {
-            Status::Valid | Status::Conflict => c.inc(index::per_format(PerFormat::Extracted, f)),
+    // One pass over the report's arrays (no lookup per format): this runs on every request.
+    let mut conflicts = false;
+    for ((&f, &status), &injected) in Format::ALL.iter().zip(&report.status).zip(&report.injected) {
+        match status {
+            Status::Valid => c.inc(index::per_format(PerFormat::Extracted, f)),
+            Status::Conflict => {
+                conflicts = true;
+                c.inc(index::per_format(PerFormat::Extracted, f));
+            }
             Status::Invalid(e) => {
                 // Malformed trace headers never fail a request: count, and tell at debug level.
                 if debug {
@@ -372,14 +378,14 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
             }
             _ => {}
         }
-        if report.injected(f) && !config.shadow {
+        if injected && !config.shadow {
             c.inc(index::per_format(PerFormat::Injected, f));
         }
     }
     if report.missing() {
         c.inc(index::MISSING);
     }
-    if report.conflicts() > 0 {
+    if conflicts {
         c.inc(index::CONFLICTS);
     }
     if report.root_generated() {

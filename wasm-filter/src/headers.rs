@@ -115,15 +115,6 @@ impl<'a> Pairs<'a> {
         found
     }
 
-    /// Every name, in order.
-    fn names(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        let data = self.data;
-        let index = self.starts.get(..self.indexed).unwrap_or_default().iter();
-        let index = index.map(move |&[at, n]| data.get(at as usize..at as usize + n as usize).unwrap_or_default());
-        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
-        index.chain(rest.map(|(n, _)| n))
-    }
-
     /// Every `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let data = self.data;
@@ -169,7 +160,14 @@ impl Extractor for Pairs<'_> {
 
     /// Every name, so that the translator looks up only the formats that may be present.
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
-        self.names().for_each(each);
+        // A plain loop over the index (every request fills the name filter from it).
+        let data = self.data;
+        for &[at, n] in self.starts.get(..self.indexed).unwrap_or_default() {
+            each(data.get(at as usize..at as usize + n as usize).unwrap_or_default());
+        }
+        if self.len() > INDEXED {
+            self.iter().skip(INDEXED).for_each(|(n, _)| each(n));
+        }
         true
     }
 }
