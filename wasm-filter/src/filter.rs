@@ -128,7 +128,13 @@ pub fn on_configure(root_id: u32, size: usize) -> bool {
             s.counter_ids = Some(ids);
         }
         let config = Rc::new(config);
-        let name = abi::property(b"plugin_name").map(|n| n.as_slice().to_vec()).unwrap_or_default();
+        let name = abi::property(b"plugin_name").map(|n| n.as_slice().to_vec());
+        if name.is_none() {
+            // Every Envoy with wasm has it. A host without it cannot tell configurations sharing a VM
+            // apart: the last one configured would serve every stream.
+            log(LogLevel::Warn, "the host gives no plugin_name: give each configuration its own VM (vm_id)");
+        }
+        let name = name.unwrap_or_default();
         let shown = core::str::from_utf8(&name).unwrap_or("(not UTF-8)").to_string();
         // A configuration update (xDS) gives the same plugin a new root context; the old one drains.
         // Streams are matched to configurations by plugin name (`State::stream_root`), so the newest
