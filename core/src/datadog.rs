@@ -163,11 +163,36 @@ fn tags(t: &[u8]) -> Result<DatadogTags<'_>, Error> {
     let s = carrier::visible_ascii(t).map_err(|_| Error::DatadogTags)?;
     for pair in s.split(',') {
         let (k, v) = pair.split_once('=').ok_or(Error::DatadogTags)?;
-        if k.is_empty() || v.is_empty() || k.bytes().any(|b| b == b' ') || v.starts_with(' ') || v.ends_with(' ') {
+        if !valid_pair(k.bytes(), v.bytes()) {
             return Err(Error::DatadogTags);
         }
     }
     Ok(DatadogTags::Header(s))
+}
+
+/// One `key=value` pair as [`tags`] reads it: a key of `%x21-7E` but `=` and `,`, a value of
+/// `%x20-7E` but `,` that neither starts nor ends with a space, neither empty. Writing checks the
+/// same ([`encode_tags`]), so a tag that came another way (our tracestate member allows a space in a
+/// key) is never written where the next hop would refuse the whole header.
+fn valid_pair(key: impl Iterator<Item = u8>, value: impl Iterator<Item = u8>) -> bool {
+    let mut key_len = 0usize;
+    for b in key {
+        if !(0x21..=0x7e).contains(&b) || b == b'=' || b == b',' {
+            return false;
+        }
+        key_len += 1;
+    }
+    let (mut first, mut last, mut len) = (b' ', b' ', 0usize);
+    for b in value {
+        if !(0x20..=0x7e).contains(&b) || b == b',' {
+            return false;
+        }
+        if len == 0 {
+            first = b;
+        }
+        (last, len) = (b, len + 1);
+    }
+    key_len > 0 && len > 0 && first != b' ' && last != b' '
 }
 
 /// The Datadog context of `headers`: `Ok(None)` when `x-datadog-trace-id` and `x-datadog-parent-id`
@@ -211,10 +236,9 @@ pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
                 wrote_tid = true;
                 overflow |= !out.pair(&mut k.bytes(), &mut t.into_iter());
             }
-        } else if v.bytes().next() != Some(b' ') && v.bytes().last() != Some(b' ') {
-            // A value with a space at an edge is refused on read from the header (`tags`); from our
-            // tracestate member (`t.k:v ;…`) it is left out here, never written where HTTP would
-            // strip it.
+        } else if valid_pair(k.bytes(), v.bytes()) {
+            // What `tags` would refuse on read (from our tracestate member: a space in a key, a value
+            // with a space at an edge, where HTTP would strip it) is left out, never written.
             overflow |= !out.pair(&mut k.bytes(), &mut v.bytes());
         }
     }
@@ -396,6 +420,24 @@ mod tests {
             round(&[(TRACE_ID, "1"), (PARENT_ID, "2"), (TAGS, "_dd.p.tid=xyz,_dd.p.dm=-1")]),
             Ok(headers(&[(TRACE_ID, "1"), (PARENT_ID, "2"), (TAGS, "_dd.p.dm=-1")]))
         );
+    }
+
+    /// Found by the translator fuzz target: a `dd=` member's tag whose key holds a space was written
+    /// to `x-datadog-tags`, which then read back with a warning (the whole header refused).
+    #[test]
+    fn member_tags_the_header_would_refuse_are_not_written() {
+        let (Ok(t), Ok(s)) =
+            (TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736"), SpanId::from_hex(b"00f067aa0ba902b7"))
+        else {
+            return;
+        };
+        let mut ctx = TraceContext::new(t, s);
+        ctx.id_width = IdWidth::Bits64;
+        ctx.datadog.tags = DatadogTags::Member("s:2;t.d 0:-4;t.dm:-4;t.e:;t.v: x;t.usr.id:a~b");
+        assert_eq!(encode_tags(&ctx).as_str(), "_dd.p.dm=-4,_dd.p.usr.id=a=b");
+        let mut out = headers(&[]);
+        inject(&ctx, &mut out);
+        assert!(matches!(extract(&out), Ok(Some((_, None)))), "{out:?}");
     }
 
     #[test]
