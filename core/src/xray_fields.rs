@@ -87,7 +87,8 @@ impl<'a> XRayExtra<'a> {
 
     /// True when there are no unknown fields.
     pub fn is_empty(self) -> bool {
-        self.fields().next().is_none()
+        // `None` (every context not read from X-Ray) answers without splitting anything.
+        matches!(self, XRayExtra::None) || self.fields().next().is_none()
     }
 }
 
