@@ -31,6 +31,11 @@ impl NameFilter {
     pub(crate) fn of<E: Extractor + ?Sized>(headers: &E) -> Self {
         let mut f = Self { names: [0; 4], prefixes: 0 };
         let listed = headers.visit_names(&mut |n| {
+            // HTTP/2 pseudo-headers (`:path`, `:authority`, …: a third of a small request's names) are
+            // never a format's header nor a baggage prefix: not hashed.
+            if n.first() == Some(&b':') {
+                return;
+            }
             let i = hash(name_key(n));
             // The bit `set` sets, with one word written instead of four (`get_mut` is not `const`).
             if let Some(word) = f.names.get_mut((i >> 6) as usize & 3) {
@@ -162,6 +167,8 @@ mod tests {
             ("b3", "1"),
         ];
         let filter = NameFilter::of(&headers[..]);
+        // Pseudo-headers are not in the filter at all.
+        assert_eq!(filter, NameFilter::of(&headers[4..]));
         let missed = Format::ALL.iter().filter(|f| !filter.may_have_any(mask(f.headers()))).count();
         // b3-single is present; of the other nine, collisions may keep a few.
         assert!(!filter.may_have_any(mask(Format::W3c.headers())));
