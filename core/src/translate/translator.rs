@@ -34,6 +34,9 @@ pub struct Translator {
     /// many header names (each a scan of the headers when looked up; the filter costs about as
     /// much as six such scans on a common request, callgrind).
     list_names: bool,
+    /// The formats read that carry baggage, in `extract` order (at most three: W3C, Jaeger, OT),
+    /// worked out once rather than per request.
+    baggage_read: ([Source; 3], u8),
 }
 
 impl Default for Translator {
@@ -57,7 +60,14 @@ impl Translator {
     /// A translator for a `config` already checked.
     fn checked(config: Config) -> Self {
         let names: usize = config.extract.iter().map(|f| f.headers().len()).sum();
-        Translator { config, list_names: names >= 6 }
+        let mut baggage_read = ([Source::W3c; 3], 0u8);
+        for s in config.extract.iter().filter_map(baggage_source) {
+            if let Some(slot) = baggage_read.0.get_mut(usize::from(baggage_read.1)) {
+                *slot = s;
+                baggage_read.1 += 1;
+            }
+        }
+        Translator { config, list_names: names >= 6, baggage_read }
     }
 
     /// The configuration.
@@ -278,7 +288,8 @@ impl Translator {
             Source::Jaeger => present.may_have_prefix(baggage::JAEGER_PREFIX),
             Source::Ot => present.may_have_prefix(baggage::OT_PREFIX),
         };
-        for s in self.config.extract.iter().filter_map(baggage_source).filter(may_be_present) {
+        let (read, n_read) = &self.baggage_read;
+        for s in read.iter().take(usize::from(*n_read)).copied().filter(may_be_present) {
             if let Some(slot) = out.get_mut(n) {
                 *slot = s;
                 n += 1;
