@@ -65,37 +65,51 @@ impl<'a> Pairs<'a> {
     /// `each` breaks. A plain loop over the index: this runs for every format whose names may be
     /// present, on every request.
     fn each_named(&self, want: &[u8], each: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        let data = self.data;
-        for (i, &[at, n]) in self.starts.get(..self.indexed).unwrap_or_default().iter().enumerate() {
-            let (at, n) = (at as usize, n as usize);
-            if n != want.len() {
+        for (i, &entry) in self.index().iter().enumerate() {
+            if entry[1] as usize != want.len() {
                 continue;
             }
-            let name = data.get(at..at + n).unwrap_or_default();
-            if !name.eq_ignore_ascii_case(want) {
-                continue;
-            }
-            let value_at = at + n + 1;
-            let value = data.get(value_at..value_at + self.value_len(i)).unwrap_or_default();
-            if each(name, value).is_break() {
+            let name = self.name_at(entry);
+            if name.eq_ignore_ascii_case(want) && each(name, self.value_at(i, entry)).is_break() {
                 return;
             }
         }
-        if self.len() > INDEXED {
-            for (name, value) in self.iter().skip(INDEXED) {
-                if name.len() == want.len() && name.eq_ignore_ascii_case(want) && each(name, value).is_break() {
-                    return;
-                }
+        for (name, value) in self.past_index() {
+            if name.len() == want.len() && name.eq_ignore_ascii_case(want) && each(name, value).is_break() {
+                return;
             }
         }
     }
 
+    /// The filled part of the index.
+    fn index(&self) -> &[[u32; 2]] {
+        self.starts.get(..self.indexed).unwrap_or_default()
+    }
+
+    /// The name of the indexed pair at `[at, name length]`.
+    fn name_at(&self, [at, n]: [u32; 2]) -> &'a [u8] {
+        self.data.get(at as usize..at as usize + n as usize).unwrap_or_default()
+    }
+
+    /// The value of indexed pair `i`, at `[at, name length]`.
+    fn value_at(&self, i: usize, [at, n]: [u32; 2]) -> &'a [u8] {
+        let value_at = at as usize + n as usize + 1;
+        self.data.get(value_at..value_at + self.value_len(i)).unwrap_or_default()
+    }
+
+    /// The pairs past the index (more than [`INDEXED`] headers: rare), decoded from where the last
+    /// indexed pair ends; nothing to decode on a request of [`INDEXED`] headers or fewer.
+    fn past_index(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let sizes = self.sizes.get(INDEXED * 8..).unwrap_or_default();
+        let at = match self.starts.last() {
+            Some(&[at, n]) if !sizes.is_empty() => at as usize + n as usize + self.value_len(INDEXED - 1) + 2,
+            _ => 0,
+        };
+        decode(sizes, self.data, at)
+    }
+
     fn lengths(&self) -> impl Iterator<Item = (usize, usize)> + 'a {
-        self.sizes.chunks_exact(8).map(|c| {
-            let (n, v) = c.split_at(4);
-            let le = |b: &[u8]| b.try_into().map_or(0, |a: [u8; 4]| u32::from_le_bytes(a) as usize);
-            (le(n), le(v))
-        })
+        lengths(self.sizes)
     }
 
     /// The value length of pair `i`, from `sizes`.
@@ -117,14 +131,7 @@ impl<'a> Pairs<'a> {
 
     /// Every `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
-        let data = self.data;
-        let mut at = 0usize;
-        self.lengths().map(move |(n, v)| {
-            let name = data.get(at..at + n).unwrap_or_default();
-            let value = data.get(at + n + 1..at + n + 1 + v).unwrap_or_default();
-            at += n + v + 2;
-            (name, value)
-        })
+        decode(self.sizes, self.data, 0)
     }
 
     /// Number of pairs.
@@ -138,6 +145,25 @@ impl<'a> Pairs<'a> {
     }
 }
 
+/// The `(name length, value length)` entries of `sizes`.
+fn lengths(sizes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    sizes.chunks_exact(8).map(|c| {
+        let (n, v) = c.split_at(4);
+        let le = |b: &[u8]| b.try_into().map_or(0, |a: [u8; 4]| u32::from_le_bytes(a) as usize);
+        (le(n), le(v))
+    })
+}
+
+/// The pairs whose lengths are `sizes`, the first starting at `at` in `data`.
+fn decode<'a>(sizes: &'a [u8], data: &'a [u8], mut at: usize) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+    lengths(sizes).map(move |(n, v)| {
+        let name = data.get(at..at + n).unwrap_or_default();
+        let value = data.get(at + n + 1..at + n + 1 + v).unwrap_or_default();
+        at += n + v + 2;
+        (name, value)
+    })
+}
+
 impl Extractor for Pairs<'_> {
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         // Envoy hands over lowercase names (HTTP/2 requires them, HTTP/1 names are lowercased), but
@@ -147,27 +173,17 @@ impl Extractor for Pairs<'_> {
 
     /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`).
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
-        let data = self.data;
-        let index = self.starts.get(..self.indexed).unwrap_or_default().iter().enumerate();
-        let index = index.map(move |(i, &[at, n])| {
-            let (at, n) = (at as usize, n as usize);
-            let name = data.get(at..at + n).unwrap_or_default();
-            (name, data.get(at + n + 1..at + n + 1 + self.value_len(i)).unwrap_or_default())
-        });
-        let rest = (self.len() > INDEXED).then(|| self.iter().skip(INDEXED)).into_iter().flatten();
-        tracebridge::carrier::visit_each_prefixed(index.chain(rest), prefix, each);
+        let index = self.index().iter().enumerate().map(|(i, &entry)| (self.name_at(entry), self.value_at(i, entry)));
+        tracebridge::carrier::visit_each_prefixed(index.chain(self.past_index()), prefix, each);
     }
 
     /// Every name, so that the translator looks up only the formats that may be present.
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         // A plain loop over the index (every request fills the name filter from it).
-        let data = self.data;
-        for &[at, n] in self.starts.get(..self.indexed).unwrap_or_default() {
-            each(data.get(at as usize..at as usize + n as usize).unwrap_or_default());
+        for &entry in self.index() {
+            each(self.name_at(entry));
         }
-        if self.len() > INDEXED {
-            self.iter().skip(INDEXED).for_each(|(n, _)| each(n));
-        }
+        self.past_index().for_each(|(n, _)| each(n));
         true
     }
 }
