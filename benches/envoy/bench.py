@@ -322,10 +322,15 @@ def main():
             delta = f" {med([g[name]['cpu_us'] - g[a.delta]['cpu_us'] for g in rounds]):+.1f} µs |"
         p(f"| {name} | {med(cpu):.1f} µs | {per} | {med(added):+.1f} µs |{delta} {med(ratio):.2f} | {med(rps):.2f}x | "
           f"{errs:.0f} / {non2xx:.0f} |")
+    emit(lines, a.out)
+
+
+def emit(lines, out):
+    """Print the report's lines, and write them to `out` too when given (callgrind.py's as well)."""
     text = "\n".join(lines) + "\n"
     print(text)
-    if a.out:
-        with open(a.out, "w") as f:
+    if out:
+        with open(out, "w") as f:
             f.write(text)
 
 

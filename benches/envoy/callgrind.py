@@ -167,11 +167,7 @@ def main():
         added = total - base
         ratio = f"{added / cmp_added:.2f}" if cmp_added else "–"
         lines.append(f"| {name} | {total:,.0f} | {jit:,.0f} | {added:+,.0f} | {ratio} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    bench.emit(lines, args.out)
 
 
 if __name__ == "__main__":

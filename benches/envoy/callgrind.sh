@@ -28,12 +28,8 @@ cfg='{"inject":["w3c"]}'
 arms=(--arm passthrough=none --arm "floor=wasm:$floor")
 expect=(--expect floor --expect tracebridge --expect lua)
 if [ -n "$before" ]; then
-  tree=$(mktemp -d "${TMPDIR:-/tmp}/tracebridge-before.XXXXXX")
-  git -C "$root" worktree add --detach "$tree" "$before" >&2
-  trap 'git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
-  mkdir -p "$target_dir/ladder"
-  CARGO_TARGET_DIR=$target_dir TRACEBRIDGE_WASM=$target_dir/ladder/before.wasm "$tree/scripts/build-filter.sh" >&2
-  arms+=(--arm "before=wasm:$target_dir/ladder/before.wasm:$cfg")
+  before_wasm=$("$here/build-before.sh" "$before")
+  arms+=(--arm "before=wasm:$before_wasm:$cfg")
   expect+=(--expect before)
 fi
 arms+=(--arm "tracebridge=wasm:$wasm:$cfg" --arm "lua=lua:$here/b3-to-w3c.lua")

@@ -39,12 +39,8 @@ cfg='{"inject":["w3c"]}'
 arms=(--arm passthrough=none --arm "empty-sdk=wasm:$empty")
 expect=(--expect apply --expect tracebridge --expect lua)
 if [ -n "$before" ]; then
-  # The filter as it was at REV, built from a temporary worktree into the same target directory.
-  tree=$(mktemp -d "${TMPDIR:-/tmp}/tracebridge-before.XXXXXX")
-  git -C "$root" worktree add --detach "$tree" "$before" >&2
-  trap 'git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
-  CARGO_TARGET_DIR=$target_dir TRACEBRIDGE_WASM=$out_dir/before.wasm "$tree/scripts/build-filter.sh" >&2
-  arms+=(--arm "before=wasm:$out_dir/before.wasm:$cfg")
+  before_wasm=$("$here/build-before.sh" "$before")
+  arms+=(--arm "before=wasm:$before_wasm:$cfg")
   expect+=(--expect before)
 fi
 arms+=(--arm "callbacks=wasm:$out_dir/empty.wasm:$cfg" --arm "fetch=wasm:$out_dir/fetch.wasm:$cfg"
