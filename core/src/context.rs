@@ -275,3 +275,13 @@ impl serde::Serialize for Sampling {
         })
     }
 }
+
+/// A context with ids given in hex, for tests: panics on a bad id rather than letting a test pass
+/// without running.
+#[cfg(test)]
+pub(crate) fn test_context(trace_id: &[u8], span_id: &[u8]) -> TraceContext<'static> {
+    match (TraceId::from_hex(trace_id), SpanId::from_hex(span_id)) {
+        (Ok(t), Ok(s)) => TraceContext::new(t, s),
+        _ => unreachable!("test ids must be valid hex"),
+    }
+}

@@ -426,12 +426,7 @@ mod tests {
     /// to `x-datadog-tags`, which then read back with a warning (the whole header refused).
     #[test]
     fn member_tags_the_header_would_refuse_are_not_written() {
-        let (Ok(t), Ok(s)) =
-            (TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736"), SpanId::from_hex(b"00f067aa0ba902b7"))
-        else {
-            return;
-        };
-        let mut ctx = TraceContext::new(t, s);
+        let mut ctx = crate::context::test_context(b"4bf92f3577b34da6a3ce929d0e0e4736", b"00f067aa0ba902b7");
         ctx.id_width = IdWidth::Bits64;
         ctx.datadog.tags = DatadogTags::Member("s:2;t.d 0:-4;t.dm:-4;t.e:;t.v: x;t.usr.id:a~b");
         assert_eq!(encode_tags(&ctx).as_str(), "_dd.p.dm=-4,_dd.p.usr.id=a=b");
@@ -452,13 +447,9 @@ mod tests {
 
     #[test]
     fn zero_low_half_is_not_written() {
-        let (Ok(t), Ok(s)) =
-            (TraceId::from_hex(b"4bf92f3577b34da60000000000000000"), SpanId::from_hex(b"00f067aa0ba902b7"))
-        else {
-            return;
-        };
+        let ctx = crate::context::test_context(b"4bf92f3577b34da60000000000000000", b"00f067aa0ba902b7");
         let mut out = headers(&[(TRACE_ID, "5")]);
-        inject(&TraceContext::new(t, s), &mut out);
+        inject(&ctx, &mut out);
         assert!(out.is_empty());
     }
 

@@ -311,17 +311,12 @@ mod tests {
 
     #[test]
     fn inject_width_and_sampling() {
-        let (Ok(t), Ok(s)) =
-            (TraceId::from_hex(b"4bf92f3577b34da6a3ce929d0e0e4736"), SpanId::from_hex(b"00f067aa0ba902b7"))
-        else {
-            return;
-        };
-        let ctx = TraceContext { id_width: IdWidth::Bits64, ..TraceContext::new(t, s).with_sampling(Sampling::Debug) };
+        let defer = crate::context::test_context(b"4bf92f3577b34da6a3ce929d0e0e4736", b"00f067aa0ba902b7");
+        let ctx = TraceContext { id_width: IdWidth::Bits64, ..defer.with_sampling(Sampling::Debug) };
         let tb = TraceBin::from_context(&ctx);
         assert_eq!(tb.trace_id.to_hex(), *b"0000000000000000a3ce929d0e0e4736");
         assert_eq!(tb.trace_options, 1);
-        let defer = TraceBin::from_context(&TraceContext::new(t, s));
-        assert_eq!(defer.trace_options, 0);
+        assert_eq!(TraceBin::from_context(&defer).trace_options, 0);
     }
 
     proptest! {
