@@ -6,6 +6,7 @@
 
 use core::ops::ControlFlow;
 
+pub use crate::name_filter::NameFilter;
 use crate::Error;
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
@@ -73,6 +74,27 @@ pub trait Extractor {
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         let _ = each;
         false
+    }
+
+    /// The [`NameFilter`] of this carrier's header names, `None` when it cannot list them. The
+    /// default builds it from [`visit_names`](Self::visit_names). A carrier that walks its names
+    /// anyway while it reads its headers (the Envoy filter's header map) builds the filter in that
+    /// pass ([`NameFilter::insert`]) and returns it here: one pass, and no call per name. It must
+    /// hold every name [`visit_values`](Self::visit_values) finds.
+    ///
+    /// ```
+    /// use tracebridge::carrier::NameFilter;
+    /// use tracebridge::Extractor;
+    ///
+    /// let headers = [("B3", "1"), ("accept", "*/*")];
+    /// let mut names = NameFilter::EMPTY;
+    /// names.insert(b"accept");
+    /// names.insert(b"b3");
+    /// assert_eq!(headers.name_filter(), Some(names));
+    /// ```
+    fn name_filter(&self) -> Option<NameFilter> {
+        let mut filter = NameFilter::EMPTY;
+        self.visit_names(&mut |name| filter.insert(name)).then_some(filter)
     }
 }
 
@@ -279,6 +301,13 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
         self.iter().for_each(|(n, _)| each(n.as_ref()));
         true
     }
+
+    /// In one loop, without a call per name.
+    fn name_filter(&self) -> Option<NameFilter> {
+        let mut filter = NameFilter::EMPTY;
+        self.iter().for_each(|(n, _)| filter.insert(n.as_ref()));
+        Some(filter)
+    }
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
@@ -293,6 +322,10 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         self.as_slice().visit_names(each)
     }
+
+    fn name_filter(&self) -> Option<NameFilter> {
+        self.as_slice().name_filter()
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for &E {
@@ -306,6 +339,10 @@ impl<E: Extractor + ?Sized> Extractor for &E {
 
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         (**self).visit_names(each)
+    }
+
+    fn name_filter(&self) -> Option<NameFilter> {
+        (**self).name_filter()
     }
 }
 
@@ -327,6 +364,10 @@ mod vec {
 
         fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
             self.as_slice().visit_names(each)
+        }
+
+        fn name_filter(&self) -> Option<super::NameFilter> {
+            self.as_slice().name_filter()
         }
     }
 

@@ -15,42 +15,64 @@ use crate::carrier::Extractor;
 /// 256 bits, as four words.
 pub(crate) type Bits = [u64; 4];
 
-/// Bits of the names that may be present, and of the first two bytes of those names (for prefixes).
+/// The header names a request carries, as a filter: a name it does not hold is certainly absent,
+/// a name it holds may be present (see the module documentation). Bits of the names, and of the
+/// first two bytes of those names (for prefixes).
+///
+/// A carrier that walks its headers anyway builds one in that pass ([`insert`](Self::insert)) and
+/// hands it over with [`Extractor::name_filter`]; any other carrier that lists its names gets one
+/// built from [`Extractor::visit_names`].
+///
+/// ```
+/// use tracebridge::carrier::NameFilter;
+///
+/// let mut names = NameFilter::EMPTY;
+/// names.insert(b":path"); // pseudo-headers are never a format's: not kept
+/// assert_eq!(names, NameFilter::EMPTY);
+/// names.insert(b"B3");
+/// assert_ne!(names, NameFilter::EMPTY);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NameFilter {
+pub struct NameFilter {
     names: Bits,
     /// 64 bits are enough here: two prefixes are asked about.
     prefixes: u64,
 }
 
+impl Default for NameFilter {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
 impl NameFilter {
+    /// No names: what a carrier starts from before [`insert`](Self::insert)ing its own.
+    pub const EMPTY: Self = Self { names: [0; 4], prefixes: 0 };
+
     /// Everything may be present: for a carrier that cannot list its names.
     pub(crate) const ALL: Self = Self { names: [u64::MAX; 4], prefixes: u64::MAX };
 
-    /// The filter of the names `headers` lists, or [`ALL`](Self::ALL) when it cannot list them.
-    pub(crate) fn of<E: Extractor + ?Sized>(headers: &E) -> Self {
-        let mut f = Self { names: [0; 4], prefixes: 0 };
-        let listed = headers.visit_names(&mut |n| {
-            // HTTP/2 pseudo-headers (`:path`, `:authority`, …: a third of a small request's names) are
-            // never a format's header nor a baggage prefix: not hashed.
-            if n.first() == Some(&b':') {
-                return;
-            }
-            let i = hash(name_key(n));
-            // The bit `set` sets, with one word written instead of four (`get_mut` is not `const`).
-            if let Some(word) = f.names.get_mut((i >> 6) as usize & 3) {
-                *word |= 1 << (i & 63);
-            }
-            f.prefixes |= prefix_bit(n);
-        });
-        if listed {
-            f
-        } else {
-            Self::ALL
+    /// Add header `name` (in any case).
+    #[inline]
+    pub fn insert(&mut self, name: &[u8]) {
+        // HTTP/2 pseudo-headers (`:path`, `:authority`, …: a third of a small request's names) are
+        // never a format's header nor a baggage prefix: not hashed.
+        if name.first() == Some(&b':') {
+            return;
         }
+        let i = hash(name_key(name));
+        // The bit `set` sets, with one word written instead of four (`get_mut` is not `const`).
+        if let Some(word) = self.names.get_mut((i >> 6) as usize & 3) {
+            *word |= 1 << (i & 63);
+        }
+        self.prefixes |= prefix_bit(name);
     }
 
-    /// False only when none of the names whose [`mask`] this is can be present.
+    /// The filter of the names `headers` holds, or [`ALL`](Self::ALL) when it cannot list them.
+    pub(crate) fn of<E: Extractor + ?Sized>(headers: &E) -> Self {
+        headers.name_filter().unwrap_or(Self::ALL)
+    }
+
     pub(crate) fn may_have_any(self, mask: Bits) -> bool {
         self.names.iter().zip(mask).any(|(n, m)| n & m != 0)
     }

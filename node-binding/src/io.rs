@@ -18,7 +18,7 @@
 
 use core::ops::ControlFlow;
 
-use tracebridge::carrier::has_prefix;
+use tracebridge::carrier::{has_prefix, NameFilter};
 use tracebridge::{baggage, Extractor, Format};
 
 /// Bytes of the input area at first; grown on demand.
@@ -186,6 +186,13 @@ impl Extractor for Input<'_> {
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         (0..self.entries.len()).for_each(|i| each(self.name(i)));
         true
+    }
+
+    /// In one loop, without a call per name.
+    fn name_filter(&self) -> Option<NameFilter> {
+        let mut filter = NameFilter::EMPTY;
+        (0..self.entries.len()).for_each(|i| filter.insert(self.name(i)));
+        Some(filter)
     }
 }
 

@@ -10,6 +10,7 @@
 
 use core::ops::ControlFlow;
 
+use tracebridge::carrier::NameFilter;
 use tracebridge::Extractor;
 
 /// Pairs located once, up front: a request has a dozen or two headers, and every format looks up its
@@ -27,6 +28,9 @@ pub struct Pairs<'a> {
     /// past the index (rare) are decoded when looked up.
     starts: [[u32; 2]; INDEXED],
     indexed: usize,
+    /// Every name, as core's filter of the names present, built in the same pass as the index
+    /// ([`Extractor::name_filter`]): core would otherwise walk the names once more, calling back per name.
+    names: NameFilter,
 }
 
 impl<'a> Pairs<'a> {
@@ -34,15 +38,16 @@ impl<'a> Pairs<'a> {
     /// that the view is built where the caller keeps it, not built and copied.
     #[inline(always)]
     pub fn new(bytes: &'a [u8]) -> Self {
-        let mut pairs = Pairs { sizes: &[], data: &[], starts: [[0; 2]; INDEXED], indexed: 0 };
+        let mut pairs =
+            Pairs { sizes: &[], data: &[], starts: [[0; 2]; INDEXED], indexed: 0, names: NameFilter::EMPTY };
         if pairs.fill(bytes).is_none() {
-            (pairs.sizes, pairs.data, pairs.indexed) = (&[], &[], 0);
+            (pairs.sizes, pairs.data, pairs.indexed, pairs.names) = (&[], &[], 0, NameFilter::EMPTY);
         }
         pairs
     }
 
-    /// One pass: check the layout (so that lookups can trust it) and fill the index; `None` when
-    /// `bytes` are not a serialized map.
+    /// One pass: check the layout (so that lookups can trust it), fill the index and the name filter;
+    /// `None` when `bytes` are not a serialized map.
     fn fill(&mut self, bytes: &'a [u8]) -> Option<()> {
         let (count, rest) = bytes.split_first_chunk::<4>()?;
         let count = usize::try_from(u32::from_le_bytes(*count)).ok()?;
@@ -56,6 +61,8 @@ impl<'a> Pairs<'a> {
                 *slot = [at as u32, n as u32];
                 self.indexed += 1;
             }
+            // A name past the end is caught below, and the filter then dropped with the map.
+            self.names.insert(data.get(at..at.saturating_add(n)).unwrap_or_default());
             at = at.checked_add(n)?.checked_add(v)?.checked_add(2)?;
         }
         (at <= data.len()).then_some(())
@@ -186,6 +193,11 @@ impl Extractor for Pairs<'_> {
         self.past_index().for_each(|(n, _)| each(n));
         true
     }
+
+    /// Built with the index, in [`Pairs::new`].
+    fn name_filter(&self) -> Option<NameFilter> {
+        Some(self.names)
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +252,22 @@ mod tests {
         assert_eq!(p.len(), INDEXED + 7);
         assert_eq!(values(&p, "tracestate"), [&b"early=1"[..], b"late=1"]);
         assert_eq!(values(&p, &format!("x-{}", INDEXED + 4)).len(), 1);
+    }
+
+    #[test]
+    fn the_name_filter_is_the_one_core_builds_from_the_names() {
+        let names: Vec<String> = (0..INDEXED + 3).map(|i| format!("x-{i}")).collect();
+        let mut pairs = vec![(":path", "/"), ("B3", "1"), ("Uberctx-User", "alice")];
+        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
+        pairs.push(("traceparent", "past the index"));
+        let bytes = serialize(&pairs);
+        let p = Pairs::new(&bytes);
+        let mut listed = NameFilter::EMPTY;
+        assert!(p.visit_names(&mut |n| listed.insert(n)));
+        assert_eq!(p.name_filter(), Some(listed));
+        assert_eq!(p.name_filter(), pairs.as_slice().name_filter());
+        // A map that does not parse reads as empty, its filter too.
+        assert_eq!(Pairs::new(&bytes[..bytes.len() - 3]).name_filter(), Some(NameFilter::EMPTY));
     }
 
     #[test]
