@@ -251,3 +251,71 @@ mod config_json_tests {
         assert!(ConfigSeed::default().deserialize(&mut d).is_err());
     }
 }
+
+/// `Plan::apply` loops over the ops itself (the filter's hot path): it must do exactly what
+/// `removals` then `writes` list, in that order, baggage included.
+#[test]
+fn apply_does_what_removals_and_writes_list() {
+    #[derive(Default)]
+    struct Recorder(Vec<(String, Option<String>)>);
+    impl crate::Injector for Recorder {
+        fn set(&mut self, name: &str, value: &str) {
+            self.0.push((name.to_string(), Some(value.to_string())));
+        }
+        fn remove(&mut self, name: &str) {
+            self.0.push((name.to_string(), None));
+        }
+    }
+    let list = |f: &[Format]| FormatList::new(f).expect("no format twice");
+    let all = list(&Format::ALL);
+    let configs = [
+        Config::default(),
+        Config { inject: all, ..Config::default() },
+        Config { remove_other_formats: true, on_missing: OnMissing::NewRoot, ..Config::default() },
+        Config { inject: list(&[Format::Jaeger, Format::Ot]), remove_other_formats: true, ..Config::default() },
+    ];
+    let requests = [
+        headers(&[("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"), ("baggage", "k=v,l=w")]),
+        headers(&[("traceparent", TP), ("tracestate", "a=1,tracebridge=m:d"), ("uber-trace-id", "1:2:0:1")]),
+        headers(&[
+            ("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"),
+            ("uberctx-user", "alice"),
+            ("ot-baggage-x", "y"),
+        ]),
+        headers(&[
+            ("x-b3-traceid", "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ("x-b3-spanid", "00f067aa0ba902b7"),
+            ("x-b3-sampled", "1"),
+        ]),
+        headers(&[("x", "y")]),
+    ];
+    let mut checked = 0;
+    for config in configs {
+        let translator = Translator::new(config).expect("valid");
+        for h in &requests {
+            let plan = translator.plan(h, rng);
+            let mut want: Vec<(String, Option<String>)> = plan.removals().map(|n| (n.to_string(), None)).collect();
+            want.extend(plan.writes().map(|(n, v)| (n.to_string(), Some(v.to_string()))));
+            let mut got = Recorder::default();
+            plan.apply(&mut got);
+            assert_eq!(got.0, want, "{h:?}");
+            checked += usize::from(!want.is_empty());
+        }
+    }
+    assert!(checked >= 12, "most plans change something: {checked}");
+    // A name given twice: the last op on it decides, once.
+    let mut plan = Plan::new();
+    for op in [
+        plan::Op::SetTracestate,
+        plan::Op::Remove("tracestate"),
+        plan::Op::Remove("b3"),
+        plan::Op::SetTracestate,
+        plan::Op::SetTracestate,
+    ] {
+        plan.push(op);
+    }
+    let mut got = Recorder::default();
+    plan.apply(&mut got);
+    assert_eq!(got.0, [("b3".to_string(), None), ("tracestate".to_string(), Some(String::new()))]);
+    assert_eq!(plan.removals().collect::<Vec<_>>(), ["b3"]);
+}
