@@ -266,7 +266,10 @@ fn apply_does_what_removals_and_writes_list() {
             self.0.push((name.to_string(), None));
         }
     }
-    let list = |f: &[Format]| FormatList::new(f).expect("no format twice");
+    let list = |f: &[Format]| match FormatList::new(f) {
+        Ok(list) => list,
+        Err(_) => unreachable!("no format twice"),
+    };
     let all = list(&Format::ALL);
     let configs = [
         Config::default(),
@@ -291,7 +294,7 @@ fn apply_does_what_removals_and_writes_list() {
     ];
     let mut checked = 0;
     for config in configs {
-        let translator = Translator::new(config).expect("valid");
+        let Ok(translator) = Translator::new(config) else { unreachable!("a valid configuration") };
         for h in &requests {
             let plan = translator.plan(h, rng);
             let mut want: Vec<(String, Option<String>)> = plan.removals().map(|n| (n.to_string(), None)).collect();
