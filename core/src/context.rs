@@ -172,9 +172,14 @@ impl TraceContext<'_> {
 
     /// The same context with the sampling decision set (and the W3C sampled bit in step).
     pub const fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.set_sampling(sampling);
+        self
+    }
+
+    /// [`with_sampling`](Self::with_sampling) in place (no copy of the context).
+    pub const fn set_sampling(&mut self, sampling: Sampling) {
         self.sampling = sampling;
         self.trace_flags = self.trace_flags.with_sampled(sampling.is_sampled());
-        self
     }
 
     /// True when sampled (accept or debug).

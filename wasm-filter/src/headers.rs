@@ -154,10 +154,8 @@ impl<'a> Pairs<'a> {
 
 /// The `(name length, value length)` entries of `sizes`.
 fn lengths(sizes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    sizes.chunks_exact(8).map(|c| {
-        let (n, v) = c.split_at(4);
-        let le = |b: &[u8]| b.try_into().map_or(0, |a: [u8; 4]| u32::from_le_bytes(a) as usize);
-        (le(n), le(v))
+    sizes.as_chunks::<8>().0.iter().map(|&[n0, n1, n2, n3, v0, v1, v2, v3]| {
+        (u32::from_le_bytes([n0, n1, n2, n3]) as usize, u32::from_le_bytes([v0, v1, v2, v3]) as usize)
     })
 }
 

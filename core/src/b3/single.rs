@@ -42,7 +42,13 @@ pub const HEADERS: &[&str] = &[HEADER];
 /// ```
 pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
     let value = carrier::trim_ows(value);
-    carrier::check_visible_ascii(value)?;
+    // A value that parses is hex digits, `-` and a SamplingState: visible ASCII throughout. So the
+    // bytes are checked only when parsing fails, for the error a value with a control or non-ASCII
+    // byte gets (`NotAscii`, as if checked first) without a pass over every valid one.
+    parse_fields(value).map_err(|e| carrier::check_visible_ascii(value).map_or(Error::NotAscii, |()| e))
+}
+
+fn parse_fields(value: &[u8]) -> Result<Propagation<'static>, Error> {
     let mut fields = crate::swar::split_byte(value, b'-');
     let (Some(first), second, third, fourth, None) =
         (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
@@ -67,8 +73,11 @@ pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
             (sampling, p.map_or(Ok(None), parent)?)
         }
     };
-    let ctx = TraceContext { parent_span_id, id_width, ..TraceContext::new(trace_id, span_id) };
-    Ok(Propagation::Context(ctx.with_sampling(sampling)))
+    // Built where it is returned: a context is a few hundred bytes, and this runs per request.
+    let mut ctx = TraceContext::new(trace_id, span_id);
+    (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
+    ctx.set_sampling(sampling);
+    Ok(Propagation::Context(ctx))
 }
 
 /// The B3 single context of `headers`: `Ok(None)` when there is no `b3` header.
@@ -266,6 +275,9 @@ mod tests {
         assert_eq!(err(&std::format!("{T128}-{SPAN}-{}", PARENT.to_uppercase())), Some(Error::B3ParentSpanId));
         assert_eq!(err(&std::format!("{T128}-{SPAN}-{PARENT}-1")), Some(Error::B3SamplingState));
         assert_eq!(err(&std::format!("{T128}-{SPAN}-1-{PARENT}\n")), Some(Error::NotAscii));
+        // Checked after the fields fail: the same error as when it was checked first.
+        assert_eq!(err(&std::format!("{T128}-{SPAN}-1-\u{e9}{}", &PARENT[2..])), Some(Error::NotAscii));
+        assert_eq!(err(&std::format!("{T128}-\x01{}", &SPAN[1..])), Some(Error::NotAscii));
     }
 
     #[test]
@@ -329,6 +341,24 @@ mod tests {
     }
 
     proptest! {
+        /// What `parse` accepts is visible ASCII, so checking the bytes only when it fails changes no answer.
+        #[test]
+        fn what_parses_is_visible_ascii(v in proptest::collection::vec(prop_oneof![Just(b'-'), Just(b'1'), Just(b'a'), Just(b'0'), Just(b'd'), any::<u8>()], 0..70)) {
+            let checked_first = carrier::check_visible_ascii(carrier::trim_ows(&v)).and_then(|()| parse(&v));
+            prop_assert_eq!(parse(&v), checked_first);
+        }
+
+        #[test]
+        fn one_byte_changed_errs_as_if_checked_first(ctx in context(), at in any::<usize>(), b in any::<u8>()) {
+            let mut v = encode(&ctx).as_bytes().to_vec();
+            let at = at % v.len().max(1);
+            if let Some(slot) = v.get_mut(at) {
+                *slot = b;
+            }
+            let checked_first = carrier::check_visible_ascii(carrier::trim_ows(&v)).and_then(|()| parse(&v));
+            prop_assert_eq!(parse(&v), checked_first);
+        }
+
         #[test]
         fn format_parse_identity(ctx in context()) {
             let e = encode(&ctx);
