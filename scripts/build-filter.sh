@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build the Envoy filter: cargo (wasm32-wasip1, profile filter-release), then `wasm-opt -O3` when present.
-# Output: <repo>/target/tracebridge.wasm (override with TRACEBRIDGE_WASM=path). Prints the size.
-# FILTER_FEATURES=a,b builds with those cargo features (the benchmark ladder's builds).
+# Output: <repo>/target/tracebridge.wasm (override with TRACEBRIDGE_WASM=path), and beside it
+# tracebridge-response.wasm: the same filter with `proxy_on_response_headers` exported (cargo feature
+# `response`), for `response_trace_id_header` and `traceresponse`. Prints the sizes.
+# FILTER_FEATURES=a,b builds that one artifact with those cargo features instead (the benchmark
+# ladder's builds).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -9,24 +12,33 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=${TRACEBRIDGE_WASM:-$root/target/tracebridge.wasm}
 
 cd "$root"
-features=()
-[ -n "${FILTER_FEATURES:-}" ] && features=(--features "$FILTER_FEATURES")
-cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile filter-release "${features[@]}"
-built=$target_dir/wasm32-wasip1/filter-release/tracebridge_envoy.wasm
-mkdir -p "$(dirname "$out")"
 
-if command -v wasm-opt >/dev/null 2>&1; then
-  # The features rustc enables by default for wasm32-wasip1 (V8 supports all of them).
-  # -O3, not -Oz: the filter is on the hot path of every request (see the filter-release profile).
-  # Functions with one caller are inlined only when small: left unbounded (binaryen's default), the
-  # request callback swallowed the whole plan, and V8's code for that one huge function ran the
-  # request 2.5-3x slower than the module without wasm-opt (benches/envoy/module-host.mjs: 5.4 µs
-  # against 1.7 µs per request; 1.6 µs with this bound; the cliff lies between 1000 and 4000).
-  wasm-opt -O3 --one-caller-inline-max-function-size 200 --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-    --enable-mutable-globals --enable-multivalue --enable-reference-types "$built" -o "$out.tmp"
-  mv "$out.tmp" "$out"
+# build FEATURES OUT: one artifact.
+build() {
+  local features=() built=$target_dir/wasm32-wasip1/filter-release/tracebridge_envoy.wasm out=$2
+  [ -n "$1" ] && features=(--features "$1")
+  cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile filter-release "${features[@]}"
+  mkdir -p "$(dirname "$out")"
+  if command -v wasm-opt >/dev/null 2>&1; then
+    # The features rustc enables by default for wasm32-wasip1 (V8 supports all of them).
+    # -O3, not -Oz: the filter is on the hot path of every request (see the filter-release profile).
+    # Functions with one caller are inlined only when small: left unbounded (binaryen's default), the
+    # request callback swallowed the whole plan, and V8's code for that one huge function ran the
+    # request 2.5-3x slower than the module without wasm-opt (benches/envoy/module-host.mjs: 5.4 µs
+    # against 1.7 µs per request; 1.6 µs with this bound; the cliff lies between 1000 and 4000).
+    wasm-opt -O3 --one-caller-inline-max-function-size 200 --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+      --enable-mutable-globals --enable-multivalue --enable-reference-types "$built" -o "$out.tmp"
+    mv "$out.tmp" "$out"
+  else
+    echo "build-filter: wasm-opt not found (scripts/ensure-tools.sh installs binaryen); copying unoptimised" >&2
+    cp "$built" "$out"
+  fi
+  printf '%s %s bytes (cargo: %s bytes)\n' "$out" "$(wc -c <"$out" | tr -d ' ')" "$(wc -c <"$built" | tr -d ' ')"
+}
+
+if [ -n "${FILTER_FEATURES:-}" ]; then
+  build "$FILTER_FEATURES" "$out"
 else
-  echo "build-filter: wasm-opt not found (scripts/ensure-tools.sh installs binaryen); copying unoptimised" >&2
-  cp "$built" "$out"
+  build "" "$out"
+  build response "${out%.wasm}-response.wasm"
 fi
-printf '%s %s bytes (cargo: %s bytes)\n' "$out" "$(wc -c <"$out" | tr -d ' ')" "$(wc -c <"$built" | tr -d ' ')"

@@ -32,8 +32,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$root/scripts/ensure-tools.sh"
+TRACEBRIDGE_WASM=$root/target/tracebridge.wasm "$root/scripts/build-filter.sh"
+# Response headers (`response_trace_id_header`, `traceresponse`) are served by the response build only
+# (wasm-filter/README.md, "Two builds").
 wasm=$root/target/tracebridge.wasm
-TRACEBRIDGE_WASM=$wasm "$root/scripts/build-filter.sh"
+if python3 -c 'import json, sys; c = json.loads(sys.argv[1])
+sys.exit(0 if c.get("response_trace_id_header") is not None or c.get("traceresponse") is True else 1)' "$config"; then
+  wasm=$root/target/tracebridge-response.wasm
+fi
 
 "$root/scripts/envoy-config.sh" --wasm "$wasm" --config "$config" \
   --listen "$listen" --upstream "$upstream" --admin "$admin" >"$work/envoy.yaml"

@@ -21,7 +21,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 "$root/scripts/ensure-tools.sh"
 wasm=$target_dir/tracebridge.wasm
 TRACEBRIDGE_WASM=$wasm "$root/scripts/build-filter.sh" >&2
-echo ".wasm size: tracebridge $(wc -c <"$wasm" | tr -d ' ') bytes"
+echo ".wasm size: tracebridge $(wc -c <"$wasm" | tr -d ' ') bytes, the response build (traceresponse arm) $(wc -c <"${wasm%.wasm}-response.wasm" | tr -d ' ') bytes"
 echo
 w3c='"inject":["w3c"]'
 header='"caller":{"header":"x-client-name"}'
@@ -32,6 +32,6 @@ python3 "$here/bench.py" --b3 single --rounds 20 --slice-ms 100 --rotations 10 -
   --arm "caller=wasm:$wasm:{$w3c,$header}" \
   --arm "property=wasm:$wasm:{$w3c,\"caller\":{\"attribute\":[\"request\",\"headers\",\"x-client-name\"]}}" \
   --arm "access_log=wasm:$wasm:{$w3c,$header,\"access_log\":true}" \
-  --arm "traceresponse=wasm:$wasm:{$w3c,\"traceresponse\":true}" \
+  --arm "traceresponse=wasm:${wasm%.wasm}-response.wasm:{$w3c,\"traceresponse\":true}" \
   --arm "lua=lua:$here/b3-to-w3c.lua" \
   --expect tracebridge --expect caller --expect property --expect access_log --expect traceresponse --expect lua "$@"

@@ -70,7 +70,11 @@ const response = serialize([[":status", "200"], ["content-type", "application/js
 
 function instance(name, config) {
   const at = name.indexOf("@");
-  const module = load(at < 0 ? opt.wasm : name.slice(at + 1));
+  // Response headers are served by the response build only (wasm-filter/README.md, "Two builds").
+  const c = JSON.parse(config);
+  const own = c.traceresponse === true || (c.response_trace_id_header ?? null) !== null
+    ? opt.wasm.replace(/\.wasm$/, "-response.wasm") : opt.wasm;
+  const module = load(at < 0 ? own : name.slice(at + 1));
   let mem, ex;
   const u8 = () => new Uint8Array(mem.buffer);
   const dv = () => new DataView(mem.buffer);
@@ -107,6 +111,8 @@ function instance(name, config) {
   wasi.initialize(inst);
   // Envoy calls only what a module exports; older builds export proxy_on_context_create, current ones not.
   const create = ex.proxy_on_context_create ?? (() => {});
+  // ... and proxy_on_response_headers only in the response build.
+  const respond = ex.proxy_on_response_headers ?? (() => 0);
   create(1, 0);
   if (!ex.proxy_on_configure(1, cfg.length)) throw new Error(`configuration refused: ${config}`);
   let ctx = 2;
@@ -116,7 +122,7 @@ function instance(name, config) {
     for (let i = 0; i < n; i++) {
       create(ctx, 1);
       ex.proxy_on_request_headers(ctx, 11, 1);
-      ex.proxy_on_response_headers(ctx, 2, 1);
+      respond(ctx, 2, 1);
       ctx++;
       if ((ctx & 0x3fff) === 0) ex.proxy_on_tick(1); // a flush now and then, as the 500 ms tick
     }

@@ -440,6 +440,29 @@ fn bad_configuration_is_refused_with_the_key_named() {
     }
 }
 
+/// The default build leaves out `proxy_on_response_headers` (a call into the VM on every response):
+/// a configuration asking for response headers is refused there, naming the option and the build
+/// that serves it; the response build (the `response` listener of [`shared`]) serves it.
+#[test]
+fn response_headers_need_the_response_build() {
+    let upstream = envoy_support::Upstream::start();
+    let options = envoy_support::Options { wasm: Some(envoy_support::wasm_path()), ..Default::default() };
+    for (config, key) in [
+        (r#"{"inject":["w3c"],"response_trace_id_header":"x-trace-id"}"#, "response_trace_id_header"),
+        (r#"{"inject":["w3c"],"traceresponse":true}"#, "traceresponse"),
+    ] {
+        let log = match Envoy::try_start_opts(upstream.port, &[("bad", Some(config))], "debug", &options) {
+            Ok(_) => panic!("the default build started with {config}"),
+            Err(log) => log,
+        };
+        let line = log.lines().find(|l| l.contains("configuration refused")).unwrap_or_default();
+        assert!(line.contains(key) && line.contains("tracebridge-response.wasm"), "{config}: {line:?}\n{log}");
+    }
+    // The same default build serves every other listener of the shared Envoy; with the response
+    // options it would not have started.
+    assert!(!envoy_support::asks_for_response_headers(r#"{"inject":["w3c"],"response_trace_id_header":null}"#));
+}
+
 /// Every `tests/vectors/translate.json` vector (the translation policy) through an Envoy with one
 /// listener per vector configuration: the upstream must receive exactly the vector's trace headers.
 /// Vectors that start a new root get real randomness in Envoy, so for them the headers are checked by

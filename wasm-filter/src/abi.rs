@@ -15,7 +15,7 @@
 //! | `proxy_on_configure` | a plugin's configuration |
 //! | `proxy_on_tick` | counters are flushed to Envoy on a timer, not per request |
 //! | `proxy_on_request_headers` | the work |
-//! | `proxy_on_response_headers` | `response_trace_id_header`, `traceresponse` |
+//! | `proxy_on_response_headers` | `response_trace_id_header`, `traceresponse`; only in `tracebridge-response.wasm` (cargo feature `response`): exported, Envoy calls it on every response whatever the configuration |
 //!
 //! Everything here is a thin, safe wrapper over one import; the policy is in `filter.rs` and core.
 //! Signatures follow the ABI spec (proxy-wasm/spec, `abi-versions/v0.2.1`) as Envoy implements it.
@@ -33,6 +33,7 @@ const OK: u32 = 0;
 #[repr(u32)]
 pub enum MapType {
     RequestHeaders = 0,
+    #[cfg(feature = "response")]
     ResponseHeaders = 2,
 }
 
@@ -65,6 +66,7 @@ extern "C" {
     fn proxy_get_current_time_nanoseconds(time: *mut u64) -> u32;
     fn proxy_get_property(path: *const u8, path_len: usize, data: *mut *mut u8, size: *mut usize) -> u32;
     fn proxy_set_property(path: *const u8, path_len: usize, value: *const u8, len: usize) -> u32;
+    #[cfg(feature = "response")]
     fn proxy_get_header_map_value(
         map: u32,
         key: *const u8,
@@ -157,6 +159,7 @@ extern "C" fn proxy_on_request_headers(context_id: u32, _headers: usize, _end_of
     CONTINUE
 }
 
+#[cfg(feature = "response")]
 #[no_mangle]
 extern "C" fn proxy_on_response_headers(context_id: u32, _headers: usize, _end_of_stream: u32) -> u32 {
     filter::on_response_headers(context_id);
@@ -250,6 +253,7 @@ pub fn set_property(path: &str, value: &[u8]) -> bool {
 }
 
 /// The first value of header `name` in `map`, `None` when absent.
+#[cfg(feature = "response")]
 pub fn header_value(map: MapType, name: &str) -> Option<HostBytes> {
     let (mut data, mut len) = (null_mut(), 0usize);
     // SAFETY: pointer and length of a live `str`, valid out pointers; what the host returns was

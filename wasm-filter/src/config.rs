@@ -38,6 +38,22 @@ pub struct FilterConfig {
     pub traceresponse: bool,
 }
 
+impl FilterConfig {
+    /// The first option set that writes a response header (`response_trace_id_header`,
+    /// `traceresponse`), if any. Only the build that exports `proxy_on_response_headers`
+    /// (`tracebridge-response.wasm`, cargo feature `response`) serves them: exported, that callback
+    /// is a call into the VM on every response, whatever the configuration.
+    pub fn response_option(&self) -> Option<&'static str> {
+        if self.response_trace_id_header.is_some() {
+            Some("response_trace_id_header")
+        } else if self.traceresponse {
+            Some("traceresponse")
+        } else {
+            None
+        }
+    }
+}
+
 /// Where the caller's identity comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallerSource {
@@ -472,5 +488,14 @@ mod tests {
             assert!(e.starts_with(starts), "{json}: got {e:?}");
         }
         assert!(ok(r#"{"traceresponse": true}"#).is_some_and(|c| c.traceresponse));
+    }
+
+    #[test]
+    fn the_response_options_are_named() {
+        let option = |json: &str| parse(json.as_bytes()).ok().and_then(|c| c.response_option());
+        assert_eq!(option(r#"{"inject": ["w3c"]}"#), None);
+        assert_eq!(option(r#"{"response_trace_id_header": null, "traceresponse": false}"#), None);
+        assert_eq!(option(r#"{"response_trace_id_header": "x-trace-id"}"#), Some("response_trace_id_header"));
+        assert_eq!(option(r#"{"traceresponse": true, "shadow": true}"#), Some("traceresponse"));
     }
 }

@@ -69,6 +69,7 @@ impl State {
         level >= *self.log_level.get_or_insert_with(abi::log_level)
     }
 
+    #[cfg(feature = "response")]
     fn root(&self, id: u32) -> Option<Rc<FilterConfig>> {
         self.roots.iter().find(|r| r.id == id).map(|r| Rc::clone(&r.config))
     }
@@ -112,6 +113,17 @@ pub fn on_configure(root_id: u32, size: usize) -> bool {
             return false;
         }
     };
+    if let (false, Some(key)) = (cfg!(feature = "response"), config.response_option()) {
+        log(
+            LogLevel::Error,
+            &format!(
+                "configuration refused: {key}: this build (tracebridge.wasm) leaves out response headers; \
+                 load tracebridge-response.wasm for them (it exports proxy_on_response_headers, a call into \
+                 the VM on every response)"
+            ),
+        );
+        return false;
+    }
     let shadow = config.shadow;
     STATE.with_borrow_mut(|s| {
         if s.counter_ids.is_none() {
@@ -277,7 +289,8 @@ fn caller_name(source: &CallerSource, headers: &Pairs<'_>) -> Option<Name> {
 }
 
 /// `proxy_on_response_headers`: `response_trace_id_header` and `traceresponse`. The response always
-/// continues.
+/// continues. Only in the `response` build (`tracebridge-response.wasm`): see [`on_configure`].
+#[cfg(feature = "response")]
 pub fn on_response_headers(context_id: u32) {
     STATE.with_borrow_mut(|s| {
         // The stream's entry is no longer needed after this.
@@ -333,6 +346,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// The lowercase hex digit of the low four bits of `n`.
+#[cfg(feature = "response")]
 fn hex_digit(n: u8) -> u8 {
     b"0123456789abcdef".get(usize::from(n & 0x0f)).copied().unwrap_or(b'0')
 }
@@ -340,6 +354,7 @@ fn hex_digit(n: u8) -> u8 {
 const TRACEPARENT: &str = "traceparent";
 
 /// W3C Trace Context Level 2 response header.
+#[cfg(feature = "response")]
 const TRACERESPONSE: &str = "traceresponse";
 
 /// Lowercase hex digits (and `-`) as `str`.

@@ -154,7 +154,8 @@ impl<'a> Pairs<'a> {
 
 /// The `(name length, value length)` entries of `sizes`.
 fn lengths(sizes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    sizes.as_chunks::<8>().0.iter().map(|&[n0, n1, n2, n3, v0, v1, v2, v3]| {
+    // As arrays of 8: no slice-to-array conversion that can fail per entry.
+    sizes.chunks_exact(8).filter_map(<[u8]>::first_chunk::<8>).map(|&[n0, n1, n2, n3, v0, v1, v2, v3]| {
         (u32::from_le_bytes([n0, n1, n2, n3]) as usize, u32::from_le_bytes([v0, v1, v2, v3]) as usize)
     })
 }

@@ -23,16 +23,39 @@ pub fn workspace_root() -> PathBuf {
 
 /// `$TRACEBRIDGE_WASM`, else `<workspace>/target/tracebridge.wasm`. Panics when it does not exist.
 pub fn wasm_path() -> PathBuf {
-    let path = std::env::var_os("TRACEBRIDGE_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/tracebridge.wasm"));
+    built(
+        std::env::var_os("TRACEBRIDGE_WASM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/tracebridge.wasm")),
+    )
+}
+
+/// The build with response headers (`proxy_on_response_headers` exported): `$TRACEBRIDGE_RESPONSE_WASM`,
+/// else `tracebridge-response.wasm` beside [`wasm_path`]. Panics when it does not exist.
+pub fn response_wasm_path() -> PathBuf {
+    built(std::env::var_os("TRACEBRIDGE_RESPONSE_WASM").map(PathBuf::from).unwrap_or_else(|| {
+        let default = wasm_path();
+        let stem = default.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        default.with_file_name(format!("{stem}-response.wasm"))
+    }))
+}
+
+fn built(path: PathBuf) -> PathBuf {
     assert!(
         path.is_file(),
         "the Envoy filter is not built: {} does not exist. Run scripts/build-filter.sh first \
-         (or set TRACEBRIDGE_WASM to a built tracebridge_envoy.wasm).",
+         (or set TRACEBRIDGE_WASM / TRACEBRIDGE_RESPONSE_WASM to built filters).",
         path.display()
     );
     path
+}
+
+/// True when plugin configuration `config` asks for response headers (`response_trace_id_header`,
+/// `traceresponse`), which only the response build serves: such a listener loads
+/// [`response_wasm_path`] (in a VM of its own), every other one [`wasm_path`].
+pub fn asks_for_response_headers(config: &str) -> bool {
+    let v: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    v.get("response_trace_id_header").is_some_and(|h| !h.is_null()) || v.get("traceresponse") == Some(&true.into())
 }
 
 /// `$ENVOY`, else `envoy` on PATH. Panics when it cannot be run.
@@ -224,6 +247,9 @@ pub struct Options {
     /// Every listener speaks TLS with these files, and asks for (does not require) a client
     /// certificate signed by `ca`.
     pub tls: Option<Tls>,
+    /// Every filter loads this build, whatever its configuration asks for (default: per
+    /// [`asks_for_response_headers`]).
+    pub wasm: Option<PathBuf>,
 }
 
 /// PEM files for a TLS listener.
@@ -273,12 +299,11 @@ impl Envoy {
         wasm_log: &str,
         options: &Options,
     ) -> Result<Envoy, String> {
-        let wasm = wasm_path();
         let bin = envoy_binary();
         let dir = TempDir::new();
         let admin = free_port();
         let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), free_port())).collect();
-        let yaml = envoy_yaml(&wasm, admin, upstream, listeners, &ports, options, &dir.0);
+        let yaml = envoy_yaml(admin, upstream, listeners, &ports, options, &dir.0);
         let config = dir.0.join("envoy.yaml");
         let log = dir.0.join("envoy.log");
         std::fs::write(&config, yaml).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
@@ -442,7 +467,16 @@ fn dechunk(body: &str) -> String {
 }
 
 /// The `envoy.filters.http.wasm` entry of a listener's `http_filters`.
-fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
+/// The filter of listener `name`: `wasm` when given, else the build `config` needs; one VM per build.
+fn wasm_filter_yaml(name: &str, wasm: Option<&Path>, config: &str) -> String {
+    let wasm = wasm.map(Path::to_path_buf).unwrap_or_else(|| {
+        if asks_for_response_headers(config) {
+            response_wasm_path()
+        } else {
+            wasm_path()
+        }
+    });
+    let vm_id = wasm.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     format!(
         r#"          - name: envoy.filters.http.wasm
             typed_config:
@@ -451,7 +485,7 @@ fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
                 name: {name}
                 root_id: tracebridge
                 vm_config:
-                  vm_id: tracebridge
+                  vm_id: {vm_id}
                   runtime: envoy.wasm.runtime.v8
                   code:
                     local: {{ filename: {wasm} }}
@@ -460,6 +494,7 @@ fn wasm_filter_yaml(name: &str, wasm: &Path, config: &str) -> String {
                   value: {config}
 "#,
         wasm = yaml_string(&wasm.display().to_string()),
+        vm_id = yaml_string(&vm_id),
         config = yaml_string(config),
     )
 }
@@ -516,7 +551,6 @@ fn yaml_string(s: &str) -> String {
 }
 
 fn envoy_yaml(
-    wasm: &Path,
     admin: u16,
     upstream: u16,
     listeners: &[(&str, Option<&str>)],
@@ -557,7 +591,7 @@ fn envoy_yaml(
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
 {tls}"#,
-            filter = config.map(|c| wasm_filter_yaml(name, wasm, c)).unwrap_or_default(),
+            filter = config.map(|c| wasm_filter_yaml(name, options.wasm.as_deref(), c)).unwrap_or_default(),
             access_log = access_log_yaml(options, dir, name),
             tls = tls_yaml(options),
         ));
