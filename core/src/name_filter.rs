@@ -32,7 +32,7 @@ pub(crate) type Bits = [u64; 4];
 /// names.insert(b"B3");
 /// assert_ne!(names, NameFilter::EMPTY);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NameFilter {
     names: Bits,
     /// 64 bits are enough here: two prefixes are asked about.
@@ -71,6 +71,21 @@ impl NameFilter {
     /// The filter of the names `headers` holds, or [`ALL`](Self::ALL) when it cannot list them.
     pub(crate) fn of<E: Extractor + ?Sized>(headers: &E) -> Self {
         headers.name_filter().unwrap_or(Self::ALL)
+    }
+
+    /// A probe of names and prefixes, for [`intersects`](Self::intersects): one test for several.
+    pub(crate) fn probe(names: &[&str], prefixes: &[&str]) -> Self {
+        let mut probe = Self { names: mask(names), prefixes: 0 };
+        for p in prefixes {
+            probe.prefixes |= prefix_bit(p.as_bytes());
+        }
+        probe
+    }
+
+    /// False only when none of `probe`'s names nor any name with one of its prefixes can be here.
+    #[inline]
+    pub(crate) fn intersects(self, probe: Self) -> bool {
+        self.may_have_any(probe.names) | (self.prefixes & probe.prefixes != 0)
     }
 
     #[inline]

@@ -231,7 +231,8 @@ pub fn on_request_headers(context_id: u32) {
             return;
         }
         let bytes = abi::header_pairs(MapType::RequestHeaders);
-        let headers = Pairs::new(bytes.as_ref().map_or(&[][..], |b| b.as_slice()));
+        let mut headers = Pairs::empty();
+        headers.read(bytes.as_ref().map_or(&[][..], |b| b.as_slice()));
         // Ablation ladder (benches/envoy/ladder.sh): builds that stop after one step.
         if cfg!(feature = "ladder-fetch") {
             std::hint::black_box(&headers);

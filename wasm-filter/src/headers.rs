@@ -10,6 +10,7 @@
 
 use core::ops::ControlFlow;
 
+use arrayvec::ArrayVec;
 use tracebridge::carrier::NameFilter;
 use tracebridge::Extractor;
 
@@ -18,32 +19,44 @@ use tracebridge::Extractor;
 const INDEXED: usize = 32;
 
 /// The serialized pairs of one header map.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Pairs<'a> {
     sizes: &'a [u8],
     data: &'a [u8],
     /// Where each of the first [`INDEXED`] pairs starts in `data`, and its name's length (compared
     /// before any byte); the value's length is in `sizes`. Offsets rather than slices keep the index
     /// small to set up on every request (slices were copied in and out, 512 bytes in wasm32). Pairs
-    /// past the index (rare) are decoded when looked up.
-    starts: [[u32; 2]; INDEXED],
-    indexed: usize,
+    /// past the index (rare) are decoded when looked up. A fixed-capacity vector: nothing to zero
+    /// per request.
+    starts: ArrayVec<[u32; 2], INDEXED>,
     /// Every name, as core's filter of the names present, built in the same pass as the index
     /// ([`Extractor::name_filter`]): core would otherwise walk the names once more, calling back per name.
     names: NameFilter,
 }
 
 impl<'a> Pairs<'a> {
-    /// A view of `bytes`; an empty map when they are not a well-formed serialized map. Inlined so
-    /// that the view is built where the caller keeps it, not built and copied.
-    #[inline(always)]
+    /// A view of `bytes`; an empty map when they are not a well-formed serialized map.
     pub fn new(bytes: &'a [u8]) -> Self {
-        let mut pairs =
-            Pairs { sizes: &[], data: &[], starts: [[0; 2]; INDEXED], indexed: 0, names: NameFilter::EMPTY };
-        if pairs.fill(bytes).is_none() {
-            (pairs.sizes, pairs.data, pairs.indexed, pairs.names) = (&[], &[], 0, NameFilter::EMPTY);
-        }
+        let mut pairs = Pairs::empty();
+        pairs.read(bytes);
         pairs
+    }
+
+    /// An empty map, to [`read`](Self::read) into where it is kept: the view is a few hundred
+    /// bytes, and built and then moved it was copied on every request (V8 calls out of the module
+    /// for a copy that size).
+    pub const fn empty() -> Self {
+        Pairs { sizes: &[], data: &[], starts: ArrayVec::new_const(), names: NameFilter::EMPTY }
+    }
+
+    /// View `bytes` (in place); an empty map when they are not a well-formed serialized map.
+    pub fn read(&mut self, bytes: &'a [u8]) {
+        self.starts.clear();
+        self.names = NameFilter::EMPTY;
+        if self.fill(bytes).is_none() {
+            (self.sizes, self.data, self.names) = (&[], &[], NameFilter::EMPTY);
+            self.starts.clear();
+        }
     }
 
     /// One pass: check the layout (so that lookups can trust it), fill the index and the name filter;
@@ -56,11 +69,9 @@ impl<'a> Pairs<'a> {
         // Past here every offset fits in u32: `data` came from a 32-bit host, and is checked below.
         u32::try_from(data.len()).ok()?;
         let mut at = 0usize;
-        for (i, (n, v)) in self.lengths().enumerate() {
-            if let Some(slot) = self.starts.get_mut(i) {
-                *slot = [at as u32, n as u32];
-                self.indexed += 1;
-            }
+        for (n, v) in self.lengths() {
+            // Full past INDEXED pairs: the rest are decoded when looked up.
+            let _ = self.starts.try_push([at as u32, n as u32]);
             // A name past the end is caught below, and the filter then dropped with the map.
             self.names.insert(data.get(at..at.saturating_add(n)).unwrap_or_default());
             at = at.checked_add(n)?.checked_add(v)?.checked_add(2)?;
@@ -90,7 +101,7 @@ impl<'a> Pairs<'a> {
 
     /// The filled part of the index.
     fn index(&self) -> &[[u32; 2]] {
-        self.starts.get(..self.indexed).unwrap_or_default()
+        &self.starts
     }
 
     /// The name of the indexed pair at `[at, name length]`.

@@ -163,9 +163,31 @@ impl Plan {
         self.writing = None;
     }
 
-    /// Empty again, with `report`.
-    pub(super) fn reset(&mut self, report: Report) {
-        self.report = report;
+    /// Empty again, with a report of what `ins` read.
+    pub(super) fn reset(&mut self, ins: &Inspection<'_>) {
+        // Field by field where the report lies: a report built and moved in was a copy on every
+        // request. Destructured without `..`, so that a new field cannot be left out here.
+        let Report {
+            source,
+            status,
+            outcome,
+            trace_id,
+            span_id,
+            sampling,
+            injected,
+            removed,
+            tracestate_dropped,
+            member_fields_lost,
+            trace_id_truncated,
+            tracestate_error,
+            warnings,
+            baggage_dropped,
+            baggage_error,
+        } = &mut self.report;
+        (*source, *status, *tracestate_error, *warnings) = (ins.source, ins.status, ins.tracestate_error, ins.warnings);
+        (*outcome, *trace_id, *span_id, *sampling) = (Outcome::PassThrough, None, None, None);
+        (*injected, *removed, *trace_id_truncated) = ([false; N], [false; N], false);
+        (*tracestate_dropped, *member_fields_lost, *baggage_dropped, *baggage_error) = (0, 0, 0, None);
         self.ops.clear();
         self.arena.clear();
         self.baggage.ops.clear();

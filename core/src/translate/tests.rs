@@ -322,3 +322,53 @@ fn apply_does_what_removals_and_writes_list() {
     assert_eq!(got.0, [("b3".to_string(), None), ("tracestate".to_string(), Some(String::new()))]);
     assert_eq!(plan.removals().collect::<Vec<_>>(), ["b3"]);
 }
+
+/// `plan_into` resets the plan it is given field by field: whatever the plan held before, the
+/// result is the plan a fresh one gets.
+#[test]
+fn a_reused_plan_is_a_fresh_plan() {
+    let list = |f: &[Format]| match FormatList::new(f) {
+        Ok(list) => list,
+        Err(_) => unreachable!("no format twice"),
+    };
+    let configs = [
+        Config::default(),
+        Config {
+            inject: list(&[Format::B3Single, Format::W3c, Format::Jaeger]),
+            id_width: WidthPolicy::Bits64,
+            ..Config::default()
+        },
+        Config {
+            on_missing: OnMissing::NewRoot,
+            remove_other_formats: true,
+            trust: Trust::Restart,
+            ..Config::default()
+        },
+    ];
+    let long = "k=".to_string() + &"v".repeat(9000);
+    let requests = [
+        headers(&[("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"), ("baggage", "k=v")]),
+        headers(&[
+            ("traceparent", TP),
+            ("tracestate", "a=1,,b=2,a=3"),
+            ("uber-trace-id", "1:2:0:1"),
+            ("baggage", long.as_str()),
+        ]),
+        headers(&[("traceparent", "00-zz"), ("x-b3-sampled", "0"), ("uberctx-user", "alice")]),
+        headers(&[("x-datadog-trace-id", "123"), ("x-datadog-parent-id", "456"), ("x-datadog-tags", "bad key=1")]),
+        headers(&[]),
+    ];
+    for config in configs {
+        let Ok(translator) = Translator::new(config) else { unreachable!("a valid configuration") };
+        let mut reused = Plan::new();
+        for before in &requests {
+            for h in &requests {
+                translator.plan_into(before, rng, &mut reused);
+                translator.plan_into(h, rng, &mut reused);
+                let fresh = translator.plan(h, rng);
+                assert_eq!(reused.report(), fresh.report(), "{before:?} then {h:?}");
+                assert!(reused.writes().eq(fresh.writes()) && reused.removals().eq(fresh.removals()), "{h:?}");
+            }
+        }
+    }
+}

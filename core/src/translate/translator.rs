@@ -3,7 +3,7 @@
 use crate::baggage::{self, Source};
 use crate::carrier::{Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
-use crate::format::{Extracted, Format};
+use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::name_filter::{self, NameFilter};
 use crate::tracestate::{self, TraceState, TraceStateBuf};
@@ -37,6 +37,9 @@ pub struct Translator {
     /// The formats read that carry baggage, in `extract` order (at most three: W3C, Jaeger, OT),
     /// worked out once rather than per request.
     baggage_read: ([Source; 3], u8),
+    /// The baggage headers and prefixes of [`baggage_read`](Self::baggage_read), to rule them all
+    /// out in one test: most requests carry no baggage.
+    baggage_probe: NameFilter,
 }
 
 impl Default for Translator {
@@ -67,7 +70,16 @@ impl Translator {
                 baggage_read.1 += 1;
             }
         }
-        Translator { config, list_names: names >= 6, baggage_read }
+        let read = |s: Source| baggage_read.0.iter().take(usize::from(baggage_read.1)).any(|r| *r == s);
+        let headers: &[&str] = if read(Source::W3c) { &[baggage::HEADER] } else { &[] };
+        let prefixes: &[&str] = match (read(Source::Jaeger), read(Source::Ot)) {
+            (true, true) => &[baggage::JAEGER_PREFIX, baggage::OT_PREFIX],
+            (true, false) => &[baggage::JAEGER_PREFIX],
+            (false, true) => &[baggage::OT_PREFIX],
+            (false, false) => &[],
+        };
+        let baggage_probe = NameFilter::probe(headers, prefixes);
+        Translator { config, list_names: names >= 6, baggage_read, baggage_probe }
     }
 
     /// The configuration.
@@ -135,11 +147,12 @@ impl Translator {
         };
         let mut decision: Option<(Format, Sampling)> = None;
         for f in self.config.extract.iter() {
-            let read = if present.may_have_any(f.name_mask()) { f.extract(headers) } else { Ok(None) };
+            let mut warning = None;
+            let read = if present.may_have_any(f.name_mask()) { f.read(headers, &mut warning) } else { Ok(None) };
             let status = match read {
                 Ok(None) => Status::Absent,
                 Err(e) => Status::Invalid(e),
-                Ok(Some(Extracted { propagation, warning })) => {
+                Ok(Some(propagation)) => {
                     if f == Format::W3c {
                         ins.tracestate_error = warning;
                     }
@@ -241,13 +254,7 @@ impl Translator {
         plan: &mut Plan,
     ) {
         let ins = self.inspect_present(headers, present);
-        plan.reset(Report {
-            source: ins.source,
-            status: ins.status,
-            tracestate_error: ins.tracestate_error,
-            warnings: ins.warnings,
-            ..Report::EMPTY
-        });
+        plan.reset(&ins);
         let edge = self.edge_root(&ins, headers);
         match self.choose(&ins, edge) {
             Choice::Leave => {}
@@ -305,7 +312,8 @@ impl Translator {
         if !cfg.baggage {
             return;
         }
-        let (sources, n) = self.baggage_sources(present);
+        let (sources, n) =
+            if present.intersects(self.baggage_probe) { self.baggage_sources(present) } else { ([Source::W3c; 3], 0) };
         // No baggage header can be there (most requests): nothing to collect. The collection is
         // several KiB, built and moved: in wasm, without SIMD copies, it cost more than the plan.
         if n > 0 {
