@@ -382,26 +382,30 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
     let mut c = Counts { all, caller };
     let report = plan.report();
     c.inc(index::REQUESTS);
-    // One pass over the report's arrays (no lookup per format): this runs on every request.
+    // Plain loops over the report's arrays, by position (no lookup per format): this runs on every
+    // request, and most formats are absent and not injected.
     let mut conflicts = false;
-    for ((&f, &status), &injected) in Format::ALL.iter().zip(&report.status).zip(&report.injected) {
-        match status {
-            Status::Valid => c.inc(index::per_format(PerFormat::Extracted, f)),
+    for (f, &status) in Format::ALL.iter().zip(&report.status) {
+        let kind = match status {
+            Status::Valid => PerFormat::Extracted,
             Status::Conflict => {
                 conflicts = true;
-                c.inc(index::per_format(PerFormat::Extracted, f));
+                PerFormat::Extracted
             }
             Status::Invalid(e) => {
                 // Malformed trace headers never fail a request: count, and tell at debug level.
                 if debug {
                     log(LogLevel::Debug, &format!("ignoring malformed {} headers: {e}", f.name()));
                 }
-                c.inc(index::per_format(PerFormat::Invalid, f));
+                PerFormat::Invalid
             }
-            _ => {}
-        }
-        if injected && !config.shadow {
-            c.inc(index::per_format(PerFormat::Injected, f));
+            Status::NotRead | Status::Absent => continue,
+        };
+        c.inc(index::per_format(kind, *f));
+    }
+    if !config.shadow {
+        for (f, _) in Format::ALL.iter().zip(&report.injected).filter(|(_, &injected)| injected) {
+            c.inc(index::per_format(PerFormat::Injected, *f));
         }
     }
     if report.missing() {

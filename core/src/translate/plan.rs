@@ -327,7 +327,10 @@ fn op_name(op: &Op) -> &'static str {
 /// they are compared as text), and among every format's only otherwise.
 fn static_name(name: &str, writing: Option<Format>) -> Option<&'static str> {
     let own = writing.map_or(&[][..], Format::headers);
-    own.iter().copied().find(|h| *h == name).or_else(|| {
+    // The same constant first (the common case: no byte compared, which in wasm is a call), then
+    // the same text.
+    let same = |h: &&str| core::ptr::eq(h.as_ptr(), name.as_ptr()) && h.len() == name.len();
+    own.iter().copied().find(same).or_else(|| own.iter().copied().find(|h| *h == name)).or_else(|| {
         Format::ALL.into_iter().flat_map(|f| f.headers().iter().copied()).find(|h| h.eq_ignore_ascii_case(name))
     })
 }
