@@ -70,11 +70,12 @@ impl<'a> Pairs<'a> {
         u32::try_from(data.len()).ok()?;
         let mut at = 0usize;
         for (n, v) in self.lengths() {
+            let end = at.checked_add(n)?;
+            let name = data.get(at..end)?;
             // Full past INDEXED pairs: the rest are decoded when looked up.
             let _ = self.starts.try_push([at as u32, n as u32]);
-            // A name past the end is caught below, and the filter then dropped with the map.
-            self.names.insert(data.get(at..at.saturating_add(n)).unwrap_or_default());
-            at = at.checked_add(n)?.checked_add(v)?.checked_add(2)?;
+            self.names.insert(name);
+            at = end.checked_add(v)?.checked_add(2)?;
         }
         (at <= data.len()).then_some(())
     }

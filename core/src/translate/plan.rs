@@ -109,6 +109,9 @@ pub struct Plan {
     /// The format whose `inject` is writing into the plan ([`Plan::inject`]): its header names are
     /// looked up first.
     writing: Option<Format>,
+    /// The names the carrier may hold (set by `Translator::plan_into`): a removal of a header it
+    /// cannot hold is not planned.
+    pub(super) present: NameFilter,
 }
 
 impl fmt::Debug for Plan {
@@ -152,6 +155,7 @@ impl Plan {
             scratch: None,
             baggage: BaggageOps::new(),
             writing: None,
+            present: NameFilter::ALL,
         }
     }
 

@@ -241,6 +241,7 @@ impl Translator {
     /// ```
     pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
         let present = self.name_filter(headers);
+        plan.present = present;
         self.decide(headers, present, random, plan);
         plan.drop_absent_removals(headers, present);
     }
@@ -546,7 +547,10 @@ impl Translator {
         let base = if continued_w3c { &ctx.tracestate } else { &tracestate::TraceState::EMPTY };
         let value = member.as_ref().map(|m| m.as_str());
         if base.is_empty() && value.is_none() && dd.is_none() {
-            plan.push(Op::Remove(tracestate::HEADER));
+            // Most requests carry none: then there is nothing to remove (and nothing to drop later).
+            if plan.present.may_have_any(const { name_filter::mask(&[tracestate::HEADER]) }) {
+                plan.push(Op::Remove(tracestate::HEADER));
+            }
             return;
         }
         // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
