@@ -14,5 +14,8 @@ git -C "$root" worktree add --detach "$tree" "$rev" >&2
 trap 'git -C "$root" worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
 out=$target_dir/ladder/before.wasm
 mkdir -p "$(dirname "$out")"
-CARGO_TARGET_DIR=$target_dir TRACEBRIDGE_WASM=$out "$tree/scripts/build-filter.sh" >&2
+# A target directory of its own: cargo names a workspace crate's artifacts by its path relative to
+# the workspace, so the older sources built into the main target directory would overwrite the
+# current build's artifacts, and the next build of the current tree could take them as up to date.
+CARGO_TARGET_DIR=$target_dir/before TRACEBRIDGE_WASM=$out "$tree/scripts/build-filter.sh" >&2
 echo "$out"
