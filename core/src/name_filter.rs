@@ -73,13 +73,22 @@ impl NameFilter {
         headers.name_filter().unwrap_or(Self::ALL)
     }
 
-    /// A probe of names and prefixes, for [`intersects`](Self::intersects): one test for several.
-    pub(crate) fn probe(names: &[&str], prefixes: &[&str]) -> Self {
+    /// A probe of names and prefixes (two bytes or more, lowercase), for
+    /// [`intersects`](Self::intersects): one test for several.
+    pub(crate) const fn probe(names: &[&str], prefixes: &[&str]) -> Self {
         let mut probe = Self { names: mask(names), prefixes: 0 };
-        for p in prefixes {
-            probe.prefixes |= prefix_bit(p.as_bytes());
+        let mut rest = prefixes;
+        while let [first, tail @ ..] = rest {
+            probe.prefixes |= prefix_bit(first.as_bytes());
+            rest = tail;
         }
         probe
+    }
+
+    /// What either filter holds.
+    pub(crate) const fn union(self, other: Self) -> Self {
+        let ([a, b, c, d], [w, x, y, z]) = (self.names, other.names);
+        Self { names: [a | w, b | x, c | y, d | z], prefixes: self.prefixes | other.prefixes }
     }
 
     /// False only when none of `probe`'s names nor any name with one of its prefixes can be here.
@@ -102,6 +111,7 @@ impl NameFilter {
     }
 
     /// False only when no name starting with `prefix` (two bytes or more, lowercase) can be present.
+    #[cfg(test)]
     pub(crate) fn may_have_prefix(self, prefix: &str) -> bool {
         self.prefixes & prefix_bit(prefix.as_bytes()) != 0
     }

@@ -238,25 +238,37 @@ impl Plan {
     /// A name set twice appears once, with its last value. Baggage headers come last; their names
     /// (`uberctx-{key}`, `ot-baggage-{key}`) are kept in the plan, so they borrow from it.
     pub fn writes(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let final_ops = self.ops().enumerate().filter(move |(i, op)| {
-            let name = op_name(op);
-            !self.ops().skip(i + 1).any(|later| op_name(&later) == name)
-        });
-        let formats = final_ops.filter_map(move |(_, op)| match op {
-            Op::Set { name, start, len } => Some((name, self.value(start, len))),
-            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_str())),
-            Op::Remove(_) => None,
-        });
+        let formats = self.final_ops().filter_map(|op| self.write_of(op));
         formats.chain(self.baggage_ops().filter_map(|(n, v)| Some((n, v?))))
     }
 
     /// Header names to remove (every line of each).
     pub fn removals(&self) -> impl Iterator<Item = &str> + '_ {
-        let formats = self.ops().enumerate().filter_map(move |(i, op)| match op {
-            Op::Remove(name) if !self.ops().skip(i + 1).any(|later| op_name(&later) == name) => Some(name),
+        let formats = self.final_ops().filter_map(|op| match op {
+            Op::Remove(name) => Some(name),
             _ => None,
         });
         formats.chain(self.baggage_ops().filter_map(|(n, v)| v.is_none().then_some(n)))
+    }
+
+    /// The ops that decide their header: the last op on a name (a name set twice is written once,
+    /// with its last value).
+    fn final_ops(&self) -> impl Iterator<Item = Op> + '_ {
+        self.ops.iter().enumerate().filter_map(|(i, op)| op.filter(|op| self.is_final(i, op_name(op))))
+    }
+
+    /// True when no op after the `i`-th is on header `name`.
+    fn is_final(&self, i: usize, name: &str) -> bool {
+        !self.ops.iter().skip(i + 1).flatten().any(|later| op_name(later) == name)
+    }
+
+    /// The header and value `op` writes, if it writes one.
+    fn write_of(&self, op: Op) -> Option<(&'static str, &str)> {
+        match op {
+            Op::Set { name, start, len } => Some((name, self.value(start, len))),
+            Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_str())),
+            Op::Remove(_) => None,
+        }
     }
 
     /// True when applying changes nothing.
@@ -266,8 +278,9 @@ impl Plan {
 
     /// Removing a header that is not there changes nothing but costs the carrier a call (a host call
     /// in the Envoy filter): such removals are dropped, unless the plan itself set that header earlier.
-    /// A name the carrier's name filter (`present`) rules out needs no lookup.
-    pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E, present: NameFilter) {
+    /// A name the carrier's name filter ([`present`](Self::present)) rules out needs no lookup.
+    pub(super) fn drop_absent_removals<E: Extractor + ?Sized>(&mut self, headers: &E) {
+        let present = self.present;
         for i in 0..self.ops.len() {
             let Some(Some(Op::Remove(name))) = self.ops.get(i).copied() else { continue };
             let set_before =
@@ -285,12 +298,9 @@ impl Plan {
     /// this runs on every request of the Envoy filter, where the iterator adapters cost more than
     /// the few ops they visit.
     pub fn apply<I: Injector + ?Sized>(&self, headers: &mut I) {
-        let ops = self.ops.as_slice();
-        // The last op on a name decides it (a name set twice is written once, with its last value).
-        let last = |i: usize, name: &str| !ops.iter().skip(i + 1).flatten().any(|later| op_name(later) == name);
-        for (i, op) in ops.iter().enumerate() {
+        for (i, op) in self.ops.iter().enumerate() {
             if let Some(Op::Remove(name)) = *op {
-                if last(i, name) {
+                if self.is_final(i, name) {
                     headers.remove(name);
                 }
             }
@@ -301,14 +311,11 @@ impl Plan {
                 headers.remove(baggage.text(op.name));
             }
         }
-        for (i, op) in ops.iter().enumerate() {
-            let (name, value) = match *op {
-                Some(Op::Set { name, start, len }) => (name, self.value(start, len)),
-                Some(Op::SetTracestate) => (tracestate::HEADER, self.tracestate.as_str()),
-                _ => continue,
-            };
-            if last(i, name) {
-                headers.set(name, value);
+        for (i, op) in self.ops.iter().enumerate() {
+            if let Some((name, value)) = op.and_then(|op| self.write_of(op)) {
+                if self.is_final(i, name) {
+                    headers.set(name, value);
+                }
             }
         }
         for op in baggage.ops() {

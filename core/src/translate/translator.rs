@@ -70,15 +70,11 @@ impl Translator {
                 baggage_read.1 += 1;
             }
         }
-        let read = |s: Source| baggage_read.0.iter().take(usize::from(baggage_read.1)).any(|r| *r == s);
-        let headers: &[&str] = if read(Source::W3c) { &[baggage::HEADER] } else { &[] };
-        let prefixes: &[&str] = match (read(Source::Jaeger), read(Source::Ot)) {
-            (true, true) => &[baggage::JAEGER_PREFIX, baggage::OT_PREFIX],
-            (true, false) => &[baggage::JAEGER_PREFIX],
-            (false, true) => &[baggage::OT_PREFIX],
-            (false, false) => &[],
-        };
-        let baggage_probe = NameFilter::probe(headers, prefixes);
+        let baggage_probe = baggage_read
+            .0
+            .iter()
+            .take(usize::from(baggage_read.1))
+            .fold(NameFilter::EMPTY, |p, s| p.union(baggage_probe(*s)));
         Translator { config, list_names: names >= 6, baggage_read, baggage_probe }
     }
 
@@ -243,7 +239,7 @@ impl Translator {
         let present = self.name_filter(headers);
         plan.present = present;
         self.decide(headers, present, random, plan);
-        plan.drop_absent_removals(headers, present);
+        plan.drop_absent_removals(headers);
     }
 
     /// Read, choose, write: the three steps of a plan.
@@ -291,11 +287,7 @@ impl Translator {
     fn baggage_sources(&self, present: NameFilter) -> ([Source; 3], usize) {
         let mut out = [Source::W3c; 3];
         let mut n = 0;
-        let may_be_present = |s: &Source| match s {
-            Source::W3c => present.may_have_any(const { name_filter::mask(&[baggage::HEADER]) }),
-            Source::Jaeger => present.may_have_prefix(baggage::JAEGER_PREFIX),
-            Source::Ot => present.may_have_prefix(baggage::OT_PREFIX),
-        };
+        let may_be_present = |s: &Source| present.intersects(baggage_probe(*s));
         let (read, n_read) = &self.baggage_read;
         for s in read.iter().take(usize::from(*n_read)).copied().filter(may_be_present) {
             if let Some(slot) = out.get_mut(n) {
@@ -587,6 +579,16 @@ impl Translator {
 }
 
 /// The baggage headers of a format, if it has any.
+/// The header names (W3C's `baggage`) and prefixes (`uberctx-`, `ot-baggage-`) of baggage source
+/// `s`, as a probe of the name filter.
+const fn baggage_probe(s: Source) -> NameFilter {
+    match s {
+        Source::W3c => const { NameFilter::probe(&[baggage::HEADER], &[]) },
+        Source::Jaeger => const { NameFilter::probe(&[], &[baggage::JAEGER_PREFIX]) },
+        Source::Ot => const { NameFilter::probe(&[], &[baggage::OT_PREFIX]) },
+    }
+}
+
 fn baggage_source(f: Format) -> Option<Source> {
     match f {
         Format::W3c => Some(Source::W3c),
