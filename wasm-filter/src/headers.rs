@@ -54,8 +54,7 @@ impl<'a> Pairs<'a> {
         self.starts.clear();
         self.names = NameFilter::EMPTY;
         if self.fill(bytes).is_none() {
-            (self.sizes, self.data, self.names) = (&[], &[], NameFilter::EMPTY);
-            self.starts.clear();
+            *self = Pairs::empty();
         }
     }
 
