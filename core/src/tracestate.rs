@@ -377,8 +377,32 @@ impl<'a> TraceState<'a> {
     }
 
     /// The value of `key`.
+    ///
+    /// Found by its `=` rather than by walking the members: in a validated line every `=` separates
+    /// one member's key from its value (a value cannot hold `=`, §3.3.1.3.2), so a member with this
+    /// key is a `key=` preceded by the line's start, a comma or optional whitespace. The first such
+    /// member in the lines is the one kept (a later duplicate is the one skipped). Two lookups per
+    /// W3C read (our member and Datadog's), most often for a key that is not there.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.members().find(|(k, _)| *k == key).map(|(_, v)| v)
+        let k = key.as_bytes();
+        for &line in self.lines.get(..usize::from(self.n_lines)).unwrap_or_default() {
+            let bytes = line.as_bytes();
+            let mut from = 0usize;
+            while let Some(eq) = bytes.get(from..).and_then(|rest| swar::find_byte(rest, b'=')).map(|i| from + i) {
+                from = eq + 1;
+                let Some(start) = eq.checked_sub(k.len()) else { continue };
+                let at_member_start =
+                    start.checked_sub(1).is_none_or(|b| matches!(bytes.get(b), Some(b',' | b' ' | b'\t')));
+                if !at_member_start || bytes.get(start..eq) != Some(k) {
+                    continue;
+                }
+                let rest = line.get(eq + 1..).unwrap_or_default();
+                let end = swar::find_byte(rest.as_bytes(), b',').unwrap_or(rest.len());
+                // Trailing optional whitespace is not part of the value; leading spaces are (`chr`).
+                return Some(rest.get(..end).unwrap_or_default().trim_end_matches([' ', '\t']));
+            }
+        }
+        None
     }
 
     /// Write this list with our member `key` refreshed at the front (`Some(value)`) or removed
@@ -415,6 +439,9 @@ impl<'a> TraceState<'a> {
     pub fn write_into(&self, key: &str, value: Option<&str>, max_len: usize, out: &mut TraceStateBuf) {
         let max_len = max_len.min(MAX_OUTPUT_LEN);
         let front = value.map(|v| (key, v));
+        if self.write_as_received(key, front, max_len, out) {
+            return;
+        }
         // The members, found once; per member its length, or 0 when it is ours (replaced by
         // `front`) or dropped.
         let mut members: [Member<'a>; MAX_MEMBERS] = [("", ""); MAX_MEMBERS];
@@ -463,6 +490,30 @@ impl<'a> TraceState<'a> {
                 out.push(k, v);
             }
         }
+    }
+}
+
+impl TraceState<'_> {
+    /// [`write_into`](Self::write_into) when nothing but `front` changes: one line received in
+    /// canonical form, without a member `key`, and within both limits with `front` added. Then the
+    /// result is `front` and the line as it came, copied whole instead of member by member: what a
+    /// W3C hop usually receives. False (and `out` untouched) otherwise.
+    fn write_as_received(&self, key: &str, front: Option<Member<'_>>, max_len: usize, out: &mut TraceStateBuf) -> bool {
+        let line = if self.len == 0 { Some("") } else { self.as_canonical_str() };
+        let Some(line) = line else { return false };
+        let front_len = front.map_or(0, |(k, v)| k.len() + 1 + v.len());
+        let bytes = front_len + usize::from(front_len > 0 && !line.is_empty()) + line.len();
+        let count = usize::from(self.len) + usize::from(front.is_some());
+        if bytes > max_len || count > MAX_MEMBERS || self.get(key).is_some() {
+            return false;
+        }
+        out.buf.clear();
+        out.dropped = 0;
+        if let Some((k, v)) = front {
+            out.push(k, v);
+        }
+        out.push_list(line);
+        true
     }
 }
 
@@ -571,6 +622,21 @@ impl TraceStateBuf {
         let _ = self.buf.try_push_str(k);
         let _ = self.buf.try_push('=');
         let _ = self.buf.try_push_str(v);
+    }
+
+    /// Append the list `list` (`,list` after what is there), whole or not at all.
+    fn push_list(&mut self, list: &str) {
+        if list.is_empty() {
+            return;
+        }
+        let sep = !self.buf.is_empty();
+        if self.buf.remaining_capacity() < usize::from(sep) + list.len() {
+            return;
+        }
+        if sep {
+            let _ = self.buf.try_push(',');
+        }
+        let _ = self.buf.try_push_str(list);
     }
 
     /// The header value; empty means "write no tracestate header" (an empty one is never sent).
@@ -721,6 +787,32 @@ mod tests {
     }
 
     #[test]
+    fn get_matches_whole_keys_only() {
+        let ts = TraceState::parse("xdd=1, dd= two \t,ddx=3").unwrap_or_default();
+        // Not a key ending in the one asked for, nor one starting with it; a value keeps its
+        // leading space (`chr`) and loses the optional whitespace after it.
+        assert_eq!(
+            (ts.get("dd"), ts.get("d"), ts.get("xdd"), ts.get("ddx")),
+            (Some(" two"), None, Some("1"), Some("3"))
+        );
+        assert_eq!((ts.get(""), ts.get("x")), (None, None));
+        assert_eq!(TraceState::parse_lines([&b"a=1"[..], b"dd=2"]).map(|t| t.get("dd")), Ok(Some("2")));
+    }
+
+    #[test]
+    fn a_canonical_line_is_written_whole() {
+        let ts = TraceState::parse("a=1,b=2").unwrap_or_default();
+        assert_eq!(ts.write("tb", Some("x"), 512).as_str(), "tb=x,a=1,b=2");
+        assert_eq!(ts.write("tb", None, 512).as_str(), "a=1,b=2");
+        // Our member already there, or over the limit: member by member.
+        assert_eq!(ts.write("b", Some("x"), 512).as_str(), "b=x,a=1");
+        assert_eq!(ts.write("a", None, 512).as_str(), "b=2");
+        let cut = ts.write("tb", Some("x"), 8);
+        assert_eq!((cut.as_str(), cut.dropped()), ("tb=x,a=1", 1));
+        assert_eq!(TraceState::EMPTY.write("tb", Some("x"), 512).as_str(), "tb=x");
+    }
+
+    #[test]
     fn line_and_length_limits_bound_the_work() {
         // MAX_LINES lines are read, one more is refused, and the lines are not read any further
         // (an endless iterator terminates).
@@ -862,6 +954,56 @@ mod tests {
                 let mut it = ours.iter();
                 prop_assert!(kept.iter().all(|x| it.any(|y| y == x)));
                 prop_assert_eq!(kept.len() + out.dropped(), ours.len());
+            }
+
+            #[test]
+            fn get_finds_the_first_member_with_the_key(
+                m in members(), dup in any::<Option<prop::sample::Index>>(), split in any::<prop::sample::Index>(),
+                ows in any::<bool>(), other in key(),
+            ) {
+                // A repeated key, optional whitespace, empty members and two lines: what `get` skips
+                // over by its `=`, checked against the member walk.
+                let mut m = m;
+                if let (Some(i), true) = (dup, (1..MAX_MEMBERS).contains(&m.len())) {
+                    if let Some((k, _)) = m.get(i.index(m.len())).cloned() {
+                        m.push((k, "later".into()));
+                    }
+                }
+                let sep = if ows { " ,\t, " } else { "," };
+                let parts: Vec<String> = m.iter().map(|(k, v)| std::format!("{k}={v}")).collect();
+                let at = split.index(parts.len() + 1);
+                let (head, tail) = parts.split_at(at);
+                let (a, b) = (head.join(sep), tail.join(sep));
+                let Ok(ts) = TraceState::parse_lines([a.as_bytes(), b.as_bytes()]) else {
+                    return Err(TestCaseError::fail("generated list invalid"));
+                };
+                for k in m.iter().map(|(k, _)| k.as_str()).chain([other.as_str(), "dd"]) {
+                    let walked = ts.members().find(|(mk, _)| *mk == k).map(|(_, v)| v);
+                    prop_assert_eq!(ts.get(k), walked, "{}", k);
+                }
+            }
+
+            #[test]
+            fn a_list_passed_on_as_received_is_the_list_written_member_by_member(
+                m in members(), fk in key(), fv in proptest::option::of(value()),
+                reuse in any::<Option<prop::sample::Index>>(), max_len in 0usize..5000,
+            ) {
+                // `text` is canonical (written whole when it fits); `text` with an empty member
+                // at the end is the same list, not canonical (written member by member).
+                let fk = match reuse {
+                    Some(i) if !m.is_empty() => m.get(i.index(m.len())).map_or(fk, |(k, _)| k.clone()),
+                    _ => fk,
+                };
+                let text = join(&m);
+                let (Ok(whole), Ok(walked)) = (TraceState::parse(&text), TraceState::parse_lines([text.as_bytes(), b","])) else {
+                    return Err(TestCaseError::fail("generated list invalid"));
+                };
+                prop_assert!(whole.as_canonical_str().is_some());
+                prop_assert!(walked.as_canonical_str().is_none());
+                let (mut a, mut b) = (TraceStateBuf::new(), TraceStateBuf::new());
+                whole.write_into(&fk, fv.as_deref(), max_len, &mut a);
+                walked.write_into(&fk, fv.as_deref(), max_len, &mut b);
+                prop_assert_eq!((a.as_str(), a.dropped()), (b.as_str(), b.dropped()));
             }
 
             #[test]

@@ -2,8 +2,8 @@
 use core::fmt;
 
 use crate::format::Format;
-use crate::id::ascii_str;
 use crate::tracestate::{self};
+use arrayvec::ArrayString;
 
 use super::*;
 
@@ -148,11 +148,11 @@ pub enum WidthPolicy {
 pub const MAX_MEMBER_KEY: usize = 64;
 
 /// The key of tracebridge's own tracestate member: a valid tracestate key.
+///
+/// Held as an `ArrayString`, whose text is read without a UTF-8 scan: the key is looked up in every
+/// W3C tracestate read and written, and checking it again on each use cost more than the lookup.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MemberKey {
-    buf: [u8; MAX_MEMBER_KEY],
-    len: u8,
-}
+pub struct MemberKey(ArrayString<MAX_MEMBER_KEY>);
 
 impl MemberKey {
     /// `tracebridge`.
@@ -160,26 +160,21 @@ impl MemberKey {
 
     /// The key, if it is a valid tracestate key of at most [`MAX_MEMBER_KEY`] characters.
     pub fn new(key: &str) -> Option<Self> {
-        if key.len() > MAX_MEMBER_KEY || !tracestate::is_valid_key(key) {
+        if !tracestate::is_valid_key(key) {
             return None;
         }
-        let mut buf = [0u8; MAX_MEMBER_KEY];
-        buf.get_mut(..key.len())?.copy_from_slice(key.as_bytes());
-        Some(MemberKey { buf, len: u8::try_from(key.len()).ok()? })
+        ArrayString::from(key).ok().map(MemberKey)
     }
 
     /// The key.
     pub fn as_str(&self) -> &str {
-        ascii_str(self.buf.get(..usize::from(self.len)).unwrap_or_default())
+        self.0.as_str()
     }
 }
 
 impl Default for MemberKey {
     fn default() -> Self {
-        let mut buf = [0u8; MAX_MEMBER_KEY];
-        let (dst, _) = buf.split_at_mut(Self::DEFAULT.len());
-        dst.copy_from_slice(Self::DEFAULT.as_bytes());
-        MemberKey { buf, len: Self::DEFAULT.len() as u8 }
+        Self::new(Self::DEFAULT).unwrap_or(MemberKey(ArrayString::new()))
     }
 }
 
