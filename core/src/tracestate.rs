@@ -123,7 +123,13 @@ impl core::hash::Hash for TraceState<'_> {
 
 /// FNV-1a: a cheap fingerprint so the duplicate-key check compares strings only on a match.
 fn fingerprint(key: &[u8]) -> u32 {
-    key.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    key.iter().fold(FNV_OFFSET, |h, &b| fnv_step(h, b))
+}
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+
+const fn fnv_step(h: u32, b: u8) -> u32 {
+    (h ^ b as u32).wrapping_mul(0x0100_0193)
 }
 
 /// Byte classes of the grammar (module docs), one table lookup per byte.
@@ -176,13 +182,13 @@ fn all_chr(value: &[u8]) -> bool {
         // `&`, not `&&`: no branch per word.
         (x & HIGH == 0) & (ge_space & !gt_tilde & HIGH == HIGH) & !has_eq
     }
-    let mut words = value.chunks_exact(8);
     let mut ok = true;
-    for w in &mut words {
-        ok &= word_ok(w.try_into().map_or(u64::MAX, u64::from_le_bytes));
+    let mut rest = value;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        ok &= word_ok(u64::from_le_bytes(*w));
+        rest = tail;
     }
     // The last few bytes, padded with a valid character.
-    let rest = words.remainder();
     if rest.is_empty() {
         return ok;
     }
@@ -198,6 +204,8 @@ struct Found {
     key: Span,
     value: Span,
     no_eq: bool,
+    /// The key's [`fingerprint`], taken in the pass that checks it.
+    fp: u32,
 }
 
 /// A checked range of a line: `None` when that part breaks the grammar.
@@ -252,17 +260,19 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
     }
     let member = raw.get(..trimmed)?;
     let Some(eq) = swar::find_byte(member, b'=') else {
-        return Some(Found { key: Span(None), value: Span(None), no_eq: true });
+        return Some(Found { key: Span(None), value: Span(None), no_eq: true, fp: 0 });
     };
     let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
-    let key_ok = matches!(key.first(), Some(&c) if class(c) & KEY_FIRST != 0)
-        && key.len() <= 256
-        && key.iter().fold(true, |ok, &c| ok & (class(c) & KEYCHAR != 0));
+    // One pass checks the key's bytes and takes its fingerprint (the duplicate check's).
+    let (keychars, fp) =
+        key.iter().fold((true, FNV_OFFSET), |(ok, h), &c| (ok & (class(c) & KEYCHAR != 0), fnv_step(h, c)));
+    let key_ok = matches!(key.first(), Some(&c) if class(c) & KEY_FIRST != 0) && key.len() <= 256 && keychars;
     let value_ok = matches!(value.last(), Some(&c) if class(c) & NBLK != 0) && value.len() <= 256 && all_chr(value);
     Some(Found {
         key: Span(key_ok.then_some((start, start + eq))),
         value: Span(value_ok.then_some((start + eq + 1, start + trimmed))),
         no_eq: false,
+        fp,
     })
 }
 
@@ -311,12 +321,11 @@ impl<'a> TraceState<'a> {
             canonical &= out.n_lines == 1;
             let mut at = 0usize;
             while let Some(m) = next_member(line, &mut at, &mut canonical) {
-                let (key, value) = (m.key.get(line), m.value.get(line));
+                let (key, value, fp) = (m.key.get(line), m.value.get(line), m.fp);
                 let (Some(key), Some(_)) = (key, value) else { return Err(m.error()) };
                 if raw >= MAX_MEMBERS {
                     return Err(Error::TracestateTooManyMembers);
                 }
-                let fp = fingerprint(key);
                 // A 256-bit filter of the keys so far: a key not in it was not seen (no search), so a
                 // list of distinct keys (the usual case) is not a quadratic scan.
                 let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
