@@ -25,13 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIVE = ["w3c", "b3-single", "b3-multi", "jaeger", "xray"]
 CASES = (
     [("extract", f) for f in FIVE]
+    + [("remote", f) for f in FIVE]
     + [("inject", f) for f in FIVE]
     + [("translate", f) for f in FIVE if f != "w3c"]
     + [("tracestate-parse", n) for n in ("1", "8", "32")]
     + [("tracestate-mutate", n) for n in ("1", "8", "32")]
     + [("request", "five-formats")]
 )
-FLOORED = {"extract", "inject", "translate", "request"}
+FLOORED = {"extract", "remote", "inject", "translate", "request"}
 
 
 def build() -> Path:

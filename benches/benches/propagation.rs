@@ -31,6 +31,15 @@ fn per_format(c: &mut Criterion) {
         }
         g.finish();
 
+        let mut g = c.benchmark_group(format!("remote/{name}"));
+        let mut tracestate = tracebridge::tracestate::TraceStateBuf::new();
+        g.bench_function("tracebridge", |b| b.iter(|| fx.tb_remote(black_box(req), &mut tracestate).is_some()));
+        g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));
+        if let Some((p, _)) = &fx.otel {
+            g.bench_function("otel", |b| b.iter(|| otel_extract(p, black_box(req))));
+        }
+        g.finish();
+
         let mut g = c.benchmark_group(format!("inject/{name}"));
         let mut sink = Sink::default();
         g.bench_function("tracebridge", |b| b.iter(|| fx.tb_inject(black_box(&fx.tb_ctx), &mut sink)));

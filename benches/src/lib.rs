@@ -17,6 +17,7 @@ use opentelemetry::propagation::{
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracebridge::format::Extracted;
+use tracebridge::tracestate::TraceStateBuf;
 use tracebridge::translate::{Config, FormatList};
 use tracebridge::{w3c, Error, Extractor, Format, Injector, Plan, TraceContext, TraceState, Translator};
 
@@ -232,6 +233,8 @@ pub struct Fixture {
     pub tb_ctx: TraceContext<'static>,
     /// OpenTelemetry's propagator and extracted context, when it has the format.
     pub otel: Option<(OtelPropagator, Context)>,
+    /// A translator reading and writing this format only (the OpenTelemetry adapters' `remote`).
+    pub translator: Translator,
 }
 
 impl Fixture {
@@ -262,7 +265,12 @@ impl Fixture {
             );
             (p, cx)
         });
-        Fixture { format, headers, tb_ctx, otel }
+        let one = FormatList::new(&[format]).unwrap_or(FormatList::ALL);
+        let translator = match Translator::new(Config { extract: one, inject: one, ..Config::default() }) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        Fixture { format, headers, tb_ctx, otel, translator }
     }
 
     /// Every format.
@@ -274,6 +282,15 @@ impl Fixture {
     #[inline]
     pub fn tb_extract<'a>(&self, headers: Req<'a>) -> Result<Option<Extracted<'a>>, Error> {
         self.format.extract(headers.0)
+    }
+
+    /// tracebridge: the remote parent an OpenTelemetry SDK continues, as the adapters extract it
+    /// (`Translator::remote_into`: the translator's policy, what W3C cannot say kept in our
+    /// tracestate member, the tracestate written into `tracestate`). OpenTelemetry's counterpart is
+    /// its propagator's `extract`.
+    #[inline]
+    pub fn tb_remote<'a>(&self, headers: Req<'a>, tracestate: &mut TraceStateBuf) -> Option<TraceContext<'a>> {
+        self.translator.remote_into(headers.0, tracestate)
     }
 
     /// tracebridge: write this format (W3C: with tracestate, as OpenTelemetry does).

@@ -23,6 +23,8 @@
 //! Datadog's priority, origin and tags do not ride here: they ride in Datadog's own `dd=` member,
 //! which Datadog's tracers read too (see [`crate::context::DatadogFields`]).
 
+use arrayvec::ArrayString;
+
 use crate::context::{Sampling, TraceContext};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
 use crate::xray_fields::{Text, XRayExtra, XRayFields};
@@ -30,45 +32,50 @@ use crate::xray_fields::{Text, XRayExtra, XRayFields};
 /// Longest member value ([§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
 pub(crate) const MAX_VALUE: usize = 256;
 
-/// An encoded member value in a fixed buffer.
+/// An encoded member value in a fixed buffer: not zeroed when made, read without a UTF-8 scan
+/// (`ArrayString`), written a part at a time rather than byte by byte (every B3 or Jaeger request
+/// with a parent span id builds one).
 #[derive(Clone, Copy)]
 pub(crate) struct MemberValue {
-    buf: [u8; MAX_VALUE],
-    len: usize,
+    buf: ArrayString<MAX_VALUE>,
     /// Fields that did not fit in 256 characters and were left out.
     pub(crate) lost: u8,
 }
 
 impl MemberValue {
+    fn new() -> Self {
+        MemberValue { buf: ArrayString::new(), lost: 0 }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        self.buf.as_str()
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
     }
 
     /// Append one field if it fits whole; otherwise count it as lost.
     fn field(&mut self, name: &str, parts: &[Part<'_>]) {
-        let sep = usize::from(self.len > 0);
+        let sep = usize::from(!self.buf.is_empty());
         let need = sep + name.len() + 1 + parts.iter().map(Part::len).sum::<usize>();
-        if self.len + need > MAX_VALUE {
+        if self.buf.len() + need > MAX_VALUE {
             self.lost = self.lost.saturating_add(1);
             return;
         }
+        // Room was checked: none of the pushes below can fail.
         if sep == 1 {
-            self.push(b';');
+            let _ = self.buf.try_push(';');
         }
-        name.bytes().for_each(|b| self.push(b));
-        self.push(b':');
+        let _ = self.buf.try_push_str(name);
+        let _ = self.buf.try_push(':');
         for p in parts {
             match p {
-                Part::Plain(s) => s.bytes().for_each(|b| self.push(b)),
+                Part::Plain(s) => {
+                    let _ = self.buf.try_push_str(s);
+                }
                 Part::Text(t) => t.bytes().for_each(|b| self.push_escaped(b)),
             }
-        }
-    }
-
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
         }
     }
 
@@ -77,11 +84,12 @@ impl MemberValue {
             let mut hex = [0u8; 2];
             crate::id::encode_hex(&[b], &mut hex);
             let [h, l] = hex;
-            self.push(b'%');
-            self.push(h.to_ascii_uppercase());
-            self.push(l.to_ascii_uppercase());
+            let _ = self.buf.try_push('%');
+            let _ = self.buf.try_push(char::from(h.to_ascii_uppercase()));
+            let _ = self.buf.try_push(char::from(l.to_ascii_uppercase()));
         } else {
-            self.push(b);
+            // Not escaped: visible ASCII (`needs_escape`), one byte.
+            let _ = self.buf.try_push(char::from(b));
         }
     }
 }
@@ -112,10 +120,10 @@ pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, Sp
     if !needed(ctx, restarted_from) {
         return None;
     }
-    let mut v = MemberValue { buf: [0; MAX_VALUE], len: 0, lost: 0 };
+    let mut v = MemberValue::new();
     let span = ctx.span_id.to_hex();
     v.field("s", &[Part::Plain(crate::id::ascii_str(&span))]);
-    let start = v.len;
+    let start = v.len();
     if ctx.id_width == IdWidth::Bits64 && ctx.trace_id.fits_64() {
         v.field("w", &[Part::Plain("64")]);
     }
@@ -152,7 +160,7 @@ pub(crate) fn encode(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, Sp
     if let Some(c) = ctx.instana_correlation {
         v.field("ic", &[Part::Text(c)]);
     }
-    (v.len > start || v.lost > 0).then_some(v)
+    (v.len() > start || v.lost > 0).then_some(v)
 }
 
 /// True when [`encode`] writes a field after `s`: the conditions of its fields, in its order.

@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! instructions <op> <format> <impl> <n>
-//!   op:   extract | inject | translate | request | tracestate-parse | tracestate-mutate | parse-format
-//!   impl: tracebridge | otel | floor (extract, inject, translate, request) | memcpy (parse-format)
+//!   op:   extract | remote | inject | translate | request | tracestate-parse | tracestate-mutate | parse-format
+//!   impl: tracebridge | otel | floor (extract, remote, inject, translate, request) | memcpy (parse-format)
 //! ```
 //!
 //! Each op is the same function the criterion bench times (`benches/propagation.rs`).
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
     let mut sink = Sink::default();
     match op {
-        "extract" | "inject" | "translate" => {
+        "extract" | "remote" | "inject" | "translate" => {
             let f = Format::from_name(format).ok_or_else(|| format!("unknown format {format}"))?;
             let fx = Fixture::new(f);
             let req = Req(fx.headers);
@@ -52,6 +52,19 @@ fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
                     repeat(n, || keep(otel_extract(p, black_box(req))));
                 }
                 ("extract", "floor") => {
+                    let floor = Floor::reading(&[f]);
+                    repeat(n, || keep(floor.run(black_box(req), &mut sink)));
+                }
+                ("remote", "tracebridge") => {
+                    let mut tracestate = tracebridge::tracestate::TraceStateBuf::new();
+                    repeat(n, || keep(fx.tb_remote(black_box(req), &mut tracestate).is_some()));
+                }
+                // OpenTelemetry's extract is its remote parent; the floor reads the same headers.
+                ("remote", "otel") => {
+                    let (p, _) = otel()?;
+                    repeat(n, || keep(otel_extract(p, black_box(req))));
+                }
+                ("remote", "floor") => {
                     let floor = Floor::reading(&[f]);
                     repeat(n, || keep(floor.run(black_box(req), &mut sink)));
                 }
