@@ -92,24 +92,27 @@ impl Translator {
         tracestate: &mut TraceStateBuf,
     ) -> Option<TraceContext<'a>> {
         tracestate.clear();
-        let ins = self.inspect(headers);
+        // The context is changed where the inspection holds it and moved out once, at the end: a
+        // context is a few hundred bytes, and in wasm every copy is a call out of the module.
+        let mut ins = self.inspect(headers);
         let cfg = self.config();
-        let mut ctx = ins.context?;
         if cfg.trust != Trust::Continue || (ins.conflicts() > 0 && cfg.on_conflict != OnConflict::PreferFirst) {
             return None;
         }
+        let (restarted_from, source, datadog_valid) =
+            (ins.restarted_from, ins.source, ins.status(Format::Datadog) == crate::translate::Status::Valid);
+        let ctx = ins.context.as_mut()?;
         if cfg.drop_forced_sampling && ctx.sampling.is_sampled() {
-            ctx = ctx.with_sampling(Sampling::Defer);
+            ctx.set_sampling(Sampling::Defer);
         }
         // The sampled bit (defer → 0, W3C §3.2.2.5.1) and the random bit (module docs).
         ctx.trace_flags = TraceFlags(ctx.trace_flags.0 & TraceFlags::RANDOM).with_sampled(ctx.sampling.is_sampled());
         let ts = &cfg.tracestate;
-        let member = if ts.member { ext::encode(&ctx, ins.restarted_from) } else { None };
+        let member = if ts.member { ext::encode(ctx, restarted_from) } else { None };
         // Datadog read: its `dd=` member goes on with the context (`Translator` module docs).
-        let from_datadog = ins.source == Some(Format::Datadog);
-        let dd = (ins.status(Format::Datadog) == crate::translate::Status::Valid
-            || cfg.inject.contains(Format::Datadog))
-        .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
+        let from_datadog = source == Some(Format::Datadog);
+        let dd = (datadog_valid || cfg.inject.contains(Format::Datadog))
+            .then(|| datadog_fields::encode_member(ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
         crate::translate::compose_tracestate(
             &ctx.tracestate,
             (ts.key.as_str(), member.as_ref().map(|m| m.as_str())),
@@ -118,7 +121,7 @@ impl Translator {
             tracestate,
             &mut None,
         );
-        Some(ctx)
+        ins.context
     }
 
     /// Write `span` in every configured `inject` format (module docs). Nothing is removed: an SDK's
