@@ -47,26 +47,18 @@ fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
             let otel = || fx.otel.as_ref().ok_or_else(|| format!("OpenTelemetry has no {format} propagator"));
             match (op, imp) {
                 ("extract", "tracebridge") => repeat(n, || keep(fx.tb_extract(black_box(req)))),
-                ("extract", "otel") => {
+                // OpenTelemetry's extract is also its remote parent; the floor reads the same headers.
+                ("extract" | "remote", "otel") => {
                     let (p, _) = otel()?;
                     repeat(n, || keep(otel_extract(p, black_box(req))));
                 }
-                ("extract", "floor") => {
+                ("extract" | "remote", "floor") => {
                     let floor = Floor::reading(&[f]);
                     repeat(n, || keep(floor.run(black_box(req), &mut sink)));
                 }
                 ("remote", "tracebridge") => {
                     let mut tracestate = tracebridge::tracestate::TraceStateBuf::new();
                     repeat(n, || keep(fx.tb_remote(black_box(req), &mut tracestate).is_some()));
-                }
-                // OpenTelemetry's extract is its remote parent; the floor reads the same headers.
-                ("remote", "otel") => {
-                    let (p, _) = otel()?;
-                    repeat(n, || keep(otel_extract(p, black_box(req))));
-                }
-                ("remote", "floor") => {
-                    let floor = Floor::reading(&[f]);
-                    repeat(n, || keep(floor.run(black_box(req), &mut sink)));
                 }
                 ("inject", "tracebridge") => repeat(n, || fx.tb_inject(black_box(&fx.tb_ctx), &mut sink)),
                 ("inject", "otel") => {
