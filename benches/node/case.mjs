@@ -206,6 +206,15 @@ const fn = caseFn();
 fn();
 if (sink === undefined) throw new Error('no result');
 
+// TB_CASE_COUNT=N (count.sh): a fixed warm-up, then exactly N calls and no clock, for callgrind to
+// count the instructions of N calls: exact where the times wander (count.sh subtracts N = 0).
+if (process.env.TB_CASE_COUNT !== undefined) {
+  const n = Number(process.env.TB_CASE_COUNT);
+  for (let i = 0; i < 20000; i++) fn();
+  for (let i = 0; i < n; i++) fn();
+  process.exit(0);
+}
+
 // Warm up (the optimizing compiler), then batches of ~10 ms; the median batch is the figure.
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 let batch = 256;
