@@ -7,8 +7,9 @@
 #
 # Runs `case.mjs` twice under valgrind with TB_CASE_COUNT=n and =0 (the same fixed warm-up in both)
 # and prints (count(n) - count(0)) / n. Wasm is compiled by the optimizing compiler up front
-# (--no-liftoff --no-wasm-lazy-compilation), so both runs compile the same code. Garbage collection
-# still differs a little from run to run: expect ± 2-3 % on the JS cases, less on `wasm`.
+# (--no-liftoff --no-wasm-lazy-compilation), and V8 runs on one thread (--single-threaded): with
+# background compiler threads, how much of their work finished before the process exited changed a
+# count by more than the calls themselves. Two runs of one case agree to a few instructions.
 # Needs valgrind (Debian: apt-get install valgrind) and `bash scripts/test-node.sh` run once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 count() {
   TB_CASE_COUNT=$1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" \
-    node --no-liftoff --no-wasm-lazy-compilation "$here/case.mjs" "$op" "$format" "$impl" 2>"$tmp/log.$1" >/dev/null ||
+    node --single-threaded --no-liftoff --no-wasm-lazy-compilation "$here/case.mjs" "$op" "$format" "$impl" 2>"$tmp/log.$1" >/dev/null ||
     { cat "$tmp/log.$1" >&2; exit 1; }
   grep -o 'Collected : [0-9]*' "$tmp/log.$1" | grep -o '[0-9]*'
 }
