@@ -400,7 +400,8 @@ impl<'a> TraceState<'a> {
     /// mostly ruled out by its fingerprint before any line is read.
     pub fn get(&self, key: &str) -> Option<&'a str> {
         let k = key.as_bytes();
-        if self.keys & (1u64 << (fingerprint(k) & 63)) == 0 {
+        // No member at all (the usual tracestate of a context an SDK started): not even a hash.
+        if self.keys == 0 || self.keys & (1u64 << (fingerprint(k) & 63)) == 0 {
             return None;
         }
         for &line in self.lines.get(..usize::from(self.n_lines)).unwrap_or_default() {
