@@ -240,7 +240,13 @@ impl Found {
 fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Found> {
     // Leading OWS and empty members.
     let rest = line.get(*at..)?;
-    let skip = rest.iter().position(|&c| c != b',' && c != b' ' && c != b'\t')?;
+    let Some(skip) = rest.iter().position(|&c| c != b',' && c != b' ' && c != b'\t') else {
+        // Only commas and OWS left (`a=1,, `): empty members, so not the canonical form.
+        if !rest.is_empty() {
+            *canonical = false;
+        }
+        return None;
+    };
     if skip > 0 {
         *canonical = false;
     }
@@ -816,6 +822,18 @@ mod tests {
         );
         assert_eq!((ts.get(""), ts.get("x")), (None, None));
         assert_eq!(TraceState::parse_lines([&b"a=1"[..], b"dd=2"]).map(|t| t.get("dd")), Ok(Some("2")));
+    }
+
+    #[test]
+    fn trailing_separators_are_not_canonical() {
+        // Found by the tracestate_write fuzz target: a line ending in empty members and OWS was
+        // taken as canonical, and written as it came.
+        for text in ["oo=f1,r=~,, ", "a=1, ", "a=1,\t,", "a=1,,"] {
+            let ts = TraceState::parse(text).unwrap_or_default();
+            assert_eq!(ts.as_canonical_str(), None, "{text:?}");
+            assert_eq!(ts.write("tb", None, 512).as_str(), ts.to_string(), "{text:?}");
+        }
+        assert_eq!(TraceState::parse("a=1,b=2").map(|t| t.as_canonical_str()), Ok(Some("a=1,b=2")));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `TraceState::parse_lines` (the input's `\n`-separated lines are header lines): no panic, limits
-//! hold, and the canonical form parses back to the same members.
+//! hold, `get` finds every member, and the canonical form parses back to the same members.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
             for (i, (k, v)) in members.iter().enumerate() {
                 assert!(tracestate::is_valid_key(k) && tracestate::is_valid_value(v), "{k}={v}");
                 assert!(members[..i].iter().all(|(p, _)| p != k), "duplicate key {k}");
+                // `get` finds a member by its `=` and a key filter, not by this walk: same answer.
+                assert_eq!(ts.get(k), Some(*v), "get({k})");
             }
             let canonical = ts.to_string();
             if !canonical.is_empty() {
