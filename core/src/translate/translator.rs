@@ -578,7 +578,6 @@ impl Translator {
     }
 }
 
-/// The baggage headers of a format, if it has any.
 /// The header names (W3C's `baggage`) and prefixes (`uberctx-`, `ot-baggage-`) of baggage source
 /// `s`, as a probe of the name filter.
 const fn baggage_probe(s: Source) -> NameFilter {
@@ -589,6 +588,7 @@ const fn baggage_probe(s: Source) -> NameFilter {
     }
 }
 
+/// The baggage headers of a format, if it has any.
 fn baggage_source(f: Format) -> Option<Source> {
     match f {
         Format::W3c => Some(Source::W3c),

@@ -466,8 +466,8 @@ fn dechunk(body: &str) -> String {
     out
 }
 
-/// The `envoy.filters.http.wasm` entry of a listener's `http_filters`.
-/// The filter of listener `name`: `wasm` when given, else the build `config` needs; one VM per build.
+/// The `envoy.filters.http.wasm` entry of listener `name`'s `http_filters`: `wasm` when given, else
+/// the build `config` needs; one VM per build.
 fn wasm_filter_yaml(name: &str, wasm: Option<&Path>, config: &str) -> String {
     let wasm = wasm.map(Path::to_path_buf).unwrap_or_else(|| {
         if asks_for_response_headers(config) {
