@@ -52,10 +52,11 @@ fn built(path: PathBuf) -> PathBuf {
 
 /// True when plugin configuration `config` asks for response headers (`response_trace_id_header`,
 /// `traceresponse`), which only the response build serves: such a listener loads
-/// [`response_wasm_path`] (in a VM of its own), every other one [`wasm_path`].
+/// [`response_wasm_path`] (in a VM of its own), every other one [`wasm_path`]. Decided by the
+/// filter's own parser and `FilterConfig::response_option`, the check its default build refuses
+/// such a configuration with; a configuration it cannot parse is refused by both builds alike.
 pub fn asks_for_response_headers(config: &str) -> bool {
-    let v: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
-    v.get("response_trace_id_header").is_some_and(|h| !h.is_null()) || v.get("traceresponse") == Some(&true.into())
+    tracebridge_envoy::config::parse(config.as_bytes()).is_ok_and(|c| c.response_option().is_some())
 }
 
 /// `$ENVOY`, else `envoy` on PATH. Panics when it cannot be run.
