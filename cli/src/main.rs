@@ -79,8 +79,7 @@ fn load_config(arg: Option<&str>) -> Result<Config, Failure> {
             std::fs::read_to_string(arg).map_err(|e| Failure::Usage(ErrorKind::Io, format!("--config {arg}: {e}")))?;
         Cow::Owned(text)
     };
-    tracebridge::json::from_str::<Config>(&text)
-        .map_err(|e| Failure::Usage(ErrorKind::ValueValidation, format!("configuration: {e}")))
+    Config::from_json(&text).map_err(|e| Failure::Usage(ErrorKind::ValueValidation, format!("configuration: {e}")))
 }
 
 /// The text to read headers from. Bytes that are not UTF-8 (a compressed body after a `curl -v`

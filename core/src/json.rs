@@ -1,38 +1,79 @@
-//! A small JSON reader for the configuration, shared by the doors that run as wasm (the Envoy filter
-//! and the npm package); feature `json`.
+//! A small JSON reader for the configuration, shared by every door (feature `json`): the text becomes
+//! a [`Value`], and [`Config::from_json`](crate::translate::Config::from_json) reads the
+//! configuration from that.
 //!
-//! Why not serde_json: its deserializer was half of the npm package's wasm (≈ 180 KiB against a
-//! 100 KiB budget) and a third of the Envoy filter's, mostly float parsing and printing the
-//! configuration never needs. This reader handles exactly JSON (RFC 8259: objects,
-//! arrays, strings with every escape, integers, `true`/`false`/`null`), refuses numbers with a
-//! fraction or exponent (no configuration key takes one), and tracks the key path so that every error
-//! reads `tracestate.max_len: <what was wrong>`. Output still uses serde_json's serializer (small).
+//! Why not serde_json, nor serde at all: serde_json's deserializer was half of the npm package's
+//! wasm (≈ 180 KiB against a 100 KiB budget) and a third of the Envoy filter's, mostly float parsing
+//! and printing the configuration never needs. A serde `Deserializer` of our own was smaller, but
+//! serde instantiates every field's visitor for it: in the Envoy filter the configuration code was
+//! still 47 KB of 228 KB. Read into a `Value` once, the configuration is checked by plain functions,
+//! compiled once.
+//!
+//! This reader handles exactly JSON (RFC 8259: objects, arrays, strings with every escape, integers,
+//! `true`/`false`/`null`), refuses numbers with a fraction or exponent (no configuration key takes
+//! one) and nesting deeper than [`MAX_DEPTH`], and tracks the key path so that every error reads
+//! `tracestate.max_len: <what was wrong>`.
 
-use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+/// The deepest nesting of arrays and objects read: configurations are two levels deep, and the
+/// reader recurses, so hostile input must not take the stack.
+pub const MAX_DEPTH: usize = 32;
 
-/// Deserialize `T` from JSON `text`; errors name the key (see [`ConfigSeed`](crate::translate::ConfigSeed)).
-///
-/// ```
-/// let config: tracebridge::Config = tracebridge::json::from_str(r#"{"inject": ["b3-multi"]}"#)?;
-/// assert_eq!(config.inject.as_slice(), [tracebridge::Format::B3Multi]);
-/// let err = tracebridge::json::from_str::<tracebridge::Config>(r#"{"trust": "maybe"}"#).err();
-/// assert!(err.is_some_and(|e| e.to_string().starts_with("trust: unknown variant `maybe`")));
-/// # Ok::<(), tracebridge::json::Error>(())
-/// ```
-pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T, Error> {
-    from_str_seed(core::marker::PhantomData::<T>, text)
+/// A JSON value. Numbers are integers only (see the [module](self) docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true`, `false`
+    Bool(bool),
+    /// An integer in `i64`'s range.
+    Int(i64),
+    /// A string, escapes decoded.
+    Str(String),
+    /// An array.
+    List(Vec<Value>),
+    /// An object's members in the order written (a key may repeat; the reader of the object decides).
+    Map(Vec<(String, Value)>),
 }
 
-/// Deserialize with a seed (e.g. [`ConfigSeed`](crate::translate::ConfigSeed) skipping a door's own
-/// keys) from JSON `text`.
-pub fn from_str_seed<'de, S: DeserializeSeed<'de>>(seed: S, text: &'de str) -> Result<S::Value, Error> {
+impl Value {
+    /// What this value is, for an error message: `string "x"`, `integer `5``, `array`, ….
+    pub fn found(&self) -> Found<'_> {
+        Found(self)
+    }
+}
+
+/// [`Value::found`]: a value described as serde describes an unexpected one.
+pub struct Found<'a>(&'a Value);
+
+impl fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "boolean `{b}`"),
+            Value::Int(n) => write!(f, "integer `{n}`"),
+            Value::Str(s) => write!(f, "string \"{s}\""),
+            Value::List(_) => f.write_str("array"),
+            Value::Map(_) => f.write_str("object"),
+        }
+    }
+}
+
+/// Parse JSON `text` into a [`Value`].
+///
+/// ```
+/// use tracebridge::json::{parse, Value};
+/// assert_eq!(parse(r#" {"a": [1, "\u0062"]} "#).ok(),
+///     Some(Value::Map(vec![("a".into(), Value::List(vec![Value::Int(1), Value::Str("b".into())]))])));
+/// assert!(parse("{} x").is_err_and(|e| e.to_string().starts_with("not JSON: trailing")));
+/// assert!(parse(r#"{"id_width": 1.5}"#).is_err_and(|e| e.to_string().starts_with("id_width: a number with")));
+/// ```
+pub fn parse(text: &str) -> Result<Value, Error> {
     let mut p = Parser { s: text.as_bytes(), i: 0 };
-    let value = seed.deserialize(&mut p)?;
+    let value = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
         return Err(p.syntax("trailing characters after the configuration"));
@@ -43,8 +84,38 @@ pub fn from_str_seed<'de, S: DeserializeSeed<'de>>(seed: S, text: &'de str) -> R
 /// A configuration error: what was wrong, naming the key (or the byte offset of a syntax error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// Innermost key first.
     path: Vec<String>,
     msg: String,
+}
+
+impl Error {
+    /// An error with message `msg` (its key named later, by [`Error::at`]).
+    pub fn new(msg: impl fmt::Display) -> Self {
+        Error { path: Vec::new(), msg: msg.to_string() }
+    }
+
+    /// `invalid type: <found>, expected <expected>`, as serde words it.
+    pub fn invalid_type(found: &Value, expected: &str) -> Self {
+        Self::new(format_args!("invalid type: {}, expected {expected}", found.found()))
+    }
+
+    /// `invalid value: <found>, expected <expected>`, as serde words it.
+    pub fn invalid_value(found: &Value, expected: &str) -> Self {
+        Self::new(format_args!("invalid value: {}, expected {expected}", found.found()))
+    }
+
+    /// `unknown variant `x`, expected one of `a`, `b``, as serde words it.
+    pub fn unknown_variant(name: &str, expected: &[&str]) -> Self {
+        Self::new(format_args!("unknown variant `{name}`, expected {}", OneOf(expected)))
+    }
+
+    /// The same error, inside the value of key `key`.
+    #[must_use]
+    pub fn at(mut self, key: &str) -> Self {
+        self.path.push(key.to_string());
+        self
+    }
 }
 
 impl fmt::Display for Error {
@@ -62,54 +133,31 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// [`Unexpected`] without its float arm, which would pull float printing into the wasm.
-struct Found<'a>(Unexpected<'a>);
-impl fmt::Display for Found<'_> {
+/// serde's wording of a list of names: `` `a` ``, `` `a` or `b` ``, `` one of `a`, `b`, `c` ``.
+struct OneOf<'a>(&'a [&'a str]);
+impl fmt::Display for OneOf<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
-            Unexpected::Unsigned(n) => write!(f, "integer `{n}`"),
-            Unexpected::Signed(n) => write!(f, "integer `{n}`"),
-            Unexpected::Str(s) => write!(f, "string \"{s}\""),
-            Unexpected::Unit => f.write_str("null"),
-            Unexpected::Seq => f.write_str("array"),
-            Unexpected::Map => f.write_str("object"),
-            _ => f.write_str("another kind of value"),
+            [] => f.write_str("nothing"),
+            [a] => write!(f, "`{a}`"),
+            [a, b] => write!(f, "`{a}` or `{b}`"),
+            names => {
+                f.write_str("one of ")?;
+                for (i, n) in names.iter().enumerate() {
+                    write!(f, "{}`{n}`", if i == 0 { "" } else { ", " })?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
-impl de::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error { path: Vec::new(), msg: msg.to_string() }
-    }
-    // Out of line: the default `visit_*` of every visitor type calls these.
-    #[inline(never)]
-    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        Self::custom(format_args!("invalid type: {}, expected {}", Found(unexp), exp))
-    }
-    #[inline(never)]
-    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        Self::custom(format_args!("invalid value: {}, expected {}", Found(unexp), exp))
-    }
-}
-
-enum Token<'de> {
-    Map,
-    Seq,
-    Str(Cow<'de, str>),
-    Bool(bool),
-    Null,
-    Unsigned(u64),
-    Signed(i64),
-}
-
-struct Parser<'de> {
-    s: &'de [u8],
+struct Parser<'a> {
+    s: &'a [u8],
     i: usize,
 }
 
-impl<'de> Parser<'de> {
+impl Parser<'_> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
@@ -122,83 +170,112 @@ impl<'de> Parser<'de> {
     }
 
     fn syntax(&self, what: &str) -> Error {
-        de::Error::custom(format_args!("not JSON: {what} at byte {}", self.i))
+        Error::new(format_args!("not JSON: {what} at byte {}", self.i))
     }
 
     fn eat(&mut self, b: u8) -> bool {
-        if self.peek() == Some(b) {
-            self.i += 1;
-            true
-        } else {
-            false
+        let found = self.peek() == Some(b);
+        self.i += usize::from(found);
+        found
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Error> {
+        if self.s.get(self.i..self.i + word.len()) != Some(word) {
+            return Err(self.syntax("unexpected character"));
+        }
+        self.i += word.len();
+        Ok(value)
+    }
+
+    /// The value that starts next, `depth` arrays and objects in.
+    fn value(&mut self, depth: usize) -> Result<Value, Error> {
+        match self.peek() {
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.integer(),
+            _ => Err(self.syntax("expected a value")),
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
-        match self.s.get(self.i..self.i + word.len()) {
-            Some(w) if w == word => {
-                self.i += word.len();
-                Ok(())
-            }
-            _ => Err(self.syntax("unexpected character")),
-        }
-    }
-
-    /// The next value's token; for `{` and `[` the opening bracket is consumed.
-    fn scan(&mut self) -> Result<Token<'de>, Error> {
-        let token = match self.peek() {
-            Some(b'{') => Token::Map,
-            Some(b'[') => Token::Seq,
-            Some(b'"') => return self.string().map(Token::Str),
-            Some(b't') => return self.literal(b"true").map(|()| Token::Bool(true)),
-            Some(b'f') => return self.literal(b"false").map(|()| Token::Bool(false)),
-            Some(b'n') => return self.literal(b"null").map(|()| Token::Null),
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.i;
-                self.i += 1;
-                while let Some(b'0'..=b'9') = self.s.get(self.i) {
-                    self.i += 1;
-                }
-                if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
-                    return Err(de::Error::custom("a number with a fraction or exponent: only integers are used"));
-                }
-                let text = core::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default();
-                return match (text.parse::<u64>(), text.parse::<i64>()) {
-                    (Ok(n), _) => Ok(Token::Unsigned(n)),
-                    (_, Ok(n)) => Ok(Token::Signed(n)),
-                    _ => Err(self.syntax("bad or too large a number")),
-                };
-            }
-            _ => return Err(self.syntax("expected a value")),
-        };
+    fn integer(&mut self) -> Result<Value, Error> {
+        let start = self.i;
         self.i += 1;
-        Ok(token)
+        while let Some(b'0'..=b'9') = self.s.get(self.i) {
+            self.i += 1;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
+            return Err(Error::new("a number with a fraction or exponent: only integers are used"));
+        }
+        let text = core::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default();
+        text.parse::<i64>().map(Value::Int).map_err(|_| self.syntax("bad or too large a number"))
     }
 
-    fn close(&mut self, bracket: u8) -> Result<(), Error> {
-        if self.eat(bracket) {
-            Ok(())
-        } else {
-            Err(self.syntax(if bracket == b'}' { "expected `}`" } else { "expected `]`" }))
+    /// Past `{` or `[`: false at the closing bracket, else past the separator before the next item.
+    fn next_item(&mut self, close: u8, first: bool) -> Result<bool, Error> {
+        if self.eat(close) {
+            return Ok(false);
         }
+        if !first && !self.eat(b',') {
+            return Err(self.syntax(if close == b'}' { "expected `,` or `}`" } else { "expected `,` or `]`" }));
+        }
+        Ok(true)
+    }
+
+    fn deeper(&mut self, depth: usize) -> Result<(), Error> {
+        self.i += 1;
+        if depth > MAX_DEPTH {
+            return Err(self.syntax("nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, Error> {
+        self.deeper(depth)?;
+        let mut items = Vec::new();
+        while self.next_item(b']', items.is_empty())? {
+            items.push(self.value(depth)?);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, Error> {
+        self.deeper(depth)?;
+        let mut members = Vec::new();
+        while self.next_item(b'}', members.is_empty())? {
+            if self.peek() != Some(b'"') {
+                return Err(self.syntax("expected a key"));
+            }
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return Err(self.syntax("expected `:`"));
+            }
+            match self.value(depth) {
+                Ok(value) => members.push((key, value)),
+                Err(e) => return Err(e.at(&key)),
+            }
+        }
+        Ok(Value::Map(members))
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
         let digits = self.s.get(self.i..self.i + 4).ok_or_else(|| self.syntax("short \\u escape"))?;
-        let text = core::str::from_utf8(digits).map_err(|_| self.syntax("bad \\u escape"))?;
-        let n = u32::from_str_radix(text, 16).map_err(|_| self.syntax("bad \\u escape"))?;
-        if !digits.iter().all(u8::is_ascii_hexdigit) {
-            return Err(self.syntax("bad \\u escape"));
+        let mut n = 0;
+        for &d in digits {
+            let v = char::from(d).to_digit(16).ok_or_else(|| self.syntax("bad \\u escape"))?;
+            n = n << 4 | v;
         }
         self.i += 4;
         Ok(n)
     }
 
     /// A string; the opening quote is next.
-    fn string(&mut self) -> Result<Cow<'de, str>, Error> {
+    fn string(&mut self) -> Result<String, Error> {
         self.i += 1;
-        let start = self.i;
-        let mut owned: Option<String> = None;
+        let mut out = String::new();
         loop {
             let run_start = self.i;
             while let Some(&b) = self.s.get(self.i) {
@@ -208,177 +285,50 @@ impl<'de> Parser<'de> {
                 self.i += 1;
             }
             let run = self.s.get(run_start..self.i).unwrap_or_default();
-            let run = core::str::from_utf8(run).map_err(|_| self.syntax("invalid UTF-8"))?;
-            match self.s.get(self.i) {
-                Some(b'"') => {
-                    self.i += 1;
-                    return Ok(match owned {
-                        None => Cow::Borrowed(
-                            core::str::from_utf8(self.s.get(start..self.i - 1).unwrap_or_default()).unwrap_or_default(),
-                        ),
-                        Some(mut o) => {
-                            o.push_str(run);
-                            Cow::Owned(o)
-                        }
-                    });
-                }
-                Some(b'\\') => {
-                    let o = owned.get_or_insert_with(String::new);
-                    o.push_str(run);
-                    self.i += 1;
-                    let esc = self.s.get(self.i).copied();
-                    self.i += 1;
-                    let c = match esc {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let hi = self.hex4()?;
-                            let code =
-                                if (0xd800..0xdc00).contains(&hi) && self.s.get(self.i..self.i + 2) == Some(b"\\u") {
-                                    self.i += 2;
-                                    let lo = self.hex4()?;
-                                    // A high surrogate without its low half is not a character
-                                    // (RFC 8259 §7): U+FFFD, as for a lone one (found by fuzzing:
-                                    // the sum overflowed).
-                                    if (0xdc00..0xe000).contains(&lo) {
-                                        0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
-                                    } else {
-                                        0xfffd
-                                    }
-                                } else {
-                                    hi
-                                };
-                            char::from_u32(code).unwrap_or('\u{fffd}')
-                        }
-                        _ => return Err(self.syntax("bad escape")),
-                    };
-                    owned.get_or_insert_with(String::new).push(c);
-                }
+            out.push_str(core::str::from_utf8(run).map_err(|_| self.syntax("invalid UTF-8"))?);
+            let at = self.s.get(self.i).copied();
+            self.i += 1;
+            let c = match at {
+                Some(b'"') => return Ok(out),
+                Some(b'\\') => self.escape()?,
                 _ => return Err(self.syntax("unterminated string")),
+            };
+            out.push(c);
+        }
+    }
+
+    /// The character of the escape after a `\`.
+    fn escape(&mut self) -> Result<char, Error> {
+        let esc = self.s.get(self.i).copied();
+        self.i += 1;
+        Ok(match esc {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let hi = self.hex4()?;
+                let code = if (0xd800..0xdc00).contains(&hi) && self.s.get(self.i..self.i + 2) == Some(b"\\u") {
+                    self.i += 2;
+                    let lo = self.hex4()?;
+                    // A high surrogate without its low half is not a character (RFC 8259 §7):
+                    // U+FFFD, as for a lone one (found by fuzzing: the sum overflowed).
+                    if (0xdc00..0xe000).contains(&lo) {
+                        0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+                    } else {
+                        0xfffd
+                    }
+                } else {
+                    hi
+                };
+                char::from_u32(code).unwrap_or('\u{fffd}')
             }
-        }
-    }
-}
-
-impl<'de> Deserializer<'de> for &mut Parser<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        // The scanning is not generic: this function is instantiated once per visitor type.
-        match self.scan()? {
-            Token::Map => {
-                let value = v.visit_map(Access { p: &mut *self, first: true, key: String::new() })?;
-                self.close(b'}').map(|()| value)
-            }
-            Token::Seq => {
-                let value = v.visit_seq(Access { p: &mut *self, first: true, key: String::new() })?;
-                self.close(b']').map(|()| value)
-            }
-            Token::Str(Cow::Borrowed(s)) => v.visit_borrowed_str(s),
-            Token::Str(Cow::Owned(s)) => v.visit_string(s),
-            Token::Bool(b) => v.visit_bool(b),
-            Token::Null => v.visit_unit(),
-            Token::Unsigned(n) => v.visit_u64(n),
-            Token::Signed(n) => v.visit_i64(n),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        if self.peek() == Some(b'n') {
-            self.literal(b"null")?;
-            v.visit_none()
-        } else {
-            v.visit_some(self)
-        }
-    }
-
-    /// Unit variants are strings (`"new-root"`), as serde_json reads them.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        v: V,
-    ) -> Result<V::Value, Error> {
-        if self.peek() != Some(b'"') {
-            return self.deserialize_any(v);
-        }
-        let s = self.string()?;
-        v.visit_enum(IntoDeserializer::<Error>::into_deserializer(s.into_owned()))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
-}
-
-struct Access<'p, 'de> {
-    p: &'p mut Parser<'de>,
-    first: bool,
-    key: String,
-}
-
-impl Access<'_, '_> {
-    /// Past the separator before the next item; false at the closing bracket.
-    fn next(&mut self, close: u8) -> Result<bool, Error> {
-        if self.p.peek() == Some(close) {
-            return Ok(false);
-        }
-        if !core::mem::take(&mut self.first) && !self.p.eat(b',') {
-            return Err(self.p.syntax("expected `,`"));
-        }
-        Ok(true)
-    }
-}
-
-/// Core names the key in its own errors (`ConfigSeed`); only this reader's syntax errors need the
-/// path added.
-fn at(mut e: Error, key: &str) -> Error {
-    if e.msg.starts_with("not JSON") {
-        e.path.push(key.to_string());
-    }
-    e
-}
-
-impl<'de> MapAccess<'de> for Access<'_, 'de> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        if !self.next(b'}')? {
-            return Ok(None);
-        }
-        if self.p.peek() != Some(b'"') {
-            return Err(self.p.syntax("expected a key"));
-        }
-        let key = self.p.string()?;
-        if !self.p.eat(b':') {
-            return Err(self.p.syntax("expected `:`"));
-        }
-        self.key = key.clone().into_owned();
-        let de: de::value::CowStrDeserializer<'_, Error> = key.into_deserializer();
-        seed.deserialize(de).map(Some).map_err(|e| at(e, &self.key))
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        // Core's `ConfigSeed` names the key in every value error.
-        seed.deserialize(&mut *self.p)
-    }
-}
-
-impl<'de> SeqAccess<'de> for Access<'_, 'de> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
-        if !self.next(b']')? {
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.p).map(Some)
+            _ => return Err(self.syntax("bad escape")),
+        })
     }
 }
 
@@ -386,49 +336,68 @@ impl<'de> SeqAccess<'de> for Access<'_, 'de> {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::translate::{FormatList, OnMissing, WidthPolicy};
-    use crate::{Config, Format};
+    use alloc::vec;
 
     fn msg(json: &str) -> String {
-        from_str::<Config>(json).err().map(|e| e.to_string()).unwrap_or_default()
+        parse(json).err().map(|e| e.to_string()).unwrap_or_default()
     }
 
     #[test]
-    fn reads_the_shared_configuration() {
-        let json = r#" {"extract": ["b3-multi", "w3c"], "inject": ["w3c"], "on_missing": "new-root",
-            "id_width": 64, "tracestate": {"key": "t\u0062", "max_len": 2048, "member": false}} "#;
-        let c = from_str::<Config>(json);
-        assert!(c.is_ok(), "{c:?}");
-        let Ok(c) = c else { return };
-        assert_eq!(Ok(c.extract), FormatList::new(&[Format::B3Multi, Format::W3c]));
-        assert_eq!(c.on_missing, OnMissing::NewRoot);
-        assert_eq!(c.id_width, WidthPolicy::Bits64);
-        assert_eq!((c.tracestate.key.as_str(), c.tracestate.max_len, c.tracestate.member), ("tb", 2048, false));
-        assert_eq!(from_str::<Config>("{}"), Ok(Config::default()));
+    fn reads_every_kind_of_value() {
+        let v = parse(" {\"a\": [true, false, null, -5, 0, \"x\\n\\u00e9\\\"\"], \"b\": {}, \"a\": []} ");
+        let s = |t: &str| Value::Str(t.into());
+        let list = vec![Value::Bool(true), Value::Bool(false), Value::Null, Value::Int(-5), Value::Int(0), s("x\né\"")];
+        let want =
+            vec![("a".into(), Value::List(list)), ("b".into(), Value::Map(vec![])), ("a".into(), Value::List(vec![]))];
+        assert_eq!(v, Ok(Value::Map(want)));
+        assert_eq!(parse("\"a\\u0062\""), Ok(s("ab")));
+        assert_eq!(parse("9223372036854775807"), Ok(Value::Int(i64::MAX)));
     }
 
     #[test]
-    fn errors_name_the_key() {
-        assert!(msg(r#"{"tracestate": {"max_len": "x"}}"#).starts_with("tracestate.max_len: invalid type: string"));
-        assert!(msg(r#"{"on_missing": "explode"}"#).starts_with("on_missing: unknown variant `explode`"));
-        assert!(msg(r#"{"bogus": 1}"#).starts_with("unknown configuration key `bogus`"));
-        assert!(msg(r#"{"extract": ["w3c", "w3c"]}"#).starts_with("extract: "));
-        assert!(msg(r#"{"id_width": 1.5}"#).starts_with("id_width: a number with a fraction"));
-        assert!(msg(r#"{"id_width": 32}"#).starts_with("id_width: invalid value: integer `32`"));
+    fn syntax_errors_say_where() {
         assert!(msg("{} x").starts_with("not JSON: trailing"));
-        assert!(msg(r#"{"a" 1}"#).starts_with("not JSON"));
-        // An array is refused as soon as it opens, before the missing `]` is seen.
-        assert!(msg(r#"["#).starts_with("invalid type: array, expected a tracebridge configuration object"));
-        assert!(msg(r#"{"extract": ["w3c",]}"#).starts_with("extract: not JSON"));
+        assert!(msg(r#"{"a" 1}"#).starts_with("not JSON: expected `:` at byte 5"));
+        assert!(msg(r#"{"a": [1 2]}"#).starts_with("a: not JSON: expected `,` or `]`"));
+        assert!(msg(r#"{"a": {"b": [1,]}}"#).starts_with("a.b: not JSON: expected a value"));
+        assert!(msg(r#"{"a": 1.5}"#).starts_with("a: a number with a fraction or exponent"));
+        assert!(msg("[1e3]").starts_with("a number with a fraction or exponent"));
+        assert!(msg("9223372036854775808").starts_with("not JSON: bad or too large a number"));
+        assert!(msg("\"\\x\"").starts_with("not JSON: bad escape"));
+        assert!(msg("\"\\u12g4\"").starts_with("not JSON: bad \\u escape"));
+        assert!(msg("\"abc").starts_with("not JSON: unterminated string"));
+        assert!(msg("\"a\u{1}\"").starts_with("not JSON: unterminated string"));
+        assert!(msg("tru").starts_with("not JSON: unexpected character"));
+        assert!(msg("").starts_with("not JSON: expected a value"));
+        assert!(msg("[").starts_with("not JSON: expected a value"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(msg(&deep).starts_with("not JSON: nested too deeply"));
+        assert!(msg(&"[".repeat(1_000_000)).starts_with("not JSON: nested too deeply"));
     }
 
     #[test]
     fn surrogate_escapes() {
-        let key = |json: &str| from_str::<Config>(json).map(|c| String::from(c.tracestate.key.as_str()));
-        assert_eq!(key(r#"{"tracestate": {"key": "a\u0062"}}"#), Ok(String::from("ab")));
-        // A pair is one character, a high half followed by anything else is U+FFFD (the fuzzer
-        // found the sum overflowing); neither is a valid tracestate key, so both are refused.
-        assert!(msg(r#"{"tracestate": {"key": "\uD83D\uDE00"}}"#).starts_with("tracestate.key"));
-        assert!(msg(r#"{"tracestate": {"key": "\uD8DD\uD8DD"}}"#).starts_with("tracestate.key"));
+        let s = |t: &str| Ok(Value::Str(t.into()));
+        // A pair is one character; a high half followed by anything else is U+FFFD (the fuzzer found
+        // the sum overflowing), as is a lone half.
+        assert_eq!(parse(r#""\uD83D\uDE00""#), s("\u{1f600}"));
+        assert_eq!(parse(r#""\uD8DD\uD8DD""#), s("\u{fffd}"));
+        assert_eq!(parse(r#""\uDE00x""#), s("\u{fffd}x"));
+    }
+
+    #[test]
+    fn names_are_listed_as_serde_lists_them() {
+        let e = |names: &[&str]| Error::unknown_variant("x", names).to_string();
+        assert_eq!(e(&["a"]), "unknown variant `x`, expected `a`");
+        assert_eq!(e(&["a", "b"]), "unknown variant `x`, expected `a` or `b`");
+        assert_eq!(e(&["a", "b", "c"]), "unknown variant `x`, expected one of `a`, `b`, `c`");
+        let typed = Error::invalid_type(&Value::List(vec![]), "a boolean").at("b").at("a");
+        assert_eq!(typed.to_string(), "a.b: invalid type: array, expected a boolean");
     }
 }

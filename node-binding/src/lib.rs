@@ -67,7 +67,7 @@ impl From<BindingError> for JsValue {
 /// A translator from the configuration JSON shared with the Envoy filter and core
 /// (`{"extract": [...], "inject": [...], ...}`); the message of an error names the key.
 pub fn translator(config_json: &str) -> Result<Translator, BindingError> {
-    let config: Config = tracebridge::json::from_str(config_json).map_err(|e| BindingError::config(e.to_string()))?;
+    let config = Config::from_json(config_json).map_err(|e| BindingError::config(e.to_string()))?;
     Translator::new(config).map_err(|e| BindingError::config(e.to_string()))
 }
 

@@ -4,9 +4,7 @@
 //! Parsed once per `on_configure`; an error is one line that names the offending key, so an
 //! operator reading Envoy's log sees what to fix.
 
-use core::fmt;
-
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use tracebridge::json::{self, Value};
 use tracebridge::translate::{Config, ConfigKeysSeen, Translator};
 
 use crate::access_log::Fields;
@@ -80,13 +78,13 @@ const MAX_ATTRIBUTE_SEGMENTS: usize = 8;
 
 /// Parse the plugin configuration bytes. Empty (or whitespace-only) configuration = all defaults.
 ///
-/// The JSON is read once, by core's small reader (`tracebridge::json`, no serde_json in the `.wasm`):
-/// the filter's own keys here, every other key by [`Config::read_key`], which names the key in every
-/// error, so a mistake reads the same as in the other doors.
+/// The JSON is read once, by core's small reader ([`tracebridge::json`]: no serde in the `.wasm`):
+/// the filter's own keys here, every other key by [`Config::read_json_key`], which names the key in
+/// every error, so a mistake reads the same as in the other doors.
 pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
     let text = core::str::from_utf8(bytes).map_err(|_| "configuration is not UTF-8".to_string())?;
     let text = if text.trim().is_empty() { "{}" } else { text };
-    let own = tracebridge::json::from_str_seed(FilterKeys::default(), text).map_err(|e| e.to_string())?;
+    let own = FilterKeys::read(&json::parse(text).map_err(|e| e.to_string())?)?;
     let translator = Translator::new(own.config).map_err(|e| e.to_string())?;
     if own.caller.is_none() && own.max_callers.is_some() {
         return Err("max_callers: counts per caller, so it needs `caller`".into());
@@ -111,7 +109,6 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, String> {
 #[derive(Default)]
 struct FilterKeys {
     config: Config,
-    seen: ConfigKeysSeen,
     shadow: bool,
     shadow_header: Option<String>,
     response_trace_id_header: Option<String>,
@@ -129,81 +126,66 @@ impl Default for Fields {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for FilterKeys {
-    type Value = FilterKeys;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FilterKeys, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FilterKeys {
-    type Value = FilterKeys;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<FilterKeys, A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+impl FilterKeys {
+    /// The object's members in order: a filter key given twice takes its last value; core refuses
+    /// its own keys given twice.
+    fn read(value: &Value) -> Result<FilterKeys, String> {
+        let members = match value {
+            Value::Map(members) => members.as_slice(),
+            Value::Null => &[],
+            other => return Err(json::Error::invalid_type(other, "a JSON object").to_string()),
+        };
+        let mut own = FilterKeys::default();
+        let mut seen = ConfigKeysSeen::default();
+        for (key, value) in members {
+            let key = key.as_str();
+            match key {
                 "shadow" | "traceresponse" => {
-                    let on = map
-                        .next_value::<Option<bool>>()
-                        .map_err(|e| de::Error::custom(format_args!("{key}: expected true or false ({e})")))?
-                        .unwrap_or(false);
-                    if key == "shadow" {
-                        self.shadow = on;
-                    } else {
-                        self.traceresponse = on;
-                    }
+                    let on = match value {
+                        Value::Null => false,
+                        Value::Bool(b) => *b,
+                        other => return Err(format!("{key}: expected true or false, not {}", other.found())),
+                    };
+                    *(if key == "shadow" { &mut own.shadow } else { &mut own.traceresponse }) = on;
                 }
                 "shadow_header" | "response_trace_id_header" => {
-                    let name = map
-                        .next_value::<Option<String>>()
-                        .map_err(|e| de::Error::custom(format_args!("{key}: expected a header name or null ({e})")))?;
-                    let name = match name {
-                        Some(s) if is_token(&s) => Some(s.to_ascii_lowercase()),
-                        Some(s) => {
-                            return Err(de::Error::custom(format_args!("{key}: `{s}` is not a valid header name")))
-                        }
-                        None => None,
+                    let name = match value {
+                        Value::Null => None,
+                        Value::Str(s) if is_token(s) => Some(s.to_ascii_lowercase()),
+                        Value::Str(s) => return Err(format!("{key}: `{s}` is not a valid header name")),
+                        other => return Err(format!("{key}: expected a header name or null, not {}", other.found())),
                     };
-                    if key == "shadow_header" {
-                        self.shadow_header = name;
+                    *(if key == "shadow_header" {
+                        &mut own.shadow_header
                     } else {
-                        self.response_trace_id_header = name;
-                    }
+                        &mut own.response_trace_id_header
+                    }) = name;
                 }
-                "caller" | "max_callers" | "access_log" => {
-                    let value = map.next_value::<Json>().map_err(|e| de::Error::custom(format_args!("{key}: {e}")))?;
-                    let checked = match key.as_str() {
-                        "caller" => caller(&value).map(|c| self.caller = c),
-                        "max_callers" => max_callers(&value).map(|m| self.max_callers = m),
-                        _ => access_log(&value).map(|(fields, listed)| {
-                            self.access_log = fields;
-                            self.access_log_listed = listed;
-                        }),
-                    };
-                    checked.map_err(de::Error::custom)?;
+                "caller" => own.caller = caller(value)?,
+                "max_callers" => own.max_callers = max_callers(value)?,
+                "access_log" => (own.access_log, own.access_log_listed) = access_log(value)?,
+                other if Config::KEYS.contains(&other) => {
+                    own.config.read_json_key(other, value, &mut seen).map_err(|e| e.to_string())?
                 }
-                other if Config::KEYS.contains(&other) => self.config.read_key(other, &mut map, &mut self.seen)?,
                 other => {
-                    return Err(de::Error::custom(format_args!(
+                    return Err(format!(
                         "unknown configuration key `{other}`, expected one of: {}, {}",
                         Config::KEYS.join(", "),
                         FILTER_KEYS.join(", ")
-                    )))
+                    ))
                 }
             }
         }
-        Ok(self)
+        Ok(own)
     }
 }
 
 /// `caller`: `null`, or an object with exactly one source.
-fn caller(value: &Json) -> Result<Option<CallerSource>, String> {
+fn caller(value: &Value) -> Result<Option<CallerSource>, String> {
     const EXPECTED: &str = "expected an object with one source: header, principal, istio_peer or attribute";
     let fields = match value {
-        Json::Null => return Ok(None),
-        Json::Map(fields) => fields,
+        Value::Null => return Ok(None),
+        Value::Map(fields) => fields,
         _ => return Err(format!("caller: {EXPECTED}")),
     };
     let (name, source) = match fields.as_slice() {
@@ -212,23 +194,23 @@ fn caller(value: &Json) -> Result<Option<CallerSource>, String> {
         [(a, _), (b, _), ..] => return Err(format!("caller: one source only, not both `{a}` and `{b}`")),
     };
     let source = match (name.as_str(), source) {
-        ("header", Json::Str(h)) if is_token(h) => CallerSource::Header(h.to_ascii_lowercase()),
-        ("header", Json::Str(h)) => return Err(format!("caller.header: `{h}` is not a valid header name")),
+        ("header", Value::Str(h)) if is_token(h) => CallerSource::Header(h.to_ascii_lowercase()),
+        ("header", Value::Str(h)) => return Err(format!("caller.header: `{h}` is not a valid header name")),
         ("header", _) => return Err("caller.header: expected a header name".into()),
-        ("principal", Json::Bool(true)) => property(&["connection", "uri_san_peer_certificate"], true),
+        ("principal", Value::Bool(true)) => property(&["connection", "uri_san_peer_certificate"], true),
         ("principal", _) => return Err("caller.principal: expected true".into()),
-        ("istio_peer", Json::Str(f)) if ISTIO_PEER_FIELDS.contains(&f.as_str()) => {
+        ("istio_peer", Value::Str(f)) if ISTIO_PEER_FIELDS.contains(&f.as_str()) => {
             property(&["filter_state", "downstream_peer", f], false)
         }
         ("istio_peer", other) => {
-            let got = if let Json::Str(f) = other { format!("`{f}`") } else { "not a string".into() };
+            let got = if let Value::Str(f) = other { format!("`{f}`") } else { "not a string".into() };
             return Err(format!("caller.istio_peer: {got}: expected one of {}", ISTIO_PEER_FIELDS.join(", ")));
         }
-        ("attribute", Json::List(items)) => {
+        ("attribute", Value::List(items)) => {
             let segments: Option<Vec<&str>> = items
                 .iter()
                 .map(|i| match i {
-                    Json::Str(s) if !s.is_empty() && !s.contains('\0') => Some(s.as_str()),
+                    Value::Str(s) if !s.is_empty() && !s.contains('\0') => Some(s.as_str()),
                     _ => None,
                 })
                 .collect();
@@ -257,24 +239,25 @@ fn property(segments: &[&str], principal: bool) -> CallerSource {
 }
 
 /// `max_callers`: an integer in 1..=[`MAX_CALLERS_CAP`].
-fn max_callers(value: &Json) -> Result<Option<usize>, String> {
-    match value {
-        Json::Null => Ok(None),
-        Json::Int(n) if (1..=MAX_CALLERS_CAP as u64).contains(n) => Ok(usize::try_from(*n).ok()),
-        _ => Err(format!("max_callers: must be between 1 and {MAX_CALLERS_CAP}")),
-    }
+fn max_callers(value: &Value) -> Result<Option<usize>, String> {
+    let n = match value {
+        Value::Null => return Ok(None),
+        Value::Int(n) => usize::try_from(*n).ok().filter(|n| (1..=MAX_CALLERS_CAP).contains(n)),
+        _ => None,
+    };
+    n.map(Some).ok_or_else(|| format!("max_callers: must be between 1 and {MAX_CALLERS_CAP}"))
 }
 
 /// `access_log`: `true`/`false`/`null`, or a list of field names; and whether it was a list.
-fn access_log(value: &Json) -> Result<(Fields, bool), String> {
+fn access_log(value: &Value) -> Result<(Fields, bool), String> {
     match value {
-        Json::Null | Json::Bool(false) => Ok((Fields::NONE, false)),
-        Json::Bool(true) => Ok((Fields::ALL, false)),
-        Json::List(items) if !items.is_empty() => {
+        Value::Null | Value::Bool(false) => Ok((Fields::NONE, false)),
+        Value::Bool(true) => Ok((Fields::ALL, false)),
+        Value::List(items) if !items.is_empty() => {
             let mut fields = Fields::NONE;
             for item in items {
                 let field = match item {
-                    Json::Str(s) => Fields::named(s).ok_or_else(|| {
+                    Value::Str(s) => Fields::named(s).ok_or_else(|| {
                         format!("access_log: unknown field `{s}` (expected {})", Fields::NAMES.join(", "))
                     })?,
                     _ => return Err("access_log: fields are strings".into()),
@@ -284,68 +267,6 @@ fn access_log(value: &Json) -> Result<(Fields, bool), String> {
             Ok((fields, true))
         }
         _ => Err(format!("access_log: expected true, false or a list of fields ({})", Fields::NAMES.join(", "))),
-    }
-}
-
-/// Any JSON value, for the filter's structured keys (checked by hand, for messages that name the
-/// key).
-enum Json {
-    Null,
-    Bool(bool),
-    Int(u64),
-    Negative,
-    Str(String),
-    List(Vec<Json>),
-    Map(Vec<(String, Json)>),
-}
-
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
-        d.deserialize_any(JsonVisitor)
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
-        Ok(Json::Bool(b))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Json, E> {
-        Ok(Json::Int(n))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Json, E> {
-        Ok(u64::try_from(n).map_or(Json::Negative, Json::Int))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
-        Ok(Json::Str(s.to_string()))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Json, E> {
-        Ok(Json::Str(s))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Json>()? {
-            items.push(item);
-        }
-        Ok(Json::List(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut fields = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            fields.push((key, map.next_value::<Json>()?));
-        }
-        Ok(Json::Map(fields))
     }
 }
 

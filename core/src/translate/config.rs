@@ -84,7 +84,6 @@ impl fmt::Debug for FormatList {
 
 /// What to do when no valid context arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
 pub enum OnMissing {
     /// Leave the request as it is (counted as missing).
     #[default]
@@ -95,7 +94,6 @@ pub enum OnMissing {
 
 /// What to do when valid headers name different traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
 pub enum OnConflict {
     /// Continue the first valid format in `extract` order; report the others as conflicts.
     #[default]
@@ -108,7 +106,6 @@ pub enum OnConflict {
 
 /// Whether to trust the incoming trace (at the edge of a network, clients are not trusted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
 pub enum Trust {
     /// Continue it.
     #[default]
@@ -121,7 +118,6 @@ pub enum Trust {
 
 /// The sampling decision of a root this translator starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(rename_all = "kebab-case"))]
 pub enum RootSampling {
     /// No decision: the services downstream decide (W3C writes `sampled=0`, B3 omits it).
     #[default]

@@ -28,6 +28,8 @@
 //!   the format a context came from is not rewritten unless the context changed.
 
 mod config;
+#[cfg(feature = "json")]
+mod from_json;
 mod plan;
 mod report;
 #[cfg(feature = "serde")]
@@ -40,10 +42,12 @@ pub use config::{
     Config, ConfigError, FormatList, MemberKey, OnConflict, OnMissing, RootSampling, TracestateConfig, Trust,
     WidthPolicy, MAX_MEMBER_KEY,
 };
+#[cfg(feature = "json")]
+pub use from_json::ConfigKeysSeen;
 pub use plan::Plan;
 pub use report::{Inspection, Outcome, Report, RootReason, Status};
 #[cfg(feature = "serde")]
-pub use serde_impls::{ConfigKeysSeen, ConfigSeed};
+pub use serde_impls::ConfigSeed;
 pub(crate) use translator::compose_tracestate;
 pub use translator::Translator;
 

@@ -1,132 +1,51 @@
-//! Reading the configuration from JSON (naming the key in every error) and writing reports as JSON.
+//! serde: the configuration read through [`FromJson`] (the checks every door shares), and reports
+//! and inspections written.
 
 use core::fmt;
 
-use ::serde::de::{self, Deserializer, SeqAccess, Visitor};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ::serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use ::serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use ::serde::{Deserialize, Serialize};
 
-use super::{Config, FormatList, Inspection, MemberKey, Report, Status, TracestateConfig, WidthPolicy, N};
+use super::from_json::FromJson;
+use super::{
+    Config, FormatList, Inspection, MemberKey, OnConflict, OnMissing, Report, RootSampling, Status, TracestateConfig,
+    Trust, WidthPolicy, N,
+};
 use crate::format::Format;
 use crate::id::ascii_str;
+use crate::json::Value;
 
-impl<'de> Deserialize<'de> for Format {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Format;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a format name")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Format, E> {
-                Format::from_name(s).ok_or_else(|| E::unknown_variant(s, &Format::NAMES))
+/// Every configuration type reads through [`FromJson`], as in the wasm doors: deserialized into a
+/// [`Value`] first, then checked by the same functions, so serde_json and `Config::from_json` answer
+/// alike.
+macro_rules! deserialize_through_json {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                FromJson::from_json(&Value::deserialize(d)?).map_err(de::Error::custom)
             }
         }
-        d.deserialize_str(V)
-    }
+    )*};
 }
+deserialize_through_json!(
+    Config,
+    Format,
+    FormatList,
+    MemberKey,
+    WidthPolicy,
+    TracestateConfig,
+    OnMissing,
+    OnConflict,
+    Trust,
+    RootSampling
+);
 
-impl<'de> Deserialize<'de> for FormatList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = FormatList;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of format names (")?;
-                for (i, name) in Format::NAMES.iter().enumerate() {
-                    f.write_str(if i == 0 { "" } else { ", " })?;
-                    f.write_str(name)?;
-                }
-                f.write_str(")")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FormatList, A::Error> {
-                let mut list = FormatList::EMPTY;
-                while let Some(f) = seq.next_element::<Format>()? {
-                    list.push(f).map_err(|f| de::Error::custom(DuplicateFormat(f)))?;
-                }
-                Ok(list)
-            }
-        }
-        d.deserialize_seq(V)
-    }
-}
-
-struct DuplicateFormat(Format);
-impl fmt::Display for DuplicateFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "format `{}` is listed twice", self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for MemberKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = MemberKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a tracestate key of at most 64 characters: a lowercase letter or digit, then a-z 0-9 _ - * / @",
-                )
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<MemberKey, E> {
-                MemberKey::new(s).ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for WidthPolicy {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = WidthPolicy;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"keep\", 64 or 128")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<WidthPolicy, E> {
-                match s {
-                    "keep" => Ok(WidthPolicy::Keep),
-                    "64" => Ok(WidthPolicy::Bits64),
-                    "128" => Ok(WidthPolicy::Bits128),
-                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
-                }
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<WidthPolicy, E> {
-                match n {
-                    64 => Ok(WidthPolicy::Bits64),
-                    128 => Ok(WidthPolicy::Bits128),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(n), &self)),
-                }
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<WidthPolicy, E> {
-                u64::try_from(n)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
-                    .and_then(|n| self.visit_u64(n))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The configuration keys, for error messages.
-pub(super) const CONFIG_KEYS: &[&str] = &[
-    "extract",
-    "inject",
-    "remove_other_formats",
-    "on_missing",
-    "on_conflict",
-    "trust",
-    "drop_forced_sampling",
-    "root_sampling",
-    "id_width",
-    "tracestate",
-    "baggage",
-];
-
-/// Reads a [`Config`] from a JSON-shaped map, naming the key in every error
-/// (`on_missing: unknown variant ...`), and skipping `extra_keys` — keys a door reads itself (the
-/// Envoy filter's `shadow`, say) — so one object can configure both.
+/// Reads a [`Config`] skipping `extra_keys` (keys a door reads itself, the Envoy filter's `shadow`,
+/// say): [`Config::from_json_value`] for any serde format.
 ///
 /// ```
 /// use serde::de::DeserializeSeed;
@@ -144,211 +63,64 @@ pub struct ConfigSeed<'k> {
 impl<'de> de::DeserializeSeed<'de> for ConfigSeed<'_> {
     type Value = Config;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Config, D::Error> {
-        d.deserialize_map(self)
+        Config::from_json_value(&Value::deserialize(d)?, self.extra_keys).map_err(de::Error::custom)
     }
 }
 
-impl<'de> Visitor<'de> for ConfigSeed<'_> {
-    type Value = Config;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a tracebridge configuration object")
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
-        let mut c = Config::default();
-        let mut seen = ConfigKeysSeen::default();
-        while let Some(key) = map.next_key::<KeyName<'de>>()? {
-            let key = key.as_str();
-            if self.extra_keys.contains(&key) {
-                map.next_value::<de::IgnoredAny>()?;
-            } else {
-                c.read_key(key, &mut map, &mut seen)?;
-            }
-        }
-        Ok(c)
-    }
-}
-
-/// Which of [`Config`]'s keys one object gave already (a key given twice is refused).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ConfigKeysSeen([bool; CONFIG_KEYS.len()]);
-
-impl Config {
-    /// The keys of a configuration object, in the order of the fields: a door that has keys of its
-    /// own lists both in its error for an unknown key.
-    pub const KEYS: &'static [&'static str] = CONFIG_KEYS;
-
-    /// Read the value of configuration key `key` from `map` into `self`, naming the key in any error
-    /// (`on_missing: unknown variant ...`, `tracestate.max_len: ...`). An unknown key is an error
-    /// that lists the known ones.
-    ///
-    /// For a door whose JSON object has keys of its own beside these (the Envoy filter's `shadow`,
-    /// say): its `visit_map` reads its own keys and hands every other one to this, so the object is
-    /// read once and errors read the same in every door.
-    ///
-    /// ```
-    /// use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
-    /// use tracebridge::translate::{Config, ConfigKeysSeen};
-    ///
-    /// struct Door; // reads `verbose` itself
-    /// impl<'de> Visitor<'de> for Door {
-    ///     type Value = (Config, bool);
-    ///     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    ///         f.write_str("an object")
-    ///     }
-    ///     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Config, bool), A::Error> {
-    ///         let (mut config, mut seen, mut verbose) = (Config::default(), ConfigKeysSeen::default(), false);
-    ///         while let Some(key) = map.next_key::<String>()? {
-    ///             match key.as_str() {
-    ///                 "verbose" => verbose = map.next_value()?,
-    ///                 other => config.read_key(other, &mut map, &mut seen)?,
-    ///             }
-    ///         }
-    ///         Ok((config, verbose))
-    ///     }
-    /// }
-    /// impl<'de> DeserializeSeed<'de> for Door {
-    ///     type Value = (Config, bool);
-    ///     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(Config, bool), D::Error> {
-    ///         d.deserialize_map(self)
-    ///     }
-    /// }
-    /// let (config, verbose) = tracebridge::json::from_str_seed(Door, r#"{"verbose": true, "trust": "restart"}"#)?;
-    /// assert!(verbose && config.trust == tracebridge::translate::Trust::Restart);
-    /// let err = tracebridge::json::from_str_seed(Door, r#"{"trust": "maybe"}"#).err();
-    /// assert!(err.is_some_and(|e| e.to_string().starts_with("trust: ")));
-    /// # Ok::<(), tracebridge::json::Error>(())
-    /// ```
-    pub fn read_key<'de, A: de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        seen: &mut ConfigKeysSeen,
-    ) -> Result<(), A::Error> {
-        let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
-            return Err(de::Error::custom(format_args!(
-                "unknown configuration key `{key}`, expected one of: {}",
-                Joined(CONFIG_KEYS)
-            )));
-        };
-        if let Some(s) = seen.0.get_mut(i) {
-            if *s {
-                return Err(de::Error::custom(format_args!("{key}: given twice")));
-            }
-            *s = true;
-        }
-        let named = |e: A::Error| de::Error::custom(format_args!("{key}: {e}"));
-        match key {
-            "extract" => self.extract = map.next_value().map_err(named)?,
-            "inject" => self.inject = map.next_value().map_err(named)?,
-            "remove_other_formats" => self.remove_other_formats = map.next_value().map_err(named)?,
-            "on_missing" => self.on_missing = map.next_value().map_err(named)?,
-            "on_conflict" => self.on_conflict = map.next_value().map_err(named)?,
-            "trust" => self.trust = map.next_value().map_err(named)?,
-            "drop_forced_sampling" => self.drop_forced_sampling = map.next_value().map_err(named)?,
-            "root_sampling" => self.root_sampling = map.next_value().map_err(named)?,
-            "id_width" => self.id_width = map.next_value().map_err(named)?,
-            "baggage" => self.baggage = map.next_value().map_err(named)?,
-            // Names its own keys: `tracestate.max_len: ...`.
-            _ => self.tracestate = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-const TRACESTATE_KEYS: &[&str] = &["member", "key", "max_len"];
-
-impl<'de> Deserialize<'de> for TracestateConfig {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+/// Any self-describing format's value as JSON; integers only, as [`crate::json`] reads them. A
+/// value's error names its key, as `json::parse` does.
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = TracestateConfig;
+            type Value = Value;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("tracestate: an object with member, key, max_len")
+                f.write_str("a JSON value")
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TracestateConfig, A::Error> {
-                let mut t = TracestateConfig::default();
-                while let Some(key) = map.next_key::<KeyName<'de>>()? {
-                    let key = key.as_str();
-                    let named = |e: A::Error| de::Error::custom(format_args!("tracestate.{key}: {e}"));
-                    match key {
-                        "member" => t.member = map.next_value().map_err(named)?,
-                        "key" => t.key = map.next_value().map_err(named)?,
-                        "max_len" => t.max_len = map.next_value().map_err(named)?,
-                        _ => {
-                            return Err(de::Error::custom(format_args!(
-                                "unknown configuration key `tracestate.{key}`, expected one of: {}",
-                                Joined(TRACESTATE_KEYS)
-                            )))
-                        }
-                    }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+                Value::deserialize(d)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+                Ok(Value::Int(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+                i64::try_from(n).map(Value::Int).map_err(|_| E::custom("an integer too large"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value, E> {
+                Err(E::custom("a number with a fraction or exponent: only integers are used"))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::Str(s.into()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Value, E> {
+                Ok(Value::Str(s))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
                 }
-                Ok(t)
+                Ok(Value::List(items))
             }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// `{}` (JSON `null` or an object) reads as all defaults.
-impl<'de> Deserialize<'de> for Config {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        de::DeserializeSeed::deserialize(ConfigSeed::default(), d)
-    }
-}
-
-/// A map key, borrowed when the input allows.
-struct KeyName<'de>(KeyBuf<'de>);
-enum KeyBuf<'de> {
-    Borrowed(&'de str),
-    Inline([u8; 32], usize),
-}
-impl KeyName<'_> {
-    fn as_str(&self) -> &str {
-        match &self.0 {
-            KeyBuf::Borrowed(s) => s,
-            KeyBuf::Inline(b, n) => ascii_or_empty(b.get(..*n).unwrap_or_default()),
-        }
-    }
-}
-fn ascii_or_empty(b: &[u8]) -> &str {
-    core::str::from_utf8(b).unwrap_or_default()
-}
-impl<'de> Deserialize<'de> for KeyName<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = KeyName<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<KeyName<'de>, E> {
-                Ok(KeyName(KeyBuf::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<KeyName<'de>, E> {
-                // Escaped keys: long ones cannot be a known key; keep a prefix for the message.
-                let mut b = [0u8; 32];
-                let n = s.len().min(32);
-                let n = (0..=n).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-                if let (Some(dst), Some(src)) = (b.get_mut(..n), s.as_bytes().get(..n)) {
-                    dst.copy_from_slice(src);
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value().map_err(|e| de::Error::custom(format_args!("{key}: {e}")))?;
+                    members.push((key, value));
                 }
-                Ok(KeyName(KeyBuf::Inline(b, n)))
+                Ok(Value::Map(members))
             }
         }
-        d.deserialize_str(V)
-    }
-}
-
-struct Joined(&'static [&'static str]);
-impl fmt::Display for Joined {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, k) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(k)?;
-        }
-        Ok(())
+        d.deserialize_any(V)
     }
 }
 
