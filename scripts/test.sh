@@ -30,6 +30,14 @@ cargo build -p tracebridge --target wasm32-unknown-unknown --no-default-features
 step "Envoy filter (wasm32-wasip1) for the end-to-end tests"
 bash scripts/build-filter.sh
 
+step "the Envoy filter's .wasm within its budget: 178 KiB (issue 15)"
+size=$(wc -c <target/tracebridge.wasm | tr -d ' ')
+if [ "$size" -gt $((178 * 1024)) ]; then
+  echo "target/tracebridge.wasm: $size bytes, over the budget of $((178 * 1024)) (see .cargo/config.toml)" >&2
+  exit 1
+fi
+echo "target/tracebridge.wasm: $size bytes"
+
 step "rust tests"
 cargo test --workspace --locked
 
