@@ -31,10 +31,7 @@
 //!   the same; a translator must read the bytes as those peers do. An options byte maps bit 0 set →
 //!   accept, clear → deny (see [`Sampling`]).
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::{DecodeSliceError, Engine};
-
+use crate::base64::{self, Base64Error};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Sampling, TraceContext};
 use crate::id::{IdWidth, SpanId, TraceId};
@@ -56,12 +53,6 @@ const TRACE_ID_FIELD: u8 = 0;
 const SPAN_ID_FIELD: u8 = 1;
 const TRACE_OPTIONS_FIELD: u8 = 2;
 const SAMPLED: u8 = 0x01;
-
-/// Standard alphabet; decoding accepts padding or none, encoding writes none (gRPC PROTOCOL-HTTP2).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// A parsed `grpc-trace-bin` value.
 ///
@@ -104,9 +95,10 @@ impl TraceBin {
             return Err(Error::TooLong);
         }
         let mut buf = [0u8; MAX_DECODED_LEN];
-        let n = BASE64.decode_slice(value, &mut buf).map_err(|e| match e {
-            DecodeSliceError::DecodeError(_) => Error::GrpcBase64,
-            DecodeSliceError::OutputSliceTooSmall => Error::TooLong,
+        // Standard alphabet, padded or not (gRPC PROTOCOL-HTTP2).
+        let n = base64::decode(value.as_bytes(), &mut buf).map_err(|e| match e {
+            Base64Error::Invalid => Error::GrpcBase64,
+            Base64Error::TooLong => Error::TooLong,
         })?;
         Self::from_bytes(buf.get(..n).unwrap_or_default())
     }
@@ -197,8 +189,8 @@ impl TraceBin {
     /// The header value: [`to_bytes`](Self::to_bytes) in unpadded base64.
     pub fn encode(&self) -> Encoded {
         let mut buf = [0u8; Encoded::LEN];
-        // 29 bytes are exactly 39 unpadded characters, so the only error (short output) cannot occur.
-        let _ = BASE64.encode_slice(self.to_bytes(), &mut buf);
+        // 29 bytes are exactly 39 unpadded characters: the output cannot be short.
+        let _ = base64::encode(&self.to_bytes(), &mut buf);
         Encoded { buf }
     }
 }
@@ -262,7 +254,7 @@ mod tests {
 
     fn b64(bytes: &[u8]) -> Vec<u8> {
         let mut buf = [0u8; 256];
-        let n = BASE64.encode_slice(bytes, &mut buf).unwrap_or(0);
+        let n = crate::base64::encode(bytes, &mut buf).unwrap_or(0);
         buf.get(..n).unwrap_or_default().to_vec()
     }
 

@@ -51,7 +51,7 @@
 //! | `opentelemetry-0-32` | no | `otel_0_32::TraceBridgePropagator`, the same for opentelemetry 0.32; implies `std` | `opentelemetry` 0.32 (`trace` only) |
 //! | `tower`         | no      | `tower::TraceBridgeLayer`; implies `http`                             | `tower-layer`, `tower-service`, `getrandom`, `http`: 8 more crates |
 //!
-//! With no features the crate depends on `base64` and `arrayvec` only (both `no_std`, no allocation) and
+//! With no features the crate depends on `arrayvec` only (`no_std`, no allocation) and
 //! builds for `wasm32-unknown-unknown`.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -64,6 +64,7 @@ extern crate std;
 
 pub mod b3;
 pub mod baggage;
+mod base64;
 pub mod carrier;
 pub mod context;
 pub mod datadog;
