@@ -64,6 +64,13 @@ class Envoys:
         self.procs = []
 
     def start(self, name, yaml, admin, cpus):
+        # An Envoy already on this admin port (one left running by an interrupted run) would answer
+        # the readiness check below for ours, which cannot bind: its CPU time would then read as 0.
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1):
+                raise SystemExit(f"bench: port {admin} already answers (an Envoy left from another run?)")
+        except OSError:
+            pass
         path = os.path.join(self.work, f"{name}.yaml")
         with open(path, "w") as f:
             f.write(yaml)
@@ -228,6 +235,7 @@ def main():
     base = int(os.environ.get("BASE_PORT", "18200"))
     work = tempfile.mkdtemp(prefix="tracebridge-bench.")
     envoys = Envoys(work)
+    wrks = {}
     try:
         up, up_admin = base, base + 1
         upstream = envoys.start("upstream", UPSTREAM.format(port=up, admin=up_admin), up_admin, other_cpus)
@@ -249,7 +257,6 @@ def main():
                 raise SystemExit(f"bench: sanity: arm {name} sent traceparent {got!r} upstream, expected {want!r}")
         log(f"sanity ok ({', '.join(a.expect) or 'not checked'} write {WANT})")
 
-        wrks = {}
         if a.slice_ms:
             # One wrk per arm for the whole run, stopped (SIGSTOP) except during its arm's slices.
             total = int(a.rounds * a.rotations * len(names) * a.slice_ms / 1000) + 60
