@@ -104,9 +104,24 @@ impl<'a> Entry<'a> {
         } else {
             self.decoded().map(|b| if is_baggage_octet(b) && b != b'%' { 1 } else { 3 }).sum()
         };
-        let props = if self.properties.is_empty() { 0 } else { 1 + self.properties.len() };
+        let props = if self.properties.is_empty() { 0 } else { 1 + properties(self.properties).count() };
         self.key.len() + 1 + value + props
     }
+}
+
+/// W3C properties as written: each `key` or `key=value` without the optional whitespace inside
+/// it (W3C Baggage §3.3.1: `property = key OWS "=" OWS value`, and OWS is part of neither), joined
+/// by `;`. Passed on as received, a tab there reached the written header (found by the fuzzer).
+fn properties(props: &str) -> impl Iterator<Item = u8> + '_ {
+    props.split(';').enumerate().flat_map(|(i, p)| {
+        let p = trim(p);
+        let (key, value) = match p.split_once('=') {
+            Some((k, v)) => (trim(k), Some(trim(v))),
+            None => (p, None),
+        };
+        let value = value.map(|v| core::iter::once(b'=').chain(v.bytes())).into_iter().flatten();
+        (i > 0).then_some(b';').into_iter().chain(key.bytes()).chain(value)
+    })
 }
 
 /// Percent-decoding (`%XX`), with `+` as space for Jaeger, none for OT.
@@ -374,7 +389,7 @@ pub(crate) fn write(baggage: &Collected<'_>, to: Source, sink: &mut dyn Sink) ->
             let list = baggage.entries().zip(keep).filter(|(_, k)| *k).enumerate().flat_map(|(i, (e, _))| {
                 let comma = (i > 0).then_some(b',');
                 let value = W3cValue { entry: e, decoded: e.decoded(), pending: [0; 2], n: 0 };
-                let props = (!e.properties.is_empty()).then_some(b';').into_iter().chain(e.properties.bytes());
+                let props = (!e.properties.is_empty()).then_some(b';').into_iter().chain(properties(e.properties));
                 comma.into_iter().chain(e.key_bytes(false)).chain(core::iter::once(b'=')).chain(value).chain(props)
             });
             // Handed over as `from_fn`, not as the adapter chain itself: `dyn Iterator` instantiates
@@ -577,6 +592,18 @@ mod tests {
         assert_eq!(o, pairs(&[("ot-baggage-a", "1"), ("ot-baggage-d", "=")]));
         // W3C → W3C: nothing to add, nothing written.
         assert!(out(&c, Source::W3c).is_empty());
+    }
+
+    /// Properties are written without the optional whitespace inside them: a tab there is valid
+    /// W3C baggage, but not part of the property, and not a byte we write (found by the fuzzer).
+    #[test]
+    fn properties_are_written_without_their_ows() {
+        let h = [("baggage", "a=1;p1 =\t\tx ;p2\t;p3= y"), ("uberctx-j", "2")];
+        let c = collect(&h[..], &[Source::W3c, Source::Jaeger]);
+        let written = out(&c, Source::W3c);
+        assert_eq!(written, [("baggage".to_string(), "a=1;p1=x;p2;p3=y,j=2".to_string())]);
+        // The limit check counts what is written.
+        assert_eq!(c.entries().next().map(|e| e.w3c_len()), Some("a=1;p1=x;p2;p3=y".len()));
     }
 
     #[test]
