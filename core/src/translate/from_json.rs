@@ -108,20 +108,22 @@ impl Config {
             }
             *s = true;
         }
-        match key {
-            "extract" => self.extract = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "inject" => self.inject = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "remove_other_formats" => self.remove_other_formats = boolean(value).map_err(|e| e.at(key))?,
-            "on_missing" => self.on_missing = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "on_conflict" => self.on_conflict = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "trust" => self.trust = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "drop_forced_sampling" => self.drop_forced_sampling = boolean(value).map_err(|e| e.at(key))?,
-            "root_sampling" => self.root_sampling = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "id_width" => self.id_width = FromJson::from_json(value).map_err(|e| e.at(key))?,
-            "baggage" => self.baggage = boolean(value).map_err(|e| e.at(key))?,
+        // One `at(key)` for every arm: the arms are cold code, and each of its own was a copy.
+        let read = match key {
+            "extract" => FromJson::from_json(value).map(|v| self.extract = v),
+            "inject" => FromJson::from_json(value).map(|v| self.inject = v),
+            "remove_other_formats" => boolean(value).map(|v| self.remove_other_formats = v),
+            "on_missing" => FromJson::from_json(value).map(|v| self.on_missing = v),
+            "on_conflict" => FromJson::from_json(value).map(|v| self.on_conflict = v),
+            "trust" => FromJson::from_json(value).map(|v| self.trust = v),
+            "drop_forced_sampling" => boolean(value).map(|v| self.drop_forced_sampling = v),
+            "root_sampling" => FromJson::from_json(value).map(|v| self.root_sampling = v),
+            "id_width" => FromJson::from_json(value).map(|v| self.id_width = v),
+            "baggage" => boolean(value).map(|v| self.baggage = v),
             // Names its own keys: `tracestate.max_len: ...`.
-            _ => self.tracestate = FromJson::from_json(value)?,
-        }
+            _ => return FromJson::from_json(value).map(|v| self.tracestate = v),
+        };
+        read.map_err(|e| e.at(key))?;
         Ok(())
     }
 }
@@ -152,7 +154,10 @@ fn variant<T: Copy>(value: &Value, names: &[&str], values: &[T], expected: &str)
 
 impl FromJson for Format {
     fn from_json(value: &Value) -> Result<Self, Error> {
-        variant(value, &Format::NAMES, &Format::ALL, "a format name")
+        match value {
+            Value::Str(s) => Format::from_name(s).ok_or_else(|| Error::unknown_variant(s, &Format::NAMES)),
+            other => Err(Error::invalid_type(other, "a format name")),
+        }
     }
 }
 
