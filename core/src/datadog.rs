@@ -230,20 +230,16 @@ pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
     let mut out = Tags { buf: [0; MAX_TAGS_LEN], len: 0 };
     let mut wrote_tid = false;
     let mut overflow = false;
-    // Each key is handed over as `from_fn` over its chain: as `dyn Iterator` a `Chain` brings its
-    // `nth`, `advance_by` and `size_hint` into the `.wasm`, unused (see `baggage::write`).
     for (k, v) in ctx.datadog.tags.pairs() {
         if k.is_tid() {
             if let (Some(t), false) = (tid, wrote_tid) {
                 wrote_tid = true;
-                let mut key = k.bytes();
-                overflow |= !out.pair(&mut core::iter::from_fn(|| key.next()), &mut t.into_iter());
+                overflow |= !out.pair(&mut carrier::next_only(k.bytes()), &mut t.into_iter());
             }
         } else if valid_pair(k.bytes(), v.bytes()) {
             // What `tags` would refuse on read (from our tracestate member: a space in a key, a value
             // with a space at an edge, where HTTP would strip it) is left out, never written.
-            let mut key = k.bytes();
-            overflow |= !out.pair(&mut core::iter::from_fn(|| key.next()), &mut v.bytes());
+            overflow |= !out.pair(&mut carrier::next_only(k.bytes()), &mut v.bytes());
         }
     }
     if overflow {
@@ -251,8 +247,7 @@ pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
         wrote_tid = false;
     }
     if let (Some(t), false) = (tid, wrote_tid) {
-        let mut key = PROPAGATED.bytes().chain(*b"tid");
-        out.pair(&mut core::iter::from_fn(|| key.next()), &mut t.into_iter());
+        out.pair(&mut carrier::next_only(PROPAGATED.bytes().chain(*b"tid")), &mut t.into_iter());
     }
     out
 }

@@ -123,8 +123,7 @@ impl Config {
             // Names its own keys: `tracestate.max_len: ...`.
             _ => return FromJson::from_json(value).map(|v| self.tracestate = v),
         };
-        read.map_err(|e| e.at(key))?;
-        Ok(())
+        read.map_err(|e| e.at(key))
     }
 }
 

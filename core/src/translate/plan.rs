@@ -2,7 +2,7 @@
 use core::fmt;
 
 use crate::baggage;
-use crate::carrier::{Extractor, Injector};
+use crate::carrier::{self, Extractor, Injector};
 use crate::format::Format;
 use crate::name_filter::NameFilter;
 use crate::tracestate::{self, TraceStateBuf};
@@ -351,11 +351,8 @@ impl baggage::Sink for Plan {
     fn set(&mut self, prefix: &str, key: &mut dyn Iterator<Item = u8>, value: &mut dyn Iterator<Item = u8>) -> bool {
         let ops = &mut self.baggage;
         let mark = ops.arena.len();
-        // `from_fn` over the chain: as `dyn Iterator` a `Chain` brings its `nth`, `advance_by` and
-        // `size_hint` into the `.wasm`, unused (see `baggage::write`).
-        let mut name = prefix.bytes().chain(key);
-        let stored =
-            ops.store(&mut core::iter::from_fn(|| name.next()), true).and_then(|n| Some((n, ops.store(value, false)?)));
+        let name = &mut carrier::next_only(prefix.bytes().chain(key));
+        let stored = ops.store(name, true).and_then(|n| Some((n, ops.store(value, false)?)));
         match stored {
             Some((name, value)) if ops.push(BaggageOp { name, value: Some(value) }) => true,
             _ => {
