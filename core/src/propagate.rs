@@ -174,6 +174,10 @@ impl Translator {
                     .inject
                     .contains(Format::Datadog)
                     .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent));
+                // An SDK's usual span: no tracestate and nothing W3C cannot say, so no list to compose.
+                if ctx.tracestate.is_empty() && member.is_none() && dd.as_ref().is_none_or(|m| m.as_str().is_empty()) {
+                    continue;
+                }
                 let mut written = TraceStateBuf::new();
                 crate::translate::compose_tracestate(
                     &ctx.tracestate,
@@ -190,5 +194,66 @@ impl Translator {
                 f.inject(&ctx, headers);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::translate::{Config, FormatList};
+
+    /// What `inject_span` writes for a sampled span with `tracestate` (empty when anything fails).
+    fn inject(config: Config, tracestate: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let (Ok(translator), Ok(trace_id), Ok(span_id), Ok(tracestate)) = (
+            Translator::new(config),
+            TraceId::from_hex(b"000000000000000080f198ee56343ba8"),
+            SpanId::from_hex(b"e457b5a2e4d86bd1"),
+            TraceState::parse(tracestate),
+        ) else {
+            return out;
+        };
+        let span = SpanContext { trace_id, span_id, trace_flags: TraceFlags(1), tracestate };
+        translator.inject_span(&span, &mut out);
+        out
+    }
+
+    fn tracestate(out: &[(String, String)]) -> Option<&str> {
+        out.iter().find(|(n, _)| n == "tracestate").map(|(_, v)| v.as_str())
+    }
+
+    fn formats(f: &[Format]) -> FormatList {
+        FormatList::new(f).unwrap_or(Config::default().inject)
+    }
+
+    #[test]
+    fn a_plain_span_writes_no_tracestate() {
+        let out = inject(Config::default(), "");
+        assert_eq!(
+            out,
+            [("traceparent".to_string(), "00-000000000000000080f198ee56343ba8-e457b5a2e4d86bd1-01".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_member_is_written_when_the_span_has_no_tracestate() {
+        // `id_width: 64` is something W3C cannot say: our member says it, though nothing came in.
+        let out = inject(Config { id_width: WidthPolicy::Bits64, ..Config::default() }, "");
+        assert_eq!(tracestate(&out), Some("tracebridge=s:e457b5a2e4d86bd1;w:64"));
+    }
+
+    #[test]
+    fn datadogs_member_is_written_when_the_span_has_no_tracestate() {
+        let out = inject(Config { inject: formats(&[Format::W3c, Format::Datadog]), ..Config::default() }, "");
+        assert!(tracestate(&out).is_some_and(|ts| ts.starts_with("dd=")), "{out:?}");
+    }
+
+    #[test]
+    fn a_tracestate_goes_on() {
+        assert_eq!(tracestate(&inject(Config::default(), "congo=t61rcWkgMzE")), Some("congo=t61rcWkgMzE"));
     }
 }

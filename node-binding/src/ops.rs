@@ -252,10 +252,10 @@ impl Writes {
 
     /// Fields and strings of an inject op (module docs).
     fn write(&self, op: Op, src: &Input<'_>, mut out: Out<'_>) -> i32 {
-        let removed = self.ops.iter().filter(|o| o.3);
-        let set = self.ops.iter().filter(|o| !o.3);
-        out.field(0, removed.clone().count() as i32);
-        out.field(1, set.clone().count() as i32);
+        let removed = self.ops.iter().filter(|o| o.3).count();
+        out.field(0, removed as i32);
+        out.field(1, (self.ops.len() - removed) as i32);
+        let (removed, set) = (self.ops.iter().filter(|o| o.3), self.ops.iter().filter(|o| !o.3));
         let mut at = 2;
         for o in removed {
             out.field(at, o.0 as i32);
