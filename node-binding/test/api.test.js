@@ -72,6 +72,11 @@ test('non-ASCII is rejected by core, never changed into something valid', () => 
   const ins = tb.inspect({ traceparent: TP, tracestate: 'a=\u00e9' });
   assert.strictEqual(ins.tracestateError.code, 'header_not_ascii');
   assert.strictEqual(tb.extract({ traceparent: TP, tracestate: 'a=\u00e9' }).traceState, null);
+  // A non-ASCII value before an ASCII one: the bytes after it are not where its characters end.
+  for (const ts of ['a=\u00e9', 'a=\u{1F600}', 'a=\ud800']) {
+    const got = tb.extract({ tracestate: ts, traceparent: TP, b3: `${TP.slice(3, 35)}-${TP.slice(36, 52)}-1` });
+    assert.deepStrictEqual([got.traceId, got.spanId, got.traceState], [TP.slice(3, 35), TP.slice(36, 52), null], ts);
+  }
 });
 
 test('a NUL inside a value is that value, never a separator', () => {
