@@ -53,6 +53,7 @@ for path in sorted((root / "tests" / "vectors").glob("*.json")):
                 put(target, lines)
         for c in CONFIGS:
             put("translator", c + lines)
+            put("remote_inject", c + lines)
         # translate.json's vectors each carry a configuration: seeds for the config target.
         if "config" in v:
             put("config", json.dumps(v["config"]).encode())

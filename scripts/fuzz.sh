@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-5}"
 PER_INPUT_TIMEOUT="${FUZZ_TIMEOUT:-10}"
-TARGETS="${FUZZ_TARGETS:-traceparent tracestate tracestate_write b3_single b3_multi jaeger xray grpc_trace_bin datadog gcp ot instana baggage translator config}"
+TARGETS="${FUZZ_TARGETS:-traceparent tracestate tracestate_write b3_single b3_multi jaeger xray grpc_trace_bin datadog gcp ot instana baggage translator remote_inject config}"
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$PWD/fuzz/target}"
 export CARGO_TERM_COLOR=never
 
@@ -27,7 +27,7 @@ cargo +nightly fuzz build --fuzz-dir fuzz >/dev/null
 max_len() {
   case "$1" in
     # Past tracestate::MAX_INPUT_LEN (16512) so the length limit is exercised.
-    tracestate | tracestate_write | translator) echo 20000 ;;
+    tracestate | tracestate_write | translator | remote_inject) echo 20000 ;;
     # Past carrier::MAX_VALUE_LEN (1024).
     *) echo 2048 ;;
   esac

@@ -2,7 +2,10 @@
 //! that parses back in its own format, and header lists are built from fuzz input the same way.
 
 use tracebridge::carrier::{Extractor, Injector, MAX_VALUE_LEN};
-use tracebridge::{b3, baggage, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, TraceState};
+use tracebridge::translate::{
+    Config, FormatList, MemberKey, OnConflict, OnMissing, RootSampling, TracestateConfig, Trust, WidthPolicy,
+};
+use tracebridge::{b3, baggage, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, Format, TraceState};
 
 /// A value we write: not empty, visible ASCII with inner spaces only (no CR, LF, NUL or other control
 /// byte), no whitespace at either end (HTTP would strip it and change the value), and short enough to
@@ -112,5 +115,47 @@ impl Injector for Headers {
 
     fn remove(&mut self, name: &str) {
         self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+    }
+}
+
+fn pick<T: Copy>(b: u8, of: &[T]) -> T {
+    of[usize::from(b) % of.len()]
+}
+
+/// A configuration from 6 bytes: extract order and subset, inject subset, and every policy (the
+/// `translator` and `remote_inject` targets).
+pub fn config(c: [u8; 6]) -> Config {
+    let mut order = Format::ALL.to_vec();
+    let mut k = usize::from(u16::from_le_bytes([c[0], c[1]]));
+    let mut extract = Vec::new();
+    while !order.is_empty() {
+        extract.push(order.remove(k % order.len()));
+        k /= 6;
+    }
+    let subset = |mask: u8, v: &[Format]| -> Vec<Format> {
+        // 8 bits for 10 formats: the last two share bits with the first two.
+        v.iter().copied().filter(|f| mask & (1 << (f.index() % 8)) != 0).collect()
+    };
+    let extract = match subset(c[2], &extract) {
+        s if s.is_empty() => extract,
+        s => s,
+    };
+    let key = pick(c[5] >> 6, &["tracebridge", "tb", "t0@sys", "rojo"]);
+    Config {
+        extract: FormatList::new(&extract).expect("no repeats"),
+        inject: FormatList::new(&subset(c[3], &Format::ALL)).expect("no repeats"),
+        remove_other_formats: c[3] & 0x40 != 0,
+        drop_forced_sampling: c[3] & 0x80 != 0,
+        on_missing: pick(c[4], &[OnMissing::PassThrough, OnMissing::NewRoot]),
+        on_conflict: pick(c[4] >> 1, &[OnConflict::PreferFirst, OnConflict::NewRoot, OnConflict::PassThrough]),
+        trust: pick(c[4] >> 3, &[Trust::Continue, Trust::Restart, Trust::Ignore]),
+        root_sampling: pick(c[4] >> 5, &[RootSampling::Defer, RootSampling::Accept, RootSampling::Deny]),
+        id_width: pick(c[5], &[WidthPolicy::Keep, WidthPolicy::Bits64, WidthPolicy::Bits128]),
+        tracestate: TracestateConfig {
+            member: c[4] & 0x80 == 0,
+            key: MemberKey::new(key).expect("valid key"),
+            max_len: 512 + usize::from((c[5] >> 2) & 0x0f) * 238,
+        },
+        baggage: c[1] & 0x80 == 0,
     }
 }
