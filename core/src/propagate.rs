@@ -174,10 +174,6 @@ impl Translator {
                     .inject
                     .contains(Format::Datadog)
                     .then(|| datadog_fields::encode_member(&ctx, ctx.datadog.parent));
-                // An SDK's usual span: no tracestate and nothing W3C cannot say, so no list to compose.
-                if ctx.tracestate.is_empty() && member.is_none() && dd.as_ref().is_none_or(|m| m.as_str().is_empty()) {
-                    continue;
-                }
                 let mut written = TraceStateBuf::new();
                 crate::translate::compose_tracestate(
                     &ctx.tracestate,

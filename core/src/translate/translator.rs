@@ -611,6 +611,12 @@ pub(crate) fn compose_tracestate(
     scratch: &mut Option<TraceStateBuf>,
 ) -> usize {
     let (key, value) = ours;
+    // Nothing to write: no list came, and neither member goes in (an SDK's usual span, a legacy
+    // header W3C says whole). No list is walked.
+    if base.is_empty() && value.is_none() && dd.is_none() {
+        out.clear();
+        return 0;
+    }
     let Some(dd) = dd.filter(|_| key != datadog_fields::MEMBER_KEY) else {
         base.write_into(key, value, max_len, out);
         return out.dropped();
