@@ -88,24 +88,23 @@ pub fn headers() -> impl Iterator<Item = &'static str> {
 
 /// The position of `name` (lowercase) in [`headers`], in one pass. Core names headers with the
 /// constants its registry lists, so the address is compared first (one integer compare, and a match
-/// where the build merged the constants), then the length, then the bytes.
+/// where the build merged the constants), then the string (its length first).
 pub fn header_index(name: &str) -> Option<usize> {
-    HEADERS.iter().position(|h| core::ptr::eq(*h, name) || (h.len() == name.len() && h.as_bytes() == name.as_bytes()))
+    HEADERS.iter().position(|h| core::ptr::eq(*h, name) || *h == name)
 }
 
-/// The input area and entry table (JS writes them) with the header names they refer to.
+/// The input area and entry table (JS writes them); their header indices are positions in
+/// [`headers`].
 pub struct Io {
     /// Header values (or context fields), back to back.
     pub input: Vec<u8>,
     /// `[header, start, len, flags]` per value.
     pub entries: Vec<[i32; 4]>,
-    /// [`headers`], collected once.
-    names: Vec<&'static str>,
 }
 
 impl Default for Io {
     fn default() -> Self {
-        Io { input: vec![0; INPUT_BYTES], entries: vec![[0; 4]; ENTRIES], names: headers().collect() }
+        Io { input: vec![0; INPUT_BYTES], entries: vec![[0; 4]; ENTRIES] }
     }
 }
 
@@ -123,7 +122,7 @@ impl Io {
 
     /// The first `n` entries as a carrier.
     pub fn input(&self, n: usize) -> Input<'_> {
-        Input::new(&self.input, self.entries.get(..n).unwrap_or(&self.entries), &self.names)
+        Input::new(&self.input, self.entries.get(..n).unwrap_or(&self.entries), &HEADERS)
     }
 }
 
