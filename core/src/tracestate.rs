@@ -934,6 +934,66 @@ mod tests {
             ts.members().map(|(k, v)| (k.to_string(), v.to_string())).collect()
         }
 
+        /// The members kept, the duplicates dropped, and whether the list came in canonical form.
+        type Outcome = Result<(Vec<(String, String)>, usize, bool), Error>;
+
+        /// What the parser must make of `lines`, read the plain way from the grammar (module docs)
+        /// with none of its shortcuts: split at commas, trim OWS, check key and value with
+        /// [`is_valid_key`] and [`is_valid_value`]. The members kept, the duplicates dropped, and
+        /// whether the list came in canonical form; or the error, found in the same order.
+        fn reference(lines: &[&[u8]]) -> Outcome {
+            let (mut members, mut dups, mut raw, mut total) = (Vec::new(), 0, 0, 0);
+            let mut canonical = lines.len() == 1;
+            for (i, line) in lines.iter().enumerate() {
+                total += line.len() + 1;
+                if total > MAX_INPUT_LEN {
+                    return Err(Error::TooLong);
+                }
+                if !line.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t') {
+                    return Err(Error::NotAscii);
+                }
+                if i >= MAX_LINES {
+                    return Err(Error::TooLong);
+                }
+                let text = std::str::from_utf8(line).map_err(|_| Error::NotAscii)?;
+                if text.is_empty() {
+                    continue;
+                }
+                for part in text.split(',') {
+                    let member = part.trim_matches([' ', '\t']);
+                    // An empty member, or OWS around one: allowed, not canonical.
+                    canonical &= !member.is_empty() && member.len() == part.len();
+                    if member.is_empty() {
+                        continue;
+                    }
+                    let (k, v) = member.split_once('=').ok_or(Error::TracestateMember)?;
+                    if !is_valid_key(k) {
+                        return Err(Error::TracestateKey);
+                    }
+                    if !is_valid_value(v) {
+                        return Err(Error::TracestateValue);
+                    }
+                    if raw >= MAX_MEMBERS {
+                        return Err(Error::TracestateTooManyMembers);
+                    }
+                    raw += 1;
+                    if members.iter().any(|(mk, _)| mk == k) {
+                        dups += 1;
+                        canonical = false;
+                    } else {
+                        members.push((k.to_string(), v.to_string()));
+                    }
+                }
+            }
+            Ok((members, dups, canonical))
+        }
+
+        /// The parser's answer in the reference's terms.
+        fn parsed(lines: &[&[u8]]) -> Outcome {
+            TraceState::parse_lines(lines.iter().copied())
+                .map(|t| (owned(&t), t.duplicates(), t.as_canonical_str().is_some()))
+        }
+
         proptest! {
             #[test]
             fn generated_lists_are_valid(k in key(), v in value()) {
@@ -1041,6 +1101,39 @@ mod tests {
                 whole.write_into(&fk, fv.as_deref(), max_len, &mut a);
                 walked.write_into(&fk, fv.as_deref(), max_len, &mut b);
                 prop_assert_eq!((a.as_str(), a.dropped()), (b.as_str(), b.dropped()));
+            }
+
+            /// Lines of the bytes that decide the grammar (separators, OWS, `=`, key and value
+            /// characters, characters valid in a value only, controls, non-ASCII), several lines.
+            #[test]
+            fn parse_is_the_grammar(lines in proptest::collection::vec("[ab0-9@=, \\t_*/A~\\x7f\\x1fé-]{0,40}", 0..4)) {
+                let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+                prop_assert_eq!(parsed(&lines), reference(&lines), "{:?}", lines);
+            }
+
+            /// Valid lists, one byte replaced, split over one or two lines, with OWS or without: the
+            /// cases next to valid ones, and long keys and values (the length limits).
+            #[test]
+            fn parse_is_the_grammar_near_valid_lists(
+                m in members(), at in any::<prop::sample::Index>(), byte in prop::sample::select(&b", \t=@_A~\x7f\x00aZ9"[..]),
+                mutate in any::<bool>(), split in any::<prop::sample::Index>(), ows in any::<bool>(),
+                ends in prop::sample::select(&["", " ", "\t", ",", " ,", ", "][..]),
+            ) {
+                let sep = if ows { " ,\t" } else { "," };
+                let joined = m.iter().map(|(k, v)| std::format!("{k}={v}")).collect::<Vec<_>>().join(sep);
+                // OWS or an empty member at either end (allowed, not canonical).
+                let mut text = std::format!("{ends}{joined}{ends}").into_bytes();
+                if mutate && !text.is_empty() {
+                    let i = at.index(text.len());
+                    if let Some(b) = text.get_mut(i) {
+                        *b = byte;
+                    }
+                }
+                let cut = split.index(text.len() + 1);
+                let (a, b) = text.split_at(cut);
+                for lines in [&[&text[..]][..], &[a, b][..]] {
+                    prop_assert_eq!(parsed(lines), reference(lines), "{:?}", lines);
+                }
             }
 
             #[test]
