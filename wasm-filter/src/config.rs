@@ -127,8 +127,8 @@ impl Default for Fields {
 }
 
 impl FilterKeys {
-    /// The object's members in order: a filter key given twice takes its last value; core refuses
-    /// its own keys given twice.
+    /// The object's members in order. A key given twice is refused, the filter's as core's own: the
+    /// JSON reader keeps repeats, and taking either value would drop the other without a word.
     fn read(value: &Value) -> Result<FilterKeys, String> {
         let members = match value {
             Value::Map(members) => members.as_slice(),
@@ -137,8 +137,14 @@ impl FilterKeys {
         };
         let mut own = FilterKeys::default();
         let mut seen = ConfigKeysSeen::default();
+        let mut own_seen = [false; FILTER_KEYS.len()];
         for (key, value) in members {
             let key = key.as_str();
+            if let Some(s) = FILTER_KEYS.iter().position(|k| *k == key).and_then(|i| own_seen.get_mut(i)) {
+                if std::mem::replace(s, true) {
+                    return Err(format!("{key}: given twice"));
+                }
+            }
             match key {
                 "shadow" | "traceresponse" => {
                     let on = match value {
@@ -314,6 +320,13 @@ mod tests {
     fn a_key_given_twice_is_refused() {
         let e = err(r#"{"inject": ["w3c"], "inject": ["b3-single"]}"#);
         assert!(e.starts_with("inject: given twice"), "{e}");
+        // The filter's own keys too, each of them, whatever the values.
+        for key in FILTER_KEYS {
+            let e = err(&format!(r#"{{"{key}": null, "inject": ["w3c"], "{key}": null}}"#));
+            assert_eq!(e, format!("{key}: given twice"));
+        }
+        let e = err(r#"{"shadow": true, "shadow": false}"#);
+        assert_eq!(e, "shadow: given twice");
     }
 
     #[test]
@@ -380,7 +393,7 @@ mod tests {
             (r#"{"caller": {"header": "x-a"}, "max_callers": "50"}"#, "max_callers: must be between 1 and 1000"),
             (r#"{"caller": {"header": "x-a"}, "max_callers": 5.5}"#, "max_callers: a number with a fraction"),
             (r#"{"max_callers": 10}"#, "max_callers: counts per caller, so it needs `caller`"),
-            (r#"{"caller": {"header": "x-a"}, "caller": 1}"#, "caller: expected an object"),
+            (r#"{"caller": {"header": "x-a"}, "caller": 1}"#, "caller: given twice"),
         ] {
             let e = err(json);
             assert!(e.starts_with(starts), "{json}: got {e:?}, expected it to start with {starts:?}");

@@ -239,8 +239,15 @@ impl FromJson for TracestateConfig {
             return Err(at(Error::invalid_type(value, "an object with member, key, max_len")));
         };
         let mut t = TracestateConfig::default();
+        // A key given twice is refused, as at the top level: the JSON reader keeps repeats.
+        let mut seen = [false; TRACESTATE_KEYS.len()];
         for (key, value) in members {
             let named = |e: Error| at(e.at(key));
+            if let Some(s) = TRACESTATE_KEYS.iter().position(|k| k == key).and_then(|i| seen.get_mut(i)) {
+                if core::mem::replace(s, true) {
+                    return Err(named(Error::new("given twice")));
+                }
+            }
             match key.as_str() {
                 "member" => t.member = boolean(value).map_err(named)?,
                 "key" => t.key = MemberKey::from_json(value).map_err(named)?,
@@ -341,6 +348,10 @@ mod tests {
         assert!(msg(r#"{"id_width": true}"#).starts_with("id_width: invalid type: boolean `true`"));
         assert!(msg(r#"{"baggage": null}"#).starts_with("baggage: invalid type: null, expected a boolean"));
         assert!(msg(r#"{"trust": "continue", "trust": "ignore"}"#).starts_with("trust: given twice"));
+        assert_eq!(
+            msg(r#"{"tracestate": {"max_len": 100, "member": true, "max_len": 200}}"#),
+            "tracestate.max_len: given twice"
+        );
         assert!(msg("{} x").starts_with("not JSON: trailing"));
         assert!(msg(r#"{"a" 1}"#).starts_with("not JSON"));
         assert!(msg(r#"["#).starts_with("not JSON"));
