@@ -113,6 +113,8 @@ fn baseline(c: &mut Criterion) {
     g.bench_function("tracebridge", |b| b.iter(|| tb_traceparent_parse_format(black_box(TRACEPARENT))));
     // Reference point (not tracebridge): the same strict parse+format with a 256-entry hex table.
     g.bench_function("hex-table", |b| b.iter(|| lut_traceparent_parse_format(black_box(TRACEPARENT))));
+    // Reference point (not tracebridge): the hex done by `const-hex` (AVX2 where the CPU has it).
+    g.bench_function("const-hex", |b| b.iter(|| const_hex_traceparent_parse_format(black_box(TRACEPARENT))));
     g.finish();
 }
 

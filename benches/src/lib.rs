@@ -510,6 +510,29 @@ pub fn lut_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
     Some(out)
 }
 
+/// Reference point only (not a tracebridge path): the same strict parse+format with `const-hex`, a
+/// well-kept hex crate that uses AVX2 where the CPU has it (detected at run time), and the checks
+/// it does not make on top: W3C's `HEXDIGLC` is lowercase only (const-hex also takes uppercase),
+/// the version is `00`, and neither id is all zeros.
+pub fn const_hex_traceparent_parse_format(src: &[u8; 55]) -> Option<[u8; 55]> {
+    if src[2] != b'-' || src[35] != b'-' || src[52] != b'-' || src.iter().any(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let version: [u8; 1] = const_hex::decode_to_array(&src[0..2]).ok()?;
+    let trace_id: [u8; 16] = const_hex::decode_to_array(&src[3..35]).ok()?;
+    let parent_id: [u8; 8] = const_hex::decode_to_array(&src[36..52]).ok()?;
+    let flags: [u8; 1] = const_hex::decode_to_array(&src[53..55]).ok()?;
+    if version != [0] || trace_id == [0; 16] || parent_id == [0; 8] {
+        return None;
+    }
+    let mut out = [b'-'; 55];
+    const_hex::encode_to_slice(version, &mut out[0..2]).ok()?;
+    const_hex::encode_to_slice(trace_id, &mut out[3..35]).ok()?;
+    const_hex::encode_to_slice(parent_id, &mut out[36..52]).ok()?;
+    const_hex::encode_to_slice(flags, &mut out[53..55]).ok()?;
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

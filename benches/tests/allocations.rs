@@ -145,14 +145,33 @@ fn both_write_five_formats_for_the_request() {
     assert_eq!(a.get("traceparent"), b.get("traceparent"));
 }
 
-/// The hex-table reference point computes what tracebridge computes.
+/// The hex-table and const-hex reference points compute what tracebridge computes, and refuse what it
+/// refuses.
 #[test]
-fn hex_table_reference_agrees() {
-    assert_eq!(lut_traceparent_parse_format(TRACEPARENT), tb_traceparent_parse_format(TRACEPARENT));
-    let mut upper = *TRACEPARENT;
-    upper[10] = b'A';
-    assert_eq!(lut_traceparent_parse_format(&upper), None);
-    assert_eq!(tb_traceparent_parse_format(&upper), None);
+fn hex_references_agree() {
+    type ParseFormat = fn(&[u8; 55]) -> Option<[u8; 55]>;
+    let references: [ParseFormat; 2] = [lut_traceparent_parse_format, const_hex_traceparent_parse_format];
+    let mut inputs = vec![*TRACEPARENT];
+    for (at, b) in [(10, b'A'), (10, b'g'), (2, b'_'), (54, b'x')] {
+        let mut bad = *TRACEPARENT;
+        bad[at] = b;
+        inputs.push(bad);
+    }
+    let mut zero_trace = *TRACEPARENT;
+    zero_trace[3..35].fill(b'0');
+    let mut zero_parent = *TRACEPARENT;
+    zero_parent[36..52].fill(b'0');
+    let mut version_ff = *TRACEPARENT;
+    version_ff[0..2].copy_from_slice(b"ff");
+    inputs.extend([zero_trace, zero_parent, version_ff]);
+    for input in &inputs {
+        let expected = tb_traceparent_parse_format(input);
+        for reference in references {
+            assert_eq!(reference(input), expected, "{}", String::from_utf8_lossy(input));
+        }
+    }
+    assert!(tb_traceparent_parse_format(TRACEPARENT).is_some());
+    assert_eq!(inputs.iter().filter(|i| tb_traceparent_parse_format(i).is_none()).count(), inputs.len() - 1);
 }
 
 /// Sizes of the values core returns by value on the hot path (moved with memcpy on every call).

@@ -124,6 +124,7 @@ fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
             "tracebridge" => repeat(n, || keep(tb_traceparent_parse_format(black_box(TRACEPARENT)))),
             "memcpy" => repeat(n, || keep(memcpy_traceparent(black_box(TRACEPARENT)))),
             "hex-table" => repeat(n, || keep(lut_traceparent_parse_format(black_box(TRACEPARENT)))),
+            "const-hex" => repeat(n, || keep(const_hex_traceparent_parse_format(black_box(TRACEPARENT)))),
             _ => return Err(format!("unknown impl {imp} for {op}")),
         },
         _ => return Err(format!("unknown op {op}")),
