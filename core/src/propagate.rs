@@ -94,7 +94,8 @@ impl Translator {
         tracestate.clear();
         // The context is changed where the inspection holds it and moved out once, at the end: a
         // context is a few hundred bytes, and in wasm every copy is a call out of the module.
-        let mut ins = self.inspect(headers);
+        let mut ins = crate::translate::Inspection::new();
+        self.inspect_into(headers, self.name_filter(headers), &mut ins);
         let cfg = self.config();
         if cfg.trust != Trust::Continue || (ins.conflicts() > 0 && cfg.on_conflict != OnConflict::PreferFirst) {
             return None;

@@ -63,7 +63,20 @@ pub struct Inspection<'a> {
     pub warnings: [Option<Error>; N],
 }
 
-impl Inspection<'_> {
+impl<'a> Inspection<'a> {
+    /// Nothing read yet: every format [`Status::NotRead`].
+    pub(crate) const fn new() -> Self {
+        Inspection {
+            source: None,
+            context: None,
+            sampling_only: None,
+            status: [Status::NotRead; N],
+            tracestate_error: None,
+            restarted_from: None,
+            warnings: [None; N],
+        }
+    }
+
     /// The status of `f`.
     pub fn status(&self, f: Format) -> Status {
         self.status.get(f.index()).copied().unwrap_or_default()
