@@ -6,6 +6,7 @@
 
 use core::ops::ControlFlow;
 
+use crate::context::{Propagation, Read, TraceContext};
 pub use crate::name_filter::NameFilter;
 use crate::Error;
 
@@ -229,15 +230,27 @@ pub(crate) fn single<'a, E: Extractor + ?Sized>(
 }
 
 /// The context of a format carried in one single-valued header: read it with [`single`], then
-/// `parse` it. `Ok(None)` when the header is absent.
+/// `parse` it where the caller keeps it (`out`: [`Read`](crate::context::Read)).
+pub(crate) fn read_single<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    name: &str,
+    dup: Error,
+    out: &mut Option<TraceContext<'a>>,
+    parse: impl for<'o> FnOnce(&'a [u8], &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error>,
+) -> Result<Read, Error> {
+    let Some(value) = single(headers, name, dup)? else { return Ok(Read::Absent) };
+    parse(value, out)?;
+    Ok(Read::Context)
+}
+
+/// [`read_single`] for a format's public `extract`: `Ok(None)` when the header is absent.
 pub(crate) fn extract_single<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     name: &str,
     dup: Error,
-    parse: impl FnOnce(&'a [u8]) -> Result<crate::TraceContext<'a>, Error>,
-) -> Result<Option<crate::Propagation<'a>>, Error> {
-    let Some(value) = single(headers, name, dup)? else { return Ok(None) };
-    parse(value).map(|ctx| Some(crate::Propagation::Context(ctx)))
+    parse: impl for<'o> FnOnce(&'a [u8], &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error>,
+) -> Result<Option<Propagation<'a>>, Error> {
+    Read::extract(|out| read_single(headers, name, dup, out, parse))
 }
 
 /// Optional whitespace (RFC 9110 OWS) trimmed from both ends: proxies may leave it around values.

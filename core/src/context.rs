@@ -10,6 +10,7 @@ pub use crate::datadog_fields::{DatadogFields, DatadogTags, DatadogText, TagKey}
 use crate::id::{HexId, IdWidth, SpanId, TraceId};
 use crate::tracestate::TraceState;
 pub use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
+use crate::Error;
 
 /// The sampling decision as the formats express it.
 ///
@@ -226,6 +227,50 @@ impl<'a> Propagation<'a> {
         match self {
             Propagation::Context(c) => c.sampling,
             Propagation::SamplingOnly(s) => *s,
+        }
+    }
+}
+
+/// What a format's reader found. A context is written where the caller keeps it (`out` of the
+/// readers, `Inspection::context` in the translator): it is a few hundred bytes, and returned by value
+/// it was copied at every step between the reader and the translator (three times per extract,
+/// 11–21 % of an extract's instructions in glibc's `memcpy` alone, BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// None of the format's headers arrived.
+    Absent,
+    /// A context, in the caller's slot.
+    Context,
+    /// A decision without ids.
+    SamplingOnly(Sampling),
+}
+
+impl Read {
+    /// A format's public `extract` over its reader (`read` fills the slot it is given): the context
+    /// moved once, out of the slot.
+    pub(crate) fn extract<'a>(
+        read: impl FnOnce(&mut Option<TraceContext<'a>>) -> Result<Read, Error>,
+    ) -> Result<Option<Propagation<'a>>, Error> {
+        let mut out = None;
+        Ok(read(&mut out)?.propagation(out))
+    }
+
+    /// [`extract`](Self::extract) for a format that also reports a dropped part (W3C's tracestate,
+    /// Datadog's tags).
+    pub(crate) fn extract_warned<'a>(
+        read: impl FnOnce(&mut Option<Error>, &mut Option<TraceContext<'a>>) -> Result<Read, Error>,
+    ) -> Result<Option<(Propagation<'a>, Option<Error>)>, Error> {
+        let mut warning = None;
+        let found = Self::extract(|out| read(&mut warning, out))?;
+        Ok(found.map(|p| (p, warning)))
+    }
+
+    /// The [`Propagation`] of the public API, the context taken from `out`.
+    pub(crate) fn propagation(self, out: Option<TraceContext<'_>>) -> Option<Propagation<'_>> {
+        match self {
+            Read::Absent => None,
+            Read::Context => out.map(Propagation::Context),
+            Read::SamplingOnly(s) => Some(Propagation::SamplingOnly(s)),
         }
     }
 }

@@ -34,7 +34,7 @@
 //! the [`Translator`](crate::Translator) reads and writes it (see [`crate::context::DatadogFields`]).
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{DatadogTags, DatadogText, Propagation, Sampling, TraceContext};
+use crate::context::{DatadogTags, DatadogText, Propagation, Read, Sampling, TraceContext};
 use crate::datadog_fields::{priority_of, sampling_of, tid_of, PROPAGATED};
 use crate::decimal::{parse_u64, Decimal, DecimalError, Signed};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
@@ -91,6 +91,18 @@ pub struct Values<'a> {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse<'a>(v: &Values<'a>) -> Result<(TraceContext<'a>, Option<Error>), Error> {
+    let mut warning = None;
+    let ctx = *parse_into(v, &mut warning, &mut None)?;
+    Ok((ctx, warning))
+}
+
+/// [`parse`], the context built in `out` ([`Read`]) and a dropped `x-datadog-tags`' error in
+/// `warning`.
+fn parse_into<'a, 'o>(
+    v: &Values<'a>,
+    warning: &mut Option<Error>,
+    out: &'o mut Option<TraceContext<'a>>,
+) -> Result<&'o mut TraceContext<'a>, Error> {
     let low = decimal(v.trace_id, Error::DatadogTraceId, Error::DatadogTraceIdZero)?;
     let span = decimal(v.parent_id, Error::DatadogParentId, Error::DatadogParentIdZero)?;
     let priority = match v.priority {
@@ -104,13 +116,13 @@ pub fn parse<'a>(v: &Values<'a>) -> Result<(TraceContext<'a>, Option<Error>), Er
             (!o.is_empty()).then_some(DatadogText::Raw(o))
         }
     };
-    let mut warning = None;
+    *warning = None;
     let tags = match v.tags {
         None => DatadogTags::None,
         Some(t) => match tags(carrier::trim_ows(t)) {
             Ok(t) => t,
             Err(e) => {
-                warning = Some(e);
+                *warning = Some(e);
                 DatadogTags::None
             }
         },
@@ -121,7 +133,7 @@ pub fn parse<'a>(v: &Values<'a>) -> Result<(TraceContext<'a>, Option<Error>), Er
         let (DatadogText::Raw(hex) | DatadogText::Member(hex)) = tid;
         match decode_hex_exact(hex.as_bytes(), &mut b) {
             Ok(()) => high = u64::from_be_bytes(b),
-            Err(_) => warning = warning.or(Some(Error::DatadogTid)),
+            Err(_) => *warning = warning.or(Some(Error::DatadogTid)),
         }
     }
     let mut bytes = [0u8; 16];
@@ -132,12 +144,13 @@ pub fn parse<'a>(v: &Values<'a>) -> Result<(TraceContext<'a>, Option<Error>), Er
         return Err(Error::DatadogTraceIdZero);
     };
     let sampling = priority.map_or(Sampling::Defer, sampling_of);
-    let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
     ctx.id_width = if high == 0 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     ctx.datadog.priority = priority;
     ctx.datadog.origin = origin;
     ctx.datadog.tags = tags;
-    Ok((ctx, warning))
+    Ok(ctx)
 }
 
 fn decimal(v: &[u8], bad: Error, zero: Error) -> Result<u64, Error> {
@@ -207,18 +220,28 @@ fn valid_pair(key: impl Iterator<Item = u8>, value: impl Iterator<Item = u8>) ->
 /// assert_eq!(datadog::extract(&signed[..]).err(), Some(Error::DatadogTraceId));
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Propagation<'a>, Option<Error>)>, Error> {
+    Read::extract_warned(|warning, out| read_into(headers, warning, out))
+}
+
+/// [`extract`], the context written into `out` ([`Read`]) and a dropped `x-datadog-tags`' error
+/// into `warning`.
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    warning: &mut Option<Error>,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::DatadogDuplicate);
     // Every header is read (and its limits checked) before the ids decide whether the format is there.
     let (trace_id, parent_id) = (one(TRACE_ID)?, one(PARENT_ID)?);
     let (priority, origin, tags) = (one(SAMPLING_PRIORITY)?, one(ORIGIN)?, one(TAGS)?);
     let (trace_id, parent_id) = match (trace_id, parent_id) {
-        (None, None) => return Ok(None),
+        (None, None) => return Ok(Read::Absent),
         (None, Some(_)) => return Err(Error::DatadogMissingTraceId),
         (Some(_), None) => return Err(Error::DatadogMissingParentId),
         (Some(t), Some(p)) => (t, p),
     };
     let v = Values { trace_id, parent_id, priority, origin, tags };
-    parse(&v).map(|(ctx, warning)| Some((Propagation::Context(ctx), warning)))
+    parse_into(&v, warning, out).map(|_| Read::Context)
 }
 
 /// The `x-datadog-tags` value for `ctx`: its tags (all of them when they came from `x-datadog-tags`,

@@ -3,15 +3,15 @@
 use core::fmt;
 
 use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, TraceContext};
+use crate::context::{Propagation, Read, TraceContext};
 use crate::{b3, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, Error};
 
 /// The registry: every format, once. Adding a format is a module (its header names, `extract`,
 /// `inject`) and one line here; every door (the translator, the CLI, the Envoy filter's stats, the npm
 /// package) reads [`Format::ALL`], [`Format::name`] and [`Format::headers`] and picks it up.
 ///
-/// Each line: variant, config name, doc, the module's header list, a function from the headers (and
-/// a slot for a warning) to a [`Propagation`], and the module's `inject`.
+/// Each line: variant, config name, doc, the module's header list, the module's reader (the headers,
+/// a slot for a warning and one for the context, to a [`Read`]), and the module's `inject`.
 macro_rules! formats {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $headers:expr, $read:expr, $inject:path; )*) => {
         /// A trace header format.
@@ -68,13 +68,18 @@ macro_rules! formats {
             /// # Ok::<(), tracebridge::Error>(())
             /// ```
             pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
-                let mut warning = None;
-                self.read(headers, &mut warning).map(|p| p.map(|propagation| Extracted { propagation, warning }))
+                let (mut warning, mut out) = (None, None);
+                // The context moved once, from where the reader wrote it into the result.
+                Ok(match self.read(headers, &mut warning, &mut out)? {
+                    Read::Absent => None,
+                    Read::SamplingOnly(s) => Some(Extracted { propagation: Propagation::SamplingOnly(s), warning }),
+                    Read::Context => out.map(|ctx| Extracted { propagation: Propagation::Context(ctx), warning }),
+                })
             }
 
-            /// [`extract`](Self::extract) for the translator: the propagation as the format's reader
-            /// returns it (a context is a few hundred bytes: not copied into an [`Extracted`]), the
-            /// warning into `warning`.
+            /// [`extract`](Self::extract) for the translator: a context is written into `out` (where
+            /// the caller keeps it: [`Read`]), the warning into `warning`. `out` means something only
+            /// when the result is [`Read::Context`]; a reader that fails may have written part of one.
             // Not inlined: each of the ten arms inlines its format's reader, and inlined into the
             // translator's loop over the formats they made one function too large for V8 to compile
             // well (the Envoy filter's request ran ≈ 200 instructions slower, measured).
@@ -83,8 +88,9 @@ macro_rules! formats {
                 self,
                 headers: &'a E,
                 warning: &mut Option<Error>,
-            ) -> Result<Option<Propagation<'a>>, Error> {
-                match self { $( Format::$variant => ($read)(headers, warning), )* }
+                out: &mut Option<TraceContext<'a>>,
+            ) -> Result<Read, Error> {
+                match self { $( Format::$variant => ($read)(headers, warning, out), )* }
             }
 
             /// Write this format's headers for `ctx` (W3C: `traceparent`, and `tracestate` when the
@@ -108,43 +114,29 @@ macro_rules! formats {
     };
 }
 
-/// A module whose `extract` gives a [`Propagation`] and a warning (W3C: a dropped `tracestate`;
-/// Datadog: dropped `x-datadog-tags`).
-fn warned<'a>(
-    read: Result<Option<(Propagation<'a>, Option<Error>)>, Error>,
-    warning: &mut Option<Error>,
-) -> Result<Option<Propagation<'a>>, Error> {
-    read.map(|found| {
-        found.map(|(propagation, w)| {
-            *warning = w;
-            propagation
-        })
-    })
-}
-
 formats! {
     /// W3C Trace Context: `traceparent` + `tracestate`.
-    W3c = "w3c", w3c::HEADERS, |h, w| warned(w3c::extract(h), w), w3c::inject;
+    W3c = "w3c", w3c::HEADERS, |h, w, out| w3c::read_into(h, w, out), w3c::inject;
     /// Zipkin B3 single header: `b3`.
-    B3Single = "b3-single", b3::single::HEADERS, |h, _| b3::single::extract(h), b3::single::inject;
+    B3Single = "b3-single", b3::single::HEADERS, |h, _, out| b3::single::read_into(h, out), b3::single::inject;
     /// Zipkin B3 multiple headers: `X-B3-*`.
-    B3Multi = "b3-multi", b3::multi::HEADERS, |h, _| b3::multi::extract(h), b3::multi::inject;
+    B3Multi = "b3-multi", b3::multi::HEADERS, |h, _, out| b3::multi::read_into(h, out), b3::multi::inject;
     /// Jaeger: `uber-trace-id`.
-    Jaeger = "jaeger", jaeger::HEADERS, |h, _| jaeger::extract(h), jaeger::inject;
+    Jaeger = "jaeger", jaeger::HEADERS, |h, _, out| jaeger::read_into(h, out), jaeger::inject;
     /// AWS X-Ray: `X-Amzn-Trace-Id`.
-    XRay = "xray", xray::HEADERS, |h, _| xray::extract(h), xray::inject;
+    XRay = "xray", xray::HEADERS, |h, _, out| xray::read_into(h, out), xray::inject;
     /// gRPC / OpenCensus binary: `grpc-trace-bin`.
-    GrpcTraceBin = "grpc-trace-bin", grpc::HEADERS, |h, _| grpc::extract(h), grpc::inject;
+    GrpcTraceBin = "grpc-trace-bin", grpc::HEADERS, |h, _, out| grpc::read_into(h, out), grpc::inject;
     /// Datadog: `x-datadog-trace-id`, `x-datadog-parent-id`, `x-datadog-sampling-priority`, `x-datadog-origin`, `x-datadog-tags`.
-    Datadog = "datadog", datadog::HEADERS, |h, w| warned(datadog::extract(h), w), datadog::inject;
+    Datadog = "datadog", datadog::HEADERS, |h, w, out| datadog::read_into(h, w, out), datadog::inject;
     /// OpenTracing basic tracers: `ot-tracer-*`.
-    Ot = "ot", ot::HEADERS, |h, _| ot::extract(h), ot::inject;
+    Ot = "ot", ot::HEADERS, |h, _, out| ot::read_into(h, out), ot::inject;
     /// Instana: `X-INSTANA-T`, `X-INSTANA-S`, `X-INSTANA-L`.
-    Instana = "instana", instana::HEADERS, |h, _| instana::extract(h), instana::inject;
+    Instana = "instana", instana::HEADERS, |h, _, out| instana::read_into(h, out), instana::inject;
     // Last: a Google Cloud load balancer adds its header to every request, even one that carries
     // an application's context in another format (README, "Precedence").
     /// Google Cloud: `X-Cloud-Trace-Context`.
-    Gcp = "gcp", gcp::HEADERS, |h, _| gcp::extract(h), gcp::inject;
+    Gcp = "gcp", gcp::HEADERS, |h, _, out| gcp::read_into(h, out), gcp::inject;
 }
 
 /// What a format's headers held: the propagation, and a non-fatal problem (a dropped invalid

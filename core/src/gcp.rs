@@ -46,6 +46,11 @@ pub const HEADERS: &[&str] = &[HEADER];
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
+    parse_into(value, &mut None).map(|ctx| *ctx)
+}
+
+/// [`parse`], the context built in `out` ([`Read`](crate::context::Read)).
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
     let value = carrier::trim_ows(value);
     carrier::visible_ascii(value)?;
     let (trace, rest) = value.split_at_checked(32).ok_or(Error::GcpFormat)?;
@@ -72,7 +77,9 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
         Some(b"o=0") => Sampling::Deny,
         Some(_) => return Err(Error::GcpOptions),
     };
-    Ok(TraceContext::new(trace_id, span_id).with_sampling(sampling))
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
+    Ok(ctx)
 }
 
 /// An encoded `X-Cloud-Trace-Context` value in a fixed buffer.
@@ -115,8 +122,15 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 
 /// The Google Cloud context of `headers`: `Ok(None)` when there is no `X-Cloud-Trace-Context`.
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    #[allow(clippy::redundant_closure)]
-    carrier::extract_single(headers, HEADER, Error::GcpDuplicate, |value| parse(value))
+    carrier::extract_single(headers, HEADER, Error::GcpDuplicate, parse_into)
+}
+
+/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<crate::context::Read, Error> {
+    carrier::read_single(headers, HEADER, Error::GcpDuplicate, out, parse_into)
 }
 
 /// Write `X-Cloud-Trace-Context` for `ctx` (see [`encode`]).

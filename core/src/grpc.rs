@@ -228,10 +228,23 @@ impl core::fmt::Debug for Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::GrpcDuplicate, |value| {
-        let tb = TraceBin::parse(value)?;
-        Ok(TraceContext::new(tb.trace_id, tb.span_id).with_sampling(tb.sampling()))
-    })
+    carrier::extract_single(headers, HEADER, Error::GrpcDuplicate, parse_into)
+}
+
+/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<crate::context::Read, Error> {
+    carrier::read_single(headers, HEADER, Error::GrpcDuplicate, out, parse_into)
+}
+
+/// A `grpc-trace-bin` value's context, built in `out`.
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
+    let tb = TraceBin::parse(value)?;
+    let ctx = out.insert(TraceContext::new(tb.trace_id, tb.span_id));
+    ctx.set_sampling(tb.sampling());
+    Ok(ctx)
 }
 
 /// Write `grpc-trace-bin` for `ctx`.

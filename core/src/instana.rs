@@ -26,7 +26,7 @@
 //! after the level.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, Text, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Text, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -68,6 +68,16 @@ pub fn parse_level(v: &[u8]) -> Result<(Sampling, Option<&str>), Error> {
 
 /// Parse the three values (`level` may be absent).
 pub fn parse<'a>(trace: &[u8], span: &[u8], level: Option<&'a [u8]>) -> Result<TraceContext<'a>, Error> {
+    parse_into(trace, span, level, &mut None).map(|ctx| *ctx)
+}
+
+/// [`parse`], the context built in `out` ([`Read`]).
+fn parse_into<'a, 'o>(
+    trace: &[u8],
+    span: &[u8],
+    level: Option<&'a [u8]>,
+    out: &'o mut Option<TraceContext<'a>>,
+) -> Result<&'o mut TraceContext<'a>, Error> {
     let (trace, span) = (carrier::trim_ows(trace), carrier::trim_ows(span));
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
         HexError::Zero => Error::InstanaTraceIdZero,
@@ -81,7 +91,8 @@ pub fn parse<'a>(trace: &[u8], span: &[u8], level: Option<&'a [u8]>) -> Result<T
         None => (Sampling::Accept, None),
         Some(l) => parse_level(l)?,
     };
-    let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
     ctx.id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     ctx.instana_correlation = correlation.map(Text::Raw);
     Ok(ctx)
@@ -97,17 +108,25 @@ pub fn parse<'a>(trace: &[u8], span: &[u8], level: Option<&'a [u8]>) -> Result<T
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    Read::extract(|out| read_into(headers, out))
+}
+
+/// [`extract`], the context written into `out` ([`Read`]).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::InstanaDuplicate);
     let (trace, span, level) = (one(TRACE_ID)?, one(SPAN_ID)?, one(LEVEL)?);
     match (trace, span, level) {
-        (None, None, None) => Ok(None),
-        (None, None, Some(l)) => parse_level(l).map(|(s, _)| Some(Propagation::SamplingOnly(s))),
+        (None, None, None) => Ok(Read::Absent),
+        (None, None, Some(l)) => parse_level(l).map(|(s, _)| Read::SamplingOnly(s)),
         (None, Some(_), _) => Err(Error::InstanaMissingTraceId),
         (Some(_), None, _) => Err(Error::InstanaMissingSpanId),
         (Some(t), Some(s), l) => {
             carrier::visible_ascii(t)?;
             carrier::visible_ascii(s)?;
-            parse(t, s, l).map(|ctx| Some(Propagation::Context(ctx)))
+            parse_into(t, s, l, out).map(|_| Read::Context)
         }
     }
 }

@@ -70,6 +70,12 @@ pub const FLAG_FIREHOSE: u8 = 0x08;
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
+    parse_into(value, &mut None).map(|ctx| *ctx)
+}
+
+/// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
+/// translator, [`Read`](crate::context::Read)).
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
     // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
     let value = carrier::trim_ows(value);
     carrier::check_visible_ascii(value)?;
@@ -96,12 +102,10 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
         (true, false) => (Sampling::Accept, FLAG_SAMPLED),
         (false, _) => (Sampling::Deny, 0),
     };
-    Ok(TraceContext {
-        parent_span_id,
-        id_width,
-        jaeger_flags: flags & !meaning,
-        ..TraceContext::new(trace_id, span_id).with_sampling(sampling)
-    })
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
+    (ctx.parent_span_id, ctx.id_width, ctx.jaeger_flags) = (parent_span_id, id_width, flags & !meaning);
+    Ok(ctx)
 }
 
 /// The four fields, split on `:` or on its URL-encoded form `%3A`/`%3a`, whichever comes first.
@@ -218,9 +222,15 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// assert!(matches!(jaeger::extract(&twice[..]), Err(Error::JaegerDuplicate)));
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    // The closure lets `parse`'s `TraceContext<'static>` shorten to `'a`; clippy cannot see that.
-    #[allow(clippy::redundant_closure)]
-    carrier::extract_single(headers, HEADER, Error::JaegerDuplicate, |value| parse(value))
+    carrier::extract_single(headers, HEADER, Error::JaegerDuplicate, parse_into)
+}
+
+/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<crate::context::Read, Error> {
+    carrier::read_single(headers, HEADER, Error::JaegerDuplicate, out, parse_into)
 }
 
 /// Write `uber-trace-id` for `ctx` (see [`encode`]).

@@ -18,7 +18,7 @@
 //! The format is present when any of its three headers is; the ids come together.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -42,6 +42,16 @@ pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, SAMPLED];
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(trace: &[u8], span: &[u8], sampled: Option<&[u8]>) -> Result<TraceContext<'static>, Error> {
+    parse_into(trace, span, sampled, &mut None).map(|ctx| *ctx)
+}
+
+/// [`parse`], the context built in `out` ([`Read`]).
+fn parse_into<'a, 'o>(
+    trace: &[u8],
+    span: &[u8],
+    sampled: Option<&[u8]>,
+    out: &'o mut Option<TraceContext<'a>>,
+) -> Result<&'o mut TraceContext<'a>, Error> {
     let (trace, span) = (carrier::trim_ows(trace), carrier::trim_ows(span));
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
         HexError::Zero => Error::OtTraceIdZero,
@@ -57,7 +67,8 @@ pub fn parse(trace: &[u8], span: &[u8], sampled: Option<&[u8]>) -> Result<TraceC
         Some(b"false") => Sampling::Deny,
         Some(_) => return Err(Error::OtSampled),
     };
-    let mut ctx = TraceContext::new(trace_id, span_id).with_sampling(sampling);
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
     ctx.id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     Ok(ctx)
 }
@@ -71,17 +82,25 @@ pub fn parse(trace: &[u8], span: &[u8], sampled: Option<&[u8]>) -> Result<TraceC
 /// assert_eq!(ot::extract(&no_span[..]).err(), Some(Error::OtMissingSpanId));
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    Read::extract(|out| read_into(headers, out))
+}
+
+/// [`extract`], the context written into `out` ([`Read`]).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::OtDuplicate);
     let (trace, span, sampled) = (one(TRACE_ID)?, one(SPAN_ID)?, one(SAMPLED)?);
     match (trace, span) {
-        (None, None) if sampled.is_none() => Ok(None),
+        (None, None) if sampled.is_none() => Ok(Read::Absent),
         (None, _) => Err(Error::OtMissingTraceId),
         (Some(_), None) => Err(Error::OtMissingSpanId),
         (Some(t), Some(s)) => {
             for v in [Some(t), Some(s), sampled].into_iter().flatten() {
                 carrier::visible_ascii(v)?;
             }
-            parse(t, s, sampled).map(|ctx| Some(Propagation::Context(ctx)))
+            parse_into(t, s, sampled, out).map(|_| Read::Context)
         }
     }
 }

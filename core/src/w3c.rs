@@ -17,8 +17,8 @@
 //! be at least 55 characters long and, if longer, continue with `-`. We always write version `00`.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
-use crate::id::{encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::context::{Propagation, Read, Sampling, TraceContext, TraceFlags};
+use crate::id::{encode_hex, HexError, SpanId, TraceId};
 use crate::tracestate::{self, TraceState};
 use crate::Error;
 
@@ -152,24 +152,36 @@ impl Traceparent {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Propagation<'a>, Option<Error>)>, Error> {
+    Read::extract_warned(|warning, out| read_into(headers, warning, out))
+}
+
+/// [`extract`], the context written into `out` ([`Read`]) and the dropped tracestate's error into
+/// `warning`.
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    warning: &mut Option<Error>,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let Some(value) = carrier::single(headers, TRACEPARENT, Error::TraceparentDuplicate)? else {
-        return Ok(None);
+        return Ok(Read::Absent);
     };
     let tp = Traceparent::parse(value)?;
-    let (tracestate, warning) = match TraceState::extract(headers) {
+    let ctx = out.insert(TraceContext::new(tp.trace_id, tp.parent_id));
+    ctx.sampling = if tp.flags.is_sampled() { Sampling::Accept } else { Sampling::Deny };
+    ctx.trace_flags = tp.flags;
+    ctx.tracestate = match TraceState::extract(headers) {
         // Later duplicates of a key were skipped (the first is kept): reported, not silent.
-        Ok(Some(ts)) if ts.duplicates() > 0 => (ts, Some(Error::TracestateDuplicateKey)),
-        Ok(ts) => (ts.unwrap_or_default(), None),
-        Err(e) => (TraceState::EMPTY, Some(e)),
+        Ok(Some(ts)) if ts.duplicates() > 0 => {
+            *warning = Some(Error::TracestateDuplicateKey);
+            ts
+        }
+        Ok(ts) => ts.unwrap_or_default(),
+        Err(e) => {
+            *warning = Some(e);
+            TraceState::EMPTY
+        }
     };
-    let ctx = TraceContext {
-        sampling: if tp.flags.is_sampled() { Sampling::Accept } else { Sampling::Deny },
-        trace_flags: tp.flags,
-        id_width: IdWidth::Bits128,
-        tracestate,
-        ..TraceContext::new(tp.trace_id, tp.parent_id)
-    };
-    Ok(Some((Propagation::Context(ctx), warning)))
+    Ok(Read::Context)
 }
 
 /// Write `traceparent` for `ctx`, and `tracestate` (canonical form) when the context has one; a

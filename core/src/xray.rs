@@ -78,11 +78,22 @@ use crate::xray_fields::{KNOWN_KEYS, LINEAGE, PARENT, ROOT, SAMPLED, SELF};
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
+    parse_into(value, &mut None).map(|ctx| *ctx)
+}
+
+/// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
+/// translator, [`Read`](crate::context::Read)).
+fn parse_into<'a, 'o>(
+    value: &'a [u8],
+    out: &'o mut Option<TraceContext<'a>>,
+) -> Result<&'o mut TraceContext<'a>, Error> {
     let f = fields(value)?;
     let trace_id = f.root.ok_or(Error::XRayMissingRoot)?;
     let span_id = f.parent.ok_or(Error::XRayMissingParent)?;
-    let sampling = f.sampled.unwrap_or(Sampling::Defer);
-    Ok(TraceContext { xray: f.xray, ..TraceContext::new(trace_id, span_id).with_sampling(sampling) })
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(f.sampled.unwrap_or(Sampling::Defer));
+    ctx.xray = f.xray;
+    Ok(ctx)
 }
 
 /// A header with a valid `Root` but no `Parent`, as an AWS load balancer adds at the edge
@@ -359,7 +370,15 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::XRayDuplicate, parse)
+    carrier::extract_single(headers, HEADER, Error::XRayDuplicate, parse_into)
+}
+
+/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<crate::context::Read, Error> {
+    carrier::read_single(headers, HEADER, Error::XRayDuplicate, out, parse_into)
 }
 
 /// Write `X-Amzn-Trace-Id` for `ctx` (see [`encode`]).

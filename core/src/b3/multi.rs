@@ -19,7 +19,7 @@
 
 use crate::b3::{parse_span_id, parse_trace_id};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::Error;
 
 /// `X-B3-TraceId`, lowercase.
@@ -81,13 +81,21 @@ fn sampling(sampled: Option<&[u8]>, flags: Option<&[u8]>) -> Result<Sampling, Er
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    Read::extract(|out| read_into(headers, out))
+}
+
+/// [`extract`], the context written into `out` ([`Read`]).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let trace = read(headers, TRACE_ID)?;
     let span = read(headers, SPAN_ID)?;
     let parent = read(headers, PARENT_SPAN_ID)?;
     let sampled = read(headers, SAMPLED)?;
     let flags = read(headers, FLAGS)?;
     if trace.is_none() && span.is_none() && parent.is_none() && sampled.is_none() && flags.is_none() {
-        return Ok(None);
+        return Ok(Read::Absent);
     }
     let trace = trace.map(|t| parse_trace_id(t, Error::XB3TraceId, Error::XB3TraceIdZero)).transpose()?;
     let span = span.map(|s| parse_span_id(s, Error::XB3SpanId, Error::XB3SpanIdZero)).transpose()?;
@@ -96,13 +104,15 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
     let sampling = sampling(sampled, flags)?;
     match (trace, span, parent_span_id) {
         (Some((trace_id, id_width)), Some(span_id), _) => {
-            let ctx = TraceContext { parent_span_id, id_width, ..TraceContext::new(trace_id, span_id) };
-            Ok(Some(Propagation::Context(ctx.with_sampling(sampling))))
+            let ctx = out.insert(TraceContext::new(trace_id, span_id));
+            (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
+            ctx.set_sampling(sampling);
+            Ok(Read::Context)
         }
         // "The X-B3-TraceId header is required" (#traceid-1); so is X-B3-SpanId (#spanid-1).
         (Some(_), None, _) => Err(Error::XB3MissingSpanId),
         (None, Some(_), _) | (None, None, Some(_)) => Err(Error::XB3MissingTraceId),
-        (None, None, None) => Ok(Some(Propagation::SamplingOnly(sampling))),
+        (None, None, None) => Ok(Read::SamplingOnly(sampling)),
     }
 }
 

@@ -20,7 +20,7 @@ use core::fmt;
 
 use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::Error;
 
 /// Header name.
@@ -41,14 +41,20 @@ pub const HEADERS: &[&str] = &[HEADER];
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
+    let mut out = None;
+    parse_into(value, &mut out)?.propagation(out).ok_or(Error::B3Format)
+}
+
+/// [`parse`], a context written into `out` ([`Read`]).
+fn parse_into<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
     let value = carrier::trim_ows(value);
     // A value that parses is hex digits, `-` and a SamplingState: visible ASCII throughout. So the
     // bytes are checked only when parsing fails, for the error a value with a control or non-ASCII
     // byte gets (`NotAscii`, as if checked first) without a pass over every valid one.
-    parse_fields(value).map_err(|e| carrier::check_visible_ascii(value).map_or(Error::NotAscii, |()| e))
+    parse_fields(value, out).map_err(|e| carrier::check_visible_ascii(value).map_or(Error::NotAscii, |()| e))
 }
 
-fn parse_fields(value: &[u8]) -> Result<Propagation<'static>, Error> {
+fn parse_fields<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
     let mut fields = crate::swar::split_byte(value, b'-');
     let (Some(first), second, third, fourth, None) =
         (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
@@ -57,7 +63,7 @@ fn parse_fields(value: &[u8]) -> Result<Propagation<'static>, Error> {
     };
     let Some(span) = second else {
         // "Sampling state can also be sent on its own (with no identifiers)" (#sampling-state-2).
-        return parse_sampling_state(first).map(Propagation::SamplingOnly).ok_or(Error::B3Format);
+        return parse_sampling_state(first).map(Read::SamplingOnly).ok_or(Error::B3Format);
     };
     let (trace_id, id_width) = parse_trace_id(first, Error::B3TraceId, Error::B3TraceIdZero)?;
     let span_id = parse_span_id(span, Error::B3SpanId, Error::B3SpanIdZero)?;
@@ -73,18 +79,26 @@ fn parse_fields(value: &[u8]) -> Result<Propagation<'static>, Error> {
             (sampling, p.map_or(Ok(None), parent)?)
         }
     };
-    // Built where it is returned: a context is a few hundred bytes, and this runs per request.
-    let mut ctx = TraceContext::new(trace_id, span_id);
+    // Built where the caller keeps it: a context is a few hundred bytes, and this runs per request.
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
     (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
     ctx.set_sampling(sampling);
-    Ok(Propagation::Context(ctx))
+    Ok(Read::Context)
 }
 
 /// The B3 single context of `headers`: `Ok(None)` when there is no `b3` header.
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
+    Read::extract(|out| read_into(headers, out))
+}
+
+/// [`extract`], a context written into `out` ([`Read`]).
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
+    headers: &'a E,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     match carrier::single(headers, HEADER, Error::B3Duplicate)? {
-        None => Ok(None),
-        Some(v) => parse(v).map(Some),
+        None => Ok(Read::Absent),
+        Some(v) => parse_into(v, out),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::baggage::{self, Source};
 use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext, TraceFlags};
+use crate::context::{Read, Sampling, TraceContext, TraceFlags};
 use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::name_filter::{self, NameFilter};
@@ -142,34 +142,44 @@ impl Translator {
         ins: &mut Inspection<'a>,
     ) {
         let mut decision: Option<(Format, Sampling)> = None;
+        // The first context is read straight into the inspection; later ones (only compared with
+        // it) into `other`.
+        let mut other = None;
         for f in self.config.extract.iter() {
             let mut warning = None;
-            let read = if present.may_have_any(f.name_mask()) { f.read(headers, &mut warning) } else { Ok(None) };
+            let first = ins.context.is_none();
+            let read = if !present.may_have_any(f.name_mask()) {
+                Ok(Read::Absent)
+            } else if first {
+                f.read(headers, &mut warning, &mut ins.context)
+            } else {
+                f.read(headers, &mut warning, &mut other)
+            };
+            if first && read != Ok(Read::Context) {
+                // A reader that failed may have written part of a context.
+                ins.context = None;
+            }
             let status = match read {
-                Ok(None) => Status::Absent,
+                Ok(Read::Absent) => Status::Absent,
                 Err(e) => Status::Invalid(e),
-                Ok(Some(propagation)) => {
+                Ok(found) => {
                     if f == Format::W3c {
                         ins.tracestate_error = warning;
                     }
                     if let Some(slot) = ins.warnings.get_mut(f.index()) {
                         *slot = warning;
                     }
-                    // No tuple of (propagation, chosen): it would copy the context once more.
-                    match propagation {
-                        Propagation::Context(ctx) => match &ins.context {
-                            None => {
-                                ins.source = Some(f);
-                                ins.context = Some(ctx);
-                                Status::Valid
-                            }
-                            Some(chosen) if ctx.trace_id != chosen.trace_id => Status::Conflict,
-                            Some(_) => Status::Valid,
-                        },
-                        Propagation::SamplingOnly(s) => {
+                    match (found, &ins.context, &other) {
+                        (Read::Context, Some(_), _) if first => {
+                            ins.source = Some(f);
+                            Status::Valid
+                        }
+                        (Read::Context, Some(chosen), Some(ctx)) if ctx.trace_id != chosen.trace_id => Status::Conflict,
+                        (Read::SamplingOnly(s), _, _) => {
                             decision = decision.or(Some((f, s)));
                             Status::Valid
                         }
+                        _ => Status::Valid,
                     }
                 }
             };
