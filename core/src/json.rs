@@ -118,6 +118,26 @@ impl Error {
     }
 }
 
+/// Mark `key` as given in an object whose known keys are `keys` (`seen`: one flag per key, in that
+/// order): `<key>: given twice` when it was already. JSON leaves repeated names to the reader
+/// (RFC 8259 §4), and taking either value would drop the other without a word. A key not in `keys`
+/// is left to the caller.
+///
+/// ```
+/// use tracebridge::json::refuse_repeat;
+/// let mut seen = [false; 2];
+/// assert!(refuse_repeat(&["a", "b"], &mut seen, "b").is_ok());
+/// assert!(refuse_repeat(&["a", "b"], &mut seen, "x").is_ok());
+/// assert_eq!(refuse_repeat(&["a", "b"], &mut seen, "b").map_err(|e| e.to_string()), Err("b: given twice".into()));
+/// ```
+pub fn refuse_repeat(keys: &[&str], seen: &mut [bool], key: &str) -> Result<(), Error> {
+    let before = keys.iter().position(|k| *k == key).and_then(|i| seen.get_mut(i)).map(|s| core::mem::replace(s, true));
+    match before {
+        Some(true) => Err(Error::new("given twice").at(key)),
+        _ => Ok(()),
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, k) in self.path.iter().rev().enumerate() {

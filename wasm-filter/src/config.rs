@@ -140,11 +140,7 @@ impl FilterKeys {
         let mut own_seen = [false; FILTER_KEYS.len()];
         for (key, value) in members {
             let key = key.as_str();
-            if let Some(s) = FILTER_KEYS.iter().position(|k| *k == key).and_then(|i| own_seen.get_mut(i)) {
-                if std::mem::replace(s, true) {
-                    return Err(format!("{key}: given twice"));
-                }
-            }
+            json::refuse_repeat(&FILTER_KEYS, &mut own_seen, key).map_err(|e| e.to_string())?;
             match key {
                 "shadow" | "traceresponse" => {
                     let on = match value {

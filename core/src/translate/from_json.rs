@@ -96,18 +96,13 @@ impl Config {
     /// # Ok::<(), json::Error>(())
     /// ```
     pub fn read_json_key(&mut self, key: &str, value: &Value, seen: &mut ConfigKeysSeen) -> Result<(), Error> {
-        let Some(i) = CONFIG_KEYS.iter().position(|k| *k == key) else {
+        if !CONFIG_KEYS.contains(&key) {
             return Err(Error::new(format_args!(
                 "unknown configuration key `{key}`, expected one of: {}",
                 Joined(&CONFIG_KEYS)
             )));
-        };
-        if let Some(s) = seen.0.get_mut(i) {
-            if *s {
-                return Err(Error::new("given twice").at(key));
-            }
-            *s = true;
         }
+        json::refuse_repeat(&CONFIG_KEYS, &mut seen.0, key)?;
         // One `at(key)` for every arm: the arms are cold code, and each of its own was a copy.
         let read = match key {
             "extract" => FromJson::from_json(value).map(|v| self.extract = v),
@@ -243,11 +238,7 @@ impl FromJson for TracestateConfig {
         let mut seen = [false; TRACESTATE_KEYS.len()];
         for (key, value) in members {
             let named = |e: Error| at(e.at(key));
-            if let Some(s) = TRACESTATE_KEYS.iter().position(|k| k == key).and_then(|i| seen.get_mut(i)) {
-                if core::mem::replace(s, true) {
-                    return Err(named(Error::new("given twice")));
-                }
-            }
+            json::refuse_repeat(&TRACESTATE_KEYS, &mut seen, key).map_err(at)?;
             match key.as_str() {
                 "member" => t.member = boolean(value).map_err(named)?,
                 "key" => t.key = MemberKey::from_json(value).map_err(named)?,
