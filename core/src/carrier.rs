@@ -6,7 +6,7 @@
 
 use core::ops::ControlFlow;
 
-use crate::context::{Propagation, Read, TraceContext};
+use crate::context::{Read, TraceContext};
 pub use crate::name_filter::NameFilter;
 use crate::Error;
 
@@ -241,16 +241,6 @@ pub(crate) fn read_single<'a, E: Extractor + ?Sized>(
     let Some(value) = single(headers, name, dup)? else { return Ok(Read::Absent) };
     parse(value, out)?;
     Ok(Read::Context)
-}
-
-/// [`read_single`] for a format's public `extract`: `Ok(None)` when the header is absent.
-pub(crate) fn extract_single<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    name: &str,
-    dup: Error,
-    parse: impl for<'o> FnOnce(&'a [u8], &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error>,
-) -> Result<Option<Propagation<'a>>, Error> {
-    Read::extract(|out| read_single(headers, name, dup, out, parse))
 }
 
 /// Optional whitespace (RFC 9110 OWS) trimmed from both ends: proxies may leave it around values.

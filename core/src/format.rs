@@ -69,7 +69,9 @@ macro_rules! formats {
             /// ```
             pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
                 let (mut warning, mut out) = (None, None);
-                // The context moved once, from where the reader wrote it into the result.
+                // The context moved once, from where the reader wrote it into the result
+                // (`Read::propagation` and then a map into `Extracted` moved it twice: extract of B3
+                // single 1 194 against 981 instructions).
                 Ok(match self.read(headers, &mut warning, &mut out)? {
                     Read::Absent => None,
                     Read::SamplingOnly(s) => Some(Extracted { propagation: Propagation::SamplingOnly(s), warning }),

@@ -24,7 +24,7 @@
 //! and is invalid as a context ([`Error::GcpFormat`]).
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::decimal::{parse_u64, Decimal};
 use crate::id::{HexError, SpanId, TraceId};
 use crate::Error;
@@ -49,7 +49,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
     parse_into(value, &mut None).map(|ctx| *ctx)
 }
 
-/// [`parse`], the context built in `out` ([`Read`](crate::context::Read)).
+/// [`parse`], the context built in `out` ([`Read`]).
 fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
     let value = carrier::trim_ows(value);
     carrier::visible_ascii(value)?;
@@ -122,14 +122,14 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 
 /// The Google Cloud context of `headers`: `Ok(None)` when there is no `X-Cloud-Trace-Context`.
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::GcpDuplicate, parse_into)
+    Read::extract(|out| read_into(headers, out))
 }
 
-/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+/// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     out: &mut Option<TraceContext<'a>>,
-) -> Result<crate::context::Read, Error> {
+) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::GcpDuplicate, out, parse_into)
 }
 

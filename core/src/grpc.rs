@@ -33,7 +33,7 @@
 
 use crate::base64::{self, Base64Error};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -228,14 +228,14 @@ impl core::fmt::Debug for Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::GrpcDuplicate, parse_into)
+    Read::extract(|out| read_into(headers, out))
 }
 
-/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+/// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     out: &mut Option<TraceContext<'a>>,
-) -> Result<crate::context::Read, Error> {
+) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::GrpcDuplicate, out, parse_into)
 }
 

@@ -41,7 +41,7 @@
 //! (seen with jaeger-client-node), and the Jaeger clients decode it before parsing.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::id::{ascii_str, decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
 use crate::swar;
 use crate::Error;
@@ -74,7 +74,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
 }
 
 /// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
-/// translator, [`Read`](crate::context::Read)).
+/// translator, [`Read`]).
 fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
     // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
     let value = carrier::trim_ows(value);
@@ -222,14 +222,14 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// assert!(matches!(jaeger::extract(&twice[..]), Err(Error::JaegerDuplicate)));
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::JaegerDuplicate, parse_into)
+    Read::extract(|out| read_into(headers, out))
 }
 
-/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+/// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     out: &mut Option<TraceContext<'a>>,
-) -> Result<crate::context::Read, Error> {
+) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::JaegerDuplicate, out, parse_into)
 }
 

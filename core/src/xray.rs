@@ -49,7 +49,7 @@
 //! back to a 64-bit format gives the same id.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
 use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 use crate::Error;
@@ -82,7 +82,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
 }
 
 /// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
-/// translator, [`Read`](crate::context::Read)).
+/// translator, [`Read`]).
 fn parse_into<'a, 'o>(
     value: &'a [u8],
     out: &'o mut Option<TraceContext<'a>>,
@@ -370,14 +370,14 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// # Ok::<(), tracebridge::Error>(())
 /// ```
 pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propagation<'a>>, Error> {
-    carrier::extract_single(headers, HEADER, Error::XRayDuplicate, parse_into)
+    Read::extract(|out| read_into(headers, out))
 }
 
-/// [`extract`], the context written into `out` ([`Read`](crate::context::Read)).
+/// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     out: &mut Option<TraceContext<'a>>,
-) -> Result<crate::context::Read, Error> {
+) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::XRayDuplicate, out, parse_into)
 }
 

@@ -273,14 +273,14 @@ impl Translator {
             }
             Choice::Continue(sampling) => {
                 // Changed where the inspection holds it, not copied (a few hundred bytes).
-                if let Some(ctx) = ins.context.as_mut() {
+                let unchanged = ins.context.as_mut().map(|ctx| {
                     let arrived = (ctx.sampling, ctx.id_width);
                     ctx.set_sampling(sampling);
                     self.apply_width(plan, ctx);
-                    let unchanged = arrived == (ctx.sampling, ctx.id_width);
-                    if let Some(ctx) = &ins.context {
-                        self.plan_context(plan, &ins, ctx, Written::Continued { unchanged });
-                    }
+                    arrived == (ctx.sampling, ctx.id_width)
+                });
+                if let (Some(ctx), Some(unchanged)) = (&ins.context, unchanged) {
+                    self.plan_context(plan, &ins, ctx, Written::Continued { unchanged });
                 }
                 self.plan_baggage(plan, headers, present);
             }
