@@ -55,6 +55,19 @@ fn parse_into<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Re
 }
 
 fn parse_fields<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
+    // The usual shapes are read where their fields must be; anything else, and any error (so that
+    // it is the one the general reading gives), goes through the value split at every `-`.
+    if let Some((trace, span, third, fourth)) = fixed_fields(value) {
+        if let Ok(read) = parse_ids(trace, span, third, fourth, out) {
+            return Ok(read);
+        }
+    }
+    parse_split(value, out)
+}
+
+/// The value split at every `-`, then read field by field: what every value gets when it is not in
+/// one of the [`fixed_fields`] shapes.
+fn parse_split<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
     let mut fields = crate::swar::split_byte(value, b'-');
     let (Some(first), second, third, fourth, None) =
         (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
@@ -65,6 +78,43 @@ fn parse_fields<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<
         // "Sampling state can also be sent on its own (with no identifiers)" (#sampling-state-2).
         return parse_sampling_state(first).map(Read::SamplingOnly).ok_or(Error::B3Format);
     };
+    parse_ids(first, span, third, fourth, out)
+}
+
+/// The fields of `ids` when the value has one of the shapes senders write, `-` exactly where the
+/// grammar's lengths put it: a 32- or 16-digit TraceId, a SpanId, then nothing, a SamplingState,
+/// a SamplingState and a ParentSpanId, or Brave's ParentSpanId alone. Fields that parse are hex
+/// digits or a SamplingState, never `-`, so they are the fields splitting at every `-` would give.
+type Fields<'v> = (&'v [u8], &'v [u8], Option<&'v [u8]>, Option<&'v [u8]>);
+
+fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
+    let t = match value.len() {
+        // 32-16, 32-16-s, 32-16-s-16, 32-16-16
+        49 | 51 | 68 | 66 => 32,
+        33 | 35 | 52 | 50 => 16,
+        _ => return None,
+    };
+    let (trace, rest) = value.split_at_checked(t)?;
+    let (&b'-', rest) = rest.split_first()? else { return None };
+    let (span, rest) = rest.split_at_checked(16)?;
+    let (third, fourth) = match rest {
+        [] => (None, None),
+        [b'-', s] => (Some(core::slice::from_ref(s)), None),
+        [b'-', s, b'-', parent @ ..] => (Some(core::slice::from_ref(s)), Some(parent)),
+        [b'-', parent @ ..] => (Some(parent), None),
+        _ => return None,
+    };
+    Some((trace, span, third, fourth))
+}
+
+/// The ids and what follows them, checked in the order of the grammar.
+fn parse_ids<'a>(
+    first: &[u8],
+    span: &[u8],
+    third: Option<&[u8]>,
+    fourth: Option<&[u8]>,
+    out: &mut Option<TraceContext<'a>>,
+) -> Result<Read, Error> {
     let (trace_id, id_width) = parse_trace_id(first, Error::B3TraceId, Error::B3TraceIdZero)?;
     let span_id = parse_span_id(span, Error::B3SpanId, Error::B3SpanIdZero)?;
     let parent = |p| parse_span_id(p, Error::B3ParentSpanId, Error::B3ParentSpanId).map(Some);
@@ -371,6 +421,27 @@ mod tests {
             }
             let checked_first = carrier::check_visible_ascii(carrier::trim_ows(&v)).and_then(|()| parse(&v));
             prop_assert_eq!(parse(&v), checked_first);
+        }
+
+        /// The shapes read at fixed places give what splitting at every `-` gives: the same result
+        /// and the same context, for every value written and every one a byte away from it.
+        #[test]
+        fn fixed_places_read_as_the_split_does(ctx in context(), at in any::<usize>(), b in prop_oneof![Just(b'-'), Just(b'0'), Just(b'1'), Just(b'd'), any::<u8>()], change in any::<bool>()) {
+            let mut v = encode(&ctx).as_bytes().to_vec();
+            let at = at % v.len().max(1);
+            if let (true, Some(slot)) = (change, v.get_mut(at)) {
+                *slot = b;
+            }
+            let (mut fixed, mut split) = (None, None);
+            prop_assert_eq!(parse_fields(&v, &mut fixed), parse_split(&v, &mut split));
+            prop_assert_eq!(fixed, split);
+        }
+
+        #[test]
+        fn fixed_places_read_as_the_split_does_on_near_shapes(v in proptest::collection::vec(prop_oneof![8 => Just(b'a'), 2 => Just(b'-'), 1 => Just(b'1'), 1 => Just(b'0')], 30..70)) {
+            let (mut fixed, mut split) = (None, None);
+            prop_assert_eq!(parse_fields(&v, &mut fixed), parse_split(&v, &mut split));
+            prop_assert_eq!(fixed, split);
         }
 
         #[test]
