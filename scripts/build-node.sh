@@ -58,10 +58,11 @@ trap 'rm -rf "$TMP"' EXIT
 # `__wbindgen_externrefs` export at the funcref table (Node then throws "function-typed object must
 # be null" at load). wasm-opt keeps the exported descriptor functions and custom sections that
 # wasm-bindgen reads; wasm-bindgen itself then only adds glue and drops what it consumed.
-# The features are those rustc enables by default for wasm32; all are in Node 18's V8.
+# The features are those rustc enables by default for wasm32, and SIMD (.cargo/config.toml); all are
+# in Node 18's V8.
 wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd \
   "$RAW" -o "$TMP/tracebridge_node.wasm"
 "$BINDGEN" --target nodejs --out-dir "$TMP" --out-name tracebridge_node --no-typescript "$TMP/tracebridge_node.wasm"
 
