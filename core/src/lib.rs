@@ -45,7 +45,7 @@
 //! | `std`           | yes     | nothing of its own yet (errors use `core::error::Error`); implies `alloc` | links `std`: turn default features off for `no_std`/wasm      |
 //! | `alloc`         | via std | `Vec<(N, V)>` as a carrier                                            | an allocator; no more crates                                  |
 //! | `serde`         | no      | `Deserialize` for [`Config`] (the JSON shape every door shares; read through `json`'s checks), `Serialize` for contexts and reports; implies `json` | `serde` + derive: 9 more crates, proc-macro build time |
-//! | `json`          | no      | [`Config::from_json`] and [`json::parse`]: a small JSON reader for the configuration, for wasm builds (no serde, no floats); implies `alloc` | nothing more |
+//! | `json`          | no      | `Config::from_json` and `json::parse`: a small JSON reader for the configuration, for wasm builds (no serde, no floats); implies `alloc` | nothing more |
 //! | `http`          | no      | `http::HeaderMap` as a carrier; implies `std`                         | `http`, `bytes`, `itoa`: 3 more crates                        |
 //! | `opentelemetry` | no      | `otel::TraceBridgePropagator`; implies `std`                          | `opentelemetry` 0.33 (`trace` only)                           |
 //! | `opentelemetry-0-32` | no | `otel_0_32::TraceBridgePropagator`, the same for opentelemetry 0.32; implies `std` | `opentelemetry` 0.32 (`trace` only) |

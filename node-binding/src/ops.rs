@@ -730,3 +730,53 @@ mod tests {
         assert_eq!(outcome_code(Outcome::NewRoot(RootReason::Untrusted)), 1);
     }
 }
+
+#[cfg(test)]
+mod tmp_prof {
+    use super::*;
+    use crate::io::{header_index, headers, Io};
+    use crate::out::Area;
+
+    #[test]
+    fn prof() {
+        let n: usize = std::env::var("PN").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let which = std::env::var("PW").unwrap_or_default();
+        let mut io = Io::default();
+        let mut area = Area::default();
+        let names: Vec<&'static str> = headers().collect();
+        let _ = names;
+        let mut put = |vals: &[(i32, &str)]| {
+            let mut at = 0usize;
+            for (i, (h, v)) in vals.iter().enumerate() {
+                io.input[at..at + v.len()].copy_from_slice(v.as_bytes());
+                io.entries[i] = [*h, at as i32, v.len() as i32, 0];
+                at += v.len();
+            }
+            vals.len()
+        };
+        let tp = header_index("traceparent").unwrap() as i32;
+        let ts = header_index("tracestate").unwrap() as i32;
+        let t = match which.as_str() {
+            "inject" => crate::translator(r#"{"extract":["w3c"],"inject":["w3c"]}"#).unwrap(),
+            _ => crate::translator(r#"{"extract":["w3c"],"inject":["w3c"]}"#).unwrap(),
+        };
+        let cnt = match which.as_str() {
+            "inject" => put(&[(0, "4bf92f3577b34da6a3ce929d0e0e4736"), (1, "00f067aa0ba902b7")]),
+            _ => put(&[
+                (tp, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                (ts, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
+            ]),
+        };
+        let mut tsb = TraceStateBuf::default();
+        let mut w = Writes::default();
+        let mut r = 0;
+        for _ in 0..n {
+            let src = io.input(cnt);
+            r += match which.as_str() {
+                "inject" => inject_span(&t, std::hint::black_box(&src), 1, &mut w, area.begin()),
+                _ => remote(&t, std::hint::black_box(&src), &mut tsb, area.begin()),
+            };
+        }
+        std::hint::black_box(r);
+    }
+}
