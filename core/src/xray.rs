@@ -126,6 +126,37 @@ struct Fields<'a> {
 }
 
 fn fields(value: &[u8]) -> Result<Fields<'_>, Error> {
+    // The header as AWS SDKs and load balancers write it is read where its fields must be; anything
+    // else, and any error (so that it is the one the general reading gives), field by field.
+    if let Some(f) = fixed_fields(value) {
+        return Ok(f);
+    }
+    split_fields(value)
+}
+
+/// `Root=1-{8}-{24};Parent={16}` and that with `;Sampled={c}`, nothing more: the fields at their
+/// places, no scan. Checked parts are hex digits and a sampling character, never `;`, `=` or
+/// whitespace, so a value that reads here is read the same by [`split_fields`].
+fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
+    const HEAD: usize = "Root=1-5759e988-bd862e3fe1be46a994272793".len();
+    const PARENT_AT: usize = HEAD + ";Parent=".len();
+    const END: usize = PARENT_AT + 16;
+    let sampled = match value.get(END..)? {
+        [] => None,
+        [b';', b'S', b'a', b'm', b'p', b'l', b'e', b'd', b'=', c] => {
+            Some(parse_sampled(core::str::from_utf8(core::slice::from_ref(c)).ok()?).ok()?)
+        }
+        _ => return None,
+    };
+    let (b"Root=", root) = value.get(..HEAD)?.split_first_chunk::<5>()? else { return None };
+    let (b";Parent=", parent) = value.get(HEAD..END)?.split_first_chunk::<8>()? else { return None };
+    let root = parse_root(core::str::from_utf8(root).ok()?).ok()?;
+    let parent = SpanId::from_hex(parent).ok()?;
+    Some(Fields { root: Some(root), parent: Some(parent), sampled, xray: XRayFields::default() })
+}
+
+/// Every field, each checked: the general reading.
+fn split_fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     let text = carrier::visible_ascii_or_tab(value)?;
     let mut root = None;
     let mut parent = None;
@@ -590,6 +621,32 @@ mod tests {
             ctx.xray.extra = XRayExtra::Header(&extra);
             let e = encode(&ctx);
             prop_assert_eq!(parse(e.as_str().as_bytes()), Ok(ctx));
+        }
+
+        /// The fixed places read what the general reading does, on every written header a byte away
+        /// from valid (and unchanged).
+        #[test]
+        fn fixed_places_read_as_the_split_does(t in any::<[u8; 16]>(), s in any::<[u8; 8]>(), sampling in prop_oneof![Just(Sampling::Deny), Just(Sampling::Accept), Just(Sampling::Defer)], at in any::<usize>(), b in prop_oneof![Just(b';'), Just(b'='), Just(b' '), Just(b'0'), Just(b'?'), any::<u8>()], change in any::<bool>()) {
+            let (Some(t), Some(s)) = (TraceId::from_bytes(t), SpanId::from_bytes(s)) else { return Ok(()) };
+            let ctx = TraceContext::new(t, s).with_sampling(sampling);
+            let mut v = encode(&ctx).as_str().as_bytes().to_vec();
+            let at = at % v.len();
+            if let (true, Some(slot)) = (change, v.get_mut(at)) {
+                *slot = b;
+            }
+            // The header, and the header without its `Sampled` field (as load balancers write it).
+            for v in [&v[..], v.get(..64).unwrap_or_default()] {
+                let fixed = fixed_fields(v).map(|f| (f.root, f.parent, f.sampled, f.xray));
+                let split = split_fields(v).map(|f| (f.root, f.parent, f.sampled, f.xray)).ok();
+                if fixed.is_some() {
+                    prop_assert_eq!(fixed, split);
+                }
+                prop_assert_eq!(fields(v).map(|f| (f.root, f.parent, f.sampled, f.xray)).ok(), split);
+                // Unchanged, every header this crate writes without extra fields reads at the fixed places.
+                if !change {
+                    prop_assert!(fixed.is_some());
+                }
+            }
         }
 
         #[test]
