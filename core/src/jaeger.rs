@@ -76,11 +76,67 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
 /// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
 /// translator, [`Read`]).
 fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
-    // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
-    let value = carrier::trim_ows(value);
-    carrier::check_visible_ascii(value)?;
-    let [trace, span, parent, flags] = split_fields(value).ok_or(Error::JaegerFormat)?;
+    // The usual shapes are read where their fields must be; anything else, and any error (so that
+    // it is the one the general reading gives), through the checks and the split below.
+    let ids = match fixed_fields(value).map(parse_ids) {
+        Some(Ok(ids)) => ids,
+        _ => {
+            // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
+            let value = carrier::trim_ows(value);
+            carrier::check_visible_ascii(value)?;
+            parse_ids(split_fields(value).ok_or(Error::JaegerFormat)?)?
+        }
+    };
+    let Ids { trace_id, id_width, span_id, parent_span_id, flags } = ids;
+    // Debug only with sampled (module docs).
+    let (sampling, meaning) = match (flags & FLAG_SAMPLED != 0, flags & FLAG_DEBUG != 0) {
+        (true, true) => (Sampling::Debug, FLAG_SAMPLED | FLAG_DEBUG),
+        (true, false) => (Sampling::Accept, FLAG_SAMPLED),
+        (false, _) => (Sampling::Deny, 0),
+    };
+    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    ctx.set_sampling(sampling);
+    (ctx.parent_span_id, ctx.id_width, ctx.jaeger_flags) = (parent_span_id, id_width, flags & !meaning);
+    Ok(ctx)
+}
 
+/// The four fields when the value has the shape clients write, `:` exactly where the lengths put
+/// it: a 32- or 16-digit trace id, a 16-digit span id, a parent of `0` or 16 digits, one or two
+/// flag digits. Fields that parse (and the parent, checked here) are hex digits, never `:`, `%` or
+/// whitespace, so they are the fields [`split_fields`] gives.
+fn fixed_fields(value: &[u8]) -> Option<[&[u8]; 4]> {
+    let t = match (value.get(32), value.get(16)) {
+        (Some(b':'), _) => 32,
+        (_, Some(b':')) => 16,
+        _ => return None,
+    };
+    let (trace, rest) = value.split_at_checked(t)?;
+    let (span, rest) = rest.get(1..)?.split_at_checked(16)?;
+    let (&b':', rest) = rest.split_first()? else { return None };
+    let p = match rest {
+        [b'0', b':', ..] => 1,
+        [_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, b':', ..] => 16,
+        _ => return None,
+    };
+    let (parent, flags) = rest.split_at_checked(p)?;
+    let flags = flags.get(1..)?;
+    // The parent is ignored when it is not an id (module docs), so its bytes are checked here: hex
+    // digits, like every other field that reads.
+    let shaped = (1..=2).contains(&flags.len()) && parent.iter().all(u8::is_ascii_hexdigit);
+    shaped.then_some([trace, span, parent, flags])
+}
+
+/// The fields of a context, checked.
+#[derive(Debug, PartialEq, Eq)]
+struct Ids {
+    trace_id: TraceId,
+    id_width: IdWidth,
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    flags: u8,
+}
+
+fn parse_ids([trace, span, parent, flags]: [&[u8]; 4]) -> Result<Ids, Error> {
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
         HexError::Zero => Error::JaegerTraceIdZero,
         _ => Error::JaegerTraceId,
@@ -95,17 +151,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
     let mut byte = [0u8; 1];
     decode_hex_padded(flags, &mut byte).map_err(|_| Error::JaegerFlags)?;
     let [flags] = byte;
-
-    // Debug only with sampled (module docs).
-    let (sampling, meaning) = match (flags & FLAG_SAMPLED != 0, flags & FLAG_DEBUG != 0) {
-        (true, true) => (Sampling::Debug, FLAG_SAMPLED | FLAG_DEBUG),
-        (true, false) => (Sampling::Accept, FLAG_SAMPLED),
-        (false, _) => (Sampling::Deny, 0),
-    };
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
-    ctx.set_sampling(sampling);
-    (ctx.parent_span_id, ctx.id_width, ctx.jaeger_flags) = (parent_span_id, id_width, flags & !meaning);
-    Ok(ctx)
+    Ok(Ids { trace_id, id_width, span_id, parent_span_id, flags })
 }
 
 /// The four fields, split on `:` or on its URL-encoded form `%3A`/`%3a`, whichever comes first.
@@ -397,10 +443,41 @@ mod tests {
             })
     }
 
+    /// The general reading alone: trimmed, checked, split, parsed.
+    fn general(value: &[u8]) -> Result<Ids, Error> {
+        let value = carrier::trim_ows(value);
+        carrier::check_visible_ascii(value)?;
+        parse_ids(split_fields(value).ok_or(Error::JaegerFormat)?)
+    }
+
     proptest! {
         #[test]
         fn format_then_parse_is_identity(ctx in arb_ctx()) {
             prop_assert_eq!(parse(encode(&ctx).as_str().as_bytes()), Ok(ctx));
+        }
+
+        /// What reads at the fixed places is what the general reading gives, on written values a
+        /// byte away from valid (unchanged, they all read there) and on values of any field lengths.
+        #[test]
+        fn fixed_places_read_as_the_split_does(ctx in arb_ctx(), at in any::<usize>(), b in prop_oneof![Just(b':'), Just(b'0'), Just(b'%'), Just(b' '), Just(b'A'), any::<u8>()], change in any::<bool>()) {
+            let mut v = encode(&ctx).as_str().as_bytes().to_vec();
+            let at = at % v.len();
+            if let (true, Some(slot)) = (change, v.get_mut(at)) {
+                *slot = b;
+            }
+            let fixed = fixed_fields(&v).map(parse_ids);
+            if let Some(Ok(ids)) = fixed {
+                prop_assert_eq!(Ok(ids), general(&v));
+            } else {
+                prop_assert!(change, "an unchanged written value reads at the fixed places");
+            }
+        }
+
+        #[test]
+        fn fixed_places_read_as_the_split_does_any_lengths(v in "[0-9a]{1,33}:[0-9a]{1,17}:(0|[0-9a]{15,17}):[0-9a]{0,3}") {
+            if let Some(Ok(ids)) = fixed_fields(v.as_bytes()).map(parse_ids) {
+                prop_assert_eq!(Ok(ids), general(v.as_bytes()));
+            }
         }
 
         #[test]
