@@ -80,12 +80,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
     // it is the one the general reading gives), through the checks and the split below.
     let ids = match fixed_fields(value).map(parse_ids) {
         Some(Ok(ids)) => ids,
-        _ => {
-            // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
-            let value = carrier::trim_ows(value);
-            carrier::check_visible_ascii(value)?;
-            parse_ids(split_fields(value).ok_or(Error::JaegerFormat)?)?
-        }
+        _ => parse_general(value)?,
     };
     let Ids { trace_id, id_width, span_id, parent_span_id, flags } = ids;
     // Debug only with sampled (module docs).
@@ -98,6 +93,17 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
     ctx.set_sampling(sampling);
     (ctx.parent_span_id, ctx.id_width, ctx.jaeger_flags) = (parent_span_id, id_width, flags & !meaning);
     Ok(ctx)
+}
+
+/// Any value, trimmed, checked and split: the general reading. Out of line and cold, so that the
+/// fixed reading stays small in the instruction cache.
+#[cold]
+#[inline(never)]
+fn parse_general(value: &[u8]) -> Result<Ids, Error> {
+    // HTTP strips OWS around field values (RFC 9110 §5.5); a proxy may see it raw.
+    let value = carrier::trim_ows(value);
+    carrier::check_visible_ascii(value)?;
+    parse_ids(split_fields(value).ok_or(Error::JaegerFormat)?)
 }
 
 /// The four fields when the value has the shape clients write, `:` exactly where the lengths put
@@ -443,13 +449,6 @@ mod tests {
             })
     }
 
-    /// The general reading alone: trimmed, checked, split, parsed.
-    fn general(value: &[u8]) -> Result<Ids, Error> {
-        let value = carrier::trim_ows(value);
-        carrier::check_visible_ascii(value)?;
-        parse_ids(split_fields(value).ok_or(Error::JaegerFormat)?)
-    }
-
     proptest! {
         #[test]
         fn format_then_parse_is_identity(ctx in arb_ctx()) {
@@ -467,7 +466,7 @@ mod tests {
             }
             let fixed = fixed_fields(&v).map(parse_ids);
             if let Some(Ok(ids)) = fixed {
-                prop_assert_eq!(Ok(ids), general(&v));
+                prop_assert_eq!(Ok(ids), parse_general(&v));
             } else {
                 prop_assert!(change, "an unchanged written value reads at the fixed places");
             }
@@ -476,7 +475,7 @@ mod tests {
         #[test]
         fn fixed_places_read_as_the_split_does_any_lengths(v in "[0-9a]{1,33}:[0-9a]{1,17}:(0|[0-9a]{15,17}):[0-9a]{0,3}") {
             if let Some(Ok(ids)) = fixed_fields(v.as_bytes()).map(parse_ids) {
-                prop_assert_eq!(Ok(ids), general(v.as_bytes()));
+                prop_assert_eq!(Ok(ids), parse_general(v.as_bytes()));
             }
         }
 

@@ -155,7 +155,10 @@ fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
     Some(Fields { root: Some(root), parent: Some(parent), sampled, xray: XRayFields::default() })
 }
 
-/// Every field, each checked: the general reading.
+/// Every field, each checked: the general reading. Out of line and cold, so that the fixed reading
+/// stays small in the instruction cache.
+#[cold]
+#[inline(never)]
 fn split_fields(value: &[u8]) -> Result<Fields<'_>, Error> {
     let text = carrier::visible_ascii_or_tab(value)?;
     let mut root = None;
