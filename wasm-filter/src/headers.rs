@@ -335,30 +335,3 @@ mod tests {
         assert_eq!(Pairs::new(&[]).first("x-client-name"), None);
     }
 }
-
-#[cfg(test)]
-mod tmp_prof {
-    use super::*;
-
-    #[test]
-    fn prof() {
-        let n: usize = std::env::var("PN").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let bytes = serialize(&[
-            (":authority", "127.0.0.1:10000"),
-            (":path", "/"),
-            (":method", "GET"),
-            (":scheme", "http"),
-            ("b3", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"),
-            ("x-forwarded-proto", "http"),
-            ("x-request-id", "9c1f6a52-8d7e-4b0e-a6a1-3b1f2f1c1d1e"),
-        ]);
-        let config = crate::config::parse(br#"{"inject":["w3c"]}"#).unwrap();
-        let mut plan = tracebridge::translate::Plan::default();
-        let mut headers = Pairs::empty();
-        for _ in 0..n {
-            headers.read(std::hint::black_box(&bytes));
-            config.translator.plan_into(&headers, || [7; 24], &mut plan);
-            std::hint::black_box(&plan);
-        }
-    }
-}
