@@ -144,13 +144,13 @@ fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
     let sampled = match value.get(END..)? {
         [] => None,
         [b';', b'S', b'a', b'm', b'p', b'l', b'e', b'd', b'=', c] => {
-            Some(parse_sampled(core::str::from_utf8(core::slice::from_ref(c)).ok()?).ok()?)
+            Some(parse_sampled(core::slice::from_ref(c)).ok()?)
         }
         _ => return None,
     };
     let (b"Root=", root) = value.get(..HEAD)?.split_first_chunk::<5>()? else { return None };
     let (b";Parent=", parent) = value.get(HEAD..END)?.split_first_chunk::<8>()? else { return None };
-    let root = parse_root(core::str::from_utf8(root).ok()?).ok()?;
+    let root = parse_root(root).ok()?;
     let parent = SpanId::from_hex(parent).ok()?;
     Some(Fields { root: Some(root), parent: Some(parent), sampled, xray: XRayFields::default() })
 }
@@ -184,9 +184,9 @@ fn split_fields(value: &[u8]) -> Result<Fields<'_>, Error> {
             return Err(Error::XRayField);
         }
         match key {
-            ROOT => set_once(&mut root, parse_root(value)?)?,
+            ROOT => set_once(&mut root, parse_root(value.as_bytes())?)?,
             PARENT => set_once(&mut parent, SpanId::from_hex(value.as_bytes()).map_err(|_| Error::XRayParent)?)?,
-            SAMPLED => set_once(&mut sampled, parse_sampled(value)?)?,
+            SAMPLED => set_once(&mut sampled, parse_sampled(value.as_bytes())?)?,
             LINEAGE => set_once(&mut xray.lineage, opaque(value)?)?,
             SELF => set_once(&mut xray.self_, opaque(value)?)?,
             _ => {
@@ -238,8 +238,8 @@ fn opaque(value: &str) -> Result<Text<'_>, Error> {
 }
 
 /// `1-{8 hex}-{24 hex}` → the 32 digits as one trace id.
-fn parse_root(value: &str) -> Result<TraceId, Error> {
-    let Some((head, unique)) = value.as_bytes().split_first_chunk::<11>() else {
+fn parse_root(value: &[u8]) -> Result<TraceId, Error> {
+    let Some((head, unique)) = value.split_first_chunk::<11>() else {
         return Err(Error::XRayRoot);
     };
     let [version, d0, e0, e1, e2, e3, e4, e5, e6, e7, d1] = *head;
@@ -257,12 +257,12 @@ fn parse_root(value: &str) -> Result<TraceId, Error> {
     })
 }
 
-fn parse_sampled(value: &str) -> Result<Sampling, Error> {
+fn parse_sampled(value: &[u8]) -> Result<Sampling, Error> {
     match value {
-        "1" => Ok(Sampling::Accept),
-        "0" => Ok(Sampling::Deny),
+        b"1" => Ok(Sampling::Accept),
+        b"0" => Ok(Sampling::Deny),
         // `?`: the sampling decision is requested from downstream.
-        "?" => Ok(Sampling::Defer),
+        b"?" => Ok(Sampling::Defer),
         _ => Err(Error::XRaySampled),
     }
 }
