@@ -84,12 +84,13 @@ fn parse_split<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<R
     parse_ids(first, span, third, fourth, out)
 }
 
+/// The fields of `ids`: TraceId, SpanId, and the two that may follow.
+type Fields<'v> = (&'v [u8], &'v [u8], Option<&'v [u8]>, Option<&'v [u8]>);
+
 /// The fields of `ids` when the value has one of the shapes senders write, `-` exactly where the
 /// grammar's lengths put it: a 32- or 16-digit TraceId, a SpanId, then nothing, a SamplingState,
 /// a SamplingState and a ParentSpanId, or Brave's ParentSpanId alone. Fields that parse are hex
 /// digits or a SamplingState, never `-`, so they are the fields splitting at every `-` would give.
-type Fields<'v> = (&'v [u8], &'v [u8], Option<&'v [u8]>, Option<&'v [u8]>);
-
 fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
     let t = match value.len() {
         // 32-16, 32-16-s, 32-16-s-16, 32-16-16
