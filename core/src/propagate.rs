@@ -109,14 +109,15 @@ impl Translator {
         // The sampled bit (defer → 0, W3C §3.2.2.5.1) and the random bit (module docs).
         ctx.trace_flags = TraceFlags(ctx.trace_flags.0 & TraceFlags::RANDOM).with_sampled(ctx.sampling.is_sampled());
         let ts = &cfg.tracestate;
-        let member = if ts.member { ext::encode(ctx, restarted_from) } else { None };
+        let mut value = ext::MemberValue::new();
+        let member = (ts.member && ext::encode_into(ctx, restarted_from, &mut value)).then_some(&value);
         // Datadog read: its `dd=` member goes on with the context (`Translator` module docs).
         let from_datadog = source == Some(Format::Datadog);
         let dd = (datadog_valid || cfg.inject.contains(Format::Datadog))
             .then(|| datadog_fields::encode_member(ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
         crate::translate::compose_tracestate(
             &ctx.tracestate,
-            (ts.key.as_str(), member.as_ref().map(|m| m.as_str())),
+            (ts.key.as_str(), member.map(|m| m.as_str())),
             dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
             ts.max_len,
             tracestate,
@@ -169,7 +170,9 @@ impl Translator {
         for f in cfg.inject.iter() {
             if f == Format::W3c {
                 crate::w3c::inject_traceparent(&ctx, headers);
-                let member = if cfg.tracestate.member { ext::encode(&ctx, restarted_from) } else { None };
+                let mut value = ext::MemberValue::new();
+                let member =
+                    (cfg.tracestate.member && ext::encode_into(&ctx, restarted_from, &mut value)).then_some(&value);
                 // Datadog written too: its `dd=` member (the span is not a Datadog span: `p:` only as carried).
                 let dd = cfg
                     .inject
@@ -178,7 +181,7 @@ impl Translator {
                 let mut written = TraceStateBuf::new();
                 crate::translate::compose_tracestate(
                     &ctx.tracestate,
-                    (key, member.as_ref().map(|m| m.as_str())),
+                    (key, member.map(|m| m.as_str())),
                     dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
                     cfg.tracestate.max_len,
                     &mut written,

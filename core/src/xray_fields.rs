@@ -73,7 +73,9 @@ impl<'a> XRayExtra<'a> {
             XRayExtra::Header(s) => (s, false),
             XRayExtra::Member(s) => (s, true),
         };
-        src.split(';').filter_map(move |field| {
+        // `split_terminator`: nothing for an empty `src` (`XRayExtra::None`), where `split` gives one
+        // empty field to look at; a trailing empty field is no field either way.
+        src.split_terminator(';').filter_map(move |field| {
             if member {
                 let (k, v) = field.strip_prefix("xe:")?.split_once(':')?;
                 Some((Text::Escaped(k), Text::Escaped(v)))

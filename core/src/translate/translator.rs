@@ -544,13 +544,14 @@ impl Translator {
         restarted_from: Option<(TraceId, SpanId)>,
     ) {
         let ts_cfg = &self.config.tracestate;
-        let member = if ts_cfg.member { ext::encode(ctx, restarted_from) } else { None };
+        let mut value = ext::MemberValue::new();
+        let member = (ts_cfg.member && ext::encode_into(ctx, restarted_from, &mut value)).then_some(&value);
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
         let dd = self.datadog_member(ins, ctx);
         // A tracestate travels only with the traceparent it came with.
         // By reference: a `TraceState` is a few hundred bytes, and this runs on every request.
         let base = if continued_w3c { &ctx.tracestate } else { &tracestate::TraceState::EMPTY };
-        let value = member.as_ref().map(|m| m.as_str());
+        let value = member.map(|m| m.as_str());
         if base.is_empty() && value.is_none() && dd.is_none() {
             // Most requests carry none: then there is nothing to remove (and nothing to drop later).
             if plan.present.may_have_any(const { name_filter::mask(&[tracestate::HEADER]) }) {
