@@ -192,7 +192,12 @@ pub struct HexId {
 impl HexId {
     /// The digits.
     pub fn as_str(&self) -> &str {
-        ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        ascii_str(self.as_bytes())
+    }
+
+    /// The digits as bytes (no UTF-8 check, for a writer that copies them into its own buffer).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
     }
 }
 

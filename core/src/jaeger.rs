@@ -240,7 +240,7 @@ impl Encoded {
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
-    out.push(ctx.trace_id_hex().as_str().as_bytes());
+    out.push(ctx.trace_id_hex().as_bytes());
     out.push(b":");
     out.push(&ctx.span_id.to_hex());
     out.push(b":");

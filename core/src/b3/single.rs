@@ -171,11 +171,13 @@ impl Encoded {
         Encoded { buf: [0; Self::MAX_LEN], len: 0 }
     }
 
-    fn push(&mut self, s: &str) {
-        let end = self.len.saturating_add(s.len());
+    /// Append `bytes` (ASCII: ids, separators, a sampling state). Bytes, not `str`s: the value is
+    /// checked as UTF-8 once, in [`as_str`](Self::as_str), not once per id.
+    fn push(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
         // Every caller's total fits MAX_LEN; if not, the value is cut short of the field, never past it.
         if let Some(dst) = self.buf.get_mut(self.len..end) {
-            dst.copy_from_slice(s.as_bytes());
+            dst.copy_from_slice(bytes);
             self.len = end;
         }
     }
@@ -221,15 +223,15 @@ impl fmt::Debug for Encoded {
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = Encoded::empty();
-    out.push(ctx.trace_id_hex().as_str());
-    out.push("-");
-    out.push(crate::id::ascii_str(&ctx.span_id.to_hex()));
+    out.push(ctx.trace_id_hex().as_bytes());
+    out.push(b"-");
+    out.push(&ctx.span_id.to_hex());
     if let Some(state) = sampling_state(ctx.sampling) {
-        out.push("-");
-        out.push(state);
+        out.push(b"-");
+        out.push(state.as_bytes());
         if let Some(parent) = ctx.parent_span_id {
-            out.push("-");
-            out.push(crate::id::ascii_str(&parent.to_hex()));
+            out.push(b"-");
+            out.push(&parent.to_hex());
         }
     }
     out
