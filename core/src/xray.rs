@@ -48,6 +48,8 @@
 //! A 64-bit B3/Jaeger id therefore becomes `1-00000000-{8 zero digits}{16 digits}`, and translating
 //! back to a 64-bit format gives the same id.
 
+use arrayvec::ArrayVec;
+
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
@@ -270,8 +272,8 @@ fn parse_sampled(value: &[u8]) -> Result<Sampling, Error> {
 /// An encoded `X-Amzn-Trace-Id` value in a fixed buffer.
 #[derive(Clone)]
 pub struct Encoded {
-    buf: [u8; Encoded::LEN],
-    len: usize,
+    /// Not zeroed when made: most values are the 74 bytes of the fixed fields, in 1 KiB.
+    buf: ArrayVec<u8, { Encoded::LEN }>,
 }
 
 impl Encoded {
@@ -281,28 +283,17 @@ impl Encoded {
 
     /// The value.
     pub fn as_str(&self) -> &str {
-        ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        ascii_str(&self.buf)
     }
 
     /// Append one byte; false when full.
     fn push(&mut self, b: u8) -> bool {
-        match self.buf.get_mut(self.len) {
-            Some(slot) => {
-                *slot = b;
-                self.len += 1;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn push_all(&mut self, bytes: impl IntoIterator<Item = u8>) -> bool {
-        bytes.into_iter().all(|b| self.push(b))
+        self.buf.try_push(b).is_ok()
     }
 
     /// Append `;key=value` whole or not at all.
     fn push_field(&mut self, key: Text<'_>, value: Text<'_>) -> Field {
-        let mark = self.len;
+        let mark = self.buf.len();
         let mut valid = true;
         let mut room = self.push(b';');
         let mut n = 0;
@@ -323,7 +314,7 @@ impl Encoded {
         if valid && room {
             return Field::Written;
         }
-        self.len = mark;
+        self.buf.truncate(mark);
         if valid {
             Field::NoRoom
         } else {
@@ -337,6 +328,9 @@ enum Field {
     Invalid,
     NoRoom,
 }
+
+/// `Root=1-{8}-{24};Parent={16};Sampled={1}` with the places of the ids and the decision held.
+const FIXED_FIELDS: &[u8; 74] = b"Root=1-........-........................;Parent=................;Sampled=.";
 
 /// The `X-Amzn-Trace-Id` value for `ctx`:
 /// `Root=1-{8}-{24};Parent={16};Sampled={1|0|?}` (Debug writes `1`, Defer `?`), then `Lineage`,
@@ -357,25 +351,29 @@ enum Field {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
-    let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
-    let trace = ctx.trace_id.to_hex();
-    let (epoch, unique) = trace.split_at(8);
-    let mut parent = [0u8; 16];
-    encode_hex(ctx.span_id.as_bytes(), &mut parent);
-    let sampled = match ctx.sampling {
-        Sampling::Accept | Sampling::Debug => b'1',
-        Sampling::Deny => b'0',
-        Sampling::Defer => b'?',
-    };
-    // 74 bytes: always fits.
-    out.push_all(*b"Root=1-");
-    out.push_all(epoch.iter().copied());
-    out.push(b'-');
-    out.push_all(unique.iter().copied());
-    out.push_all(*b";Parent=");
-    out.push_all(parent);
-    out.push_all(*b";Sampled=");
-    out.push(sampled);
+    // The fixed fields, 74 bytes, written at their places: a byte at a time (with a check for room
+    // per byte) they were most of this function.
+    let mut head = *FIXED_FIELDS;
+    let (epoch, unique) = ctx.trace_id.as_bytes().split_at(4);
+    let places = [(7..15, epoch), (16..40, unique), (48..64, ctx.span_id.as_bytes().as_slice())];
+    for (at, bytes) in places {
+        if let Some(dst) = head.get_mut(at) {
+            encode_hex(bytes, dst);
+        }
+    }
+    if let Some(s) = head.last_mut() {
+        *s = match ctx.sampling {
+            Sampling::Accept | Sampling::Debug => b'1',
+            Sampling::Deny => b'0',
+            Sampling::Defer => b'?',
+        };
+    }
+    let mut out = Encoded { buf: ArrayVec::new() };
+    // 74 bytes in 1 KiB: always fits.
+    let _ = out.buf.try_extend_from_slice(&head);
+    if ctx.xray.is_empty() {
+        return out;
+    }
 
     let fixed = [(LINEAGE, ctx.xray.lineage), (SELF, ctx.xray.self_)];
     let fixed = fixed.into_iter().filter_map(|(k, v)| Some((Text::Raw(k), v?)));
