@@ -25,6 +25,8 @@ use crate::id::{SpanId, TraceId};
 pub(crate) const PROPAGATED: &str = "_dd.p.";
 /// The key of Datadog's tracestate member.
 pub(crate) const MEMBER_KEY: &str = "dd";
+/// That key with its fingerprint, taken at compile time (it is looked up on every W3C read).
+pub(crate) const MEMBER: crate::tracestate::Key<'static> = crate::tracestate::Key::new(MEMBER_KEY);
 /// Longest `dd=` member value.
 const MAX_MEMBER: usize = crate::ext::MAX_VALUE;
 

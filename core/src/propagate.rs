@@ -117,7 +117,7 @@ impl Translator {
             .then(|| datadog_fields::encode_member(ctx, ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id))));
         crate::translate::compose_tracestate(
             &ctx.tracestate,
-            (ts.key.as_str(), member.map(|m| m.as_str())),
+            (ts.key.key(), member.map(|m| m.as_str())),
             dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
             ts.max_len,
             tracestate,
@@ -153,13 +153,12 @@ impl Translator {
         let mut ctx = TraceContext::new(span.trace_id, span.span_id).with_sampling(sampling);
         ctx.trace_flags = TraceFlags(span.trace_flags.0 & (TraceFlags::SAMPLED | TraceFlags::RANDOM));
         ctx.tracestate = span.tracestate;
-        let key = cfg.tracestate.key.as_str();
         let mut restarted_from = None;
-        if let Some(member) = ctx.tracestate.get(key) {
+        if let Some(member) = ctx.tracestate.get_key(cfg.tracestate.key.key()) {
             ext::clear_extras(&mut ctx);
             restarted_from = ext::apply(&mut ctx, member).restarted_from;
         }
-        if let Some(dd) = ctx.tracestate.get(datadog_fields::MEMBER_KEY) {
+        if let Some(dd) = ctx.tracestate.get_key(datadog_fields::MEMBER) {
             datadog_fields::apply_member(&mut ctx, dd);
         }
         match cfg.id_width {
@@ -181,7 +180,7 @@ impl Translator {
                 let mut written = TraceStateBuf::new();
                 crate::translate::compose_tracestate(
                     &ctx.tracestate,
-                    (key, member.map(|m| m.as_str())),
+                    (cfg.tracestate.key.key(), member.map(|m| m.as_str())),
                     dd.as_ref().map(datadog_fields::Member::as_str).filter(|m| !m.is_empty()),
                     cfg.tracestate.max_len,
                     &mut written,

@@ -121,9 +121,29 @@ impl core::hash::Hash for TraceState<'_> {
     }
 }
 
+/// A member key to look up or write, with its [`fingerprint`] taken once: the keys looked up on
+/// every W3C read (ours, Datadog's) are hashed when configured or at compile time, not per lookup.
+#[derive(Clone, Copy)]
+pub(crate) struct Key<'k> {
+    pub(crate) text: &'k str,
+    pub(crate) fp: u32,
+}
+
+impl<'k> Key<'k> {
+    pub(crate) const fn new(text: &'k str) -> Self {
+        Key { text, fp: fingerprint(text.as_bytes()) }
+    }
+}
+
 /// FNV-1a: a cheap fingerprint so the duplicate-key check compares strings only on a match.
-fn fingerprint(key: &[u8]) -> u32 {
-    key.iter().fold(FNV_OFFSET, |h, &b| fnv_step(h, b))
+const fn fingerprint(key: &[u8]) -> u32 {
+    let mut h = FNV_OFFSET;
+    let mut rest = key;
+    while let [b, tail @ ..] = rest {
+        h = fnv_step(h, *b);
+        rest = tail;
+    }
+    h
 }
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
@@ -404,9 +424,18 @@ impl<'a> TraceState<'a> {
     /// W3C read (our member and Datadog's), most often for a key that is not there: such a key is
     /// mostly ruled out by its fingerprint before any line is read.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        let k = key.as_bytes();
         // No member at all (the usual tracestate of a context an SDK started): not even a hash.
-        if self.keys == 0 || self.keys & (1u64 << (fingerprint(k) & 63)) == 0 {
+        if self.keys == 0 {
+            return None;
+        }
+        self.get_key(Key::new(key))
+    }
+
+    /// [`get`](Self::get) with the key's fingerprint already taken, for the keys every W3C read
+    /// looks up (ours, Datadog's): hashing `tracebridge` cost more than ruling it out.
+    pub(crate) fn get_key(&self, key: Key<'_>) -> Option<&'a str> {
+        let k = key.text.as_bytes();
+        if self.keys & (1u64 << (key.fp & 63)) == 0 {
             return None;
         }
         for &line in self.lines.get(..usize::from(self.n_lines)).unwrap_or_default() {
@@ -461,8 +490,13 @@ impl<'a> TraceState<'a> {
     /// [`write`](Self::write) into an existing buffer (replacing its contents), so a caller that
     /// keeps one does not copy 4 KiB per write.
     pub fn write_into(&self, key: &str, value: Option<&str>, max_len: usize, out: &mut TraceStateBuf) {
+        self.write_into_key(Key::new(key), value, max_len, out);
+    }
+
+    /// [`write_into`](Self::write_into) with the key's fingerprint taken.
+    pub(crate) fn write_into_key(&self, key: Key<'_>, value: Option<&str>, max_len: usize, out: &mut TraceStateBuf) {
         let max_len = max_len.min(MAX_OUTPUT_LEN);
-        let front = value.map(|v| (key, v));
+        let front = value.map(|v| (key.text, v));
         if self.write_as_received(key, front, max_len, out) {
             return;
         }
@@ -474,7 +508,7 @@ impl<'a> TraceState<'a> {
         let mut bytes = front.map_or(0, |(k, v)| k.len() + 1 + v.len());
         for ((k, v), (slot, member)) in self.members().zip(lens.iter_mut().zip(members.iter_mut())) {
             *member = (k, v);
-            if k == key {
+            if k == key.text {
                 continue;
             }
             let len = k.len() + 1 + v.len();
@@ -522,13 +556,19 @@ impl TraceState<'_> {
     /// canonical form, without a member `key`, and within both limits with `front` added. Then the
     /// result is `front` and the line as it came, copied whole instead of member by member: what a
     /// W3C hop usually receives. False (and `out` untouched) otherwise.
-    fn write_as_received(&self, key: &str, front: Option<Member<'_>>, max_len: usize, out: &mut TraceStateBuf) -> bool {
+    fn write_as_received(
+        &self,
+        key: Key<'_>,
+        front: Option<Member<'_>>,
+        max_len: usize,
+        out: &mut TraceStateBuf,
+    ) -> bool {
         let line = if self.len == 0 { Some("") } else { self.as_canonical_str() };
         let Some(line) = line else { return false };
         let front_len = front.map_or(0, |(k, v)| k.len() + 1 + v.len());
         let bytes = front_len + usize::from(front_len > 0 && !line.is_empty()) + line.len();
         let count = usize::from(self.len) + usize::from(front.is_some());
-        if bytes > max_len || count > MAX_MEMBERS || self.get(key).is_some() {
+        if bytes > max_len || count > MAX_MEMBERS || self.get_key(key).is_some() {
             return false;
         }
         out.buf.clear();

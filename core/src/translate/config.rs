@@ -147,8 +147,14 @@ pub const MAX_MEMBER_KEY: usize = 64;
 ///
 /// Held as an `ArrayString`, whose text is read without a UTF-8 scan: the key is looked up in every
 /// W3C tracestate read and written, and checking it again on each use cost more than the lookup.
+///
+/// Its tracestate fingerprint is taken once, here: the key is looked up in every W3C read.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MemberKey(ArrayString<MAX_MEMBER_KEY>);
+pub struct MemberKey {
+    text: ArrayString<MAX_MEMBER_KEY>,
+    /// [`tracestate::fingerprint`] of `text` (a function of it: equality and hash are unchanged).
+    fp: u32,
+}
 
 impl MemberKey {
     /// `tracebridge`.
@@ -159,18 +165,24 @@ impl MemberKey {
         if !tracestate::is_valid_key(key) {
             return None;
         }
-        ArrayString::from(key).ok().map(MemberKey)
+        let text = ArrayString::from(key).ok()?;
+        Some(MemberKey { text, fp: tracestate::Key::new(key).fp })
     }
 
     /// The key.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        self.text.as_str()
+    }
+
+    /// The key with its fingerprint, to look up or write.
+    pub(crate) fn key(&self) -> tracestate::Key<'_> {
+        tracestate::Key { text: self.as_str(), fp: self.fp }
     }
 }
 
 impl Default for MemberKey {
     fn default() -> Self {
-        Self::new(Self::DEFAULT).unwrap_or(MemberKey(ArrayString::new()))
+        Self::new(Self::DEFAULT).unwrap_or(MemberKey { text: ArrayString::new(), fp: tracestate::Key::new("").fp })
     }
 }
 

@@ -190,12 +190,12 @@ impl Translator {
         // A conflict is only known once the chosen context is: formats read before it cannot
         // conflict (they were invalid, absent or decisions), so one pass suffices.
         if let (Some(ctx), Some(Format::W3c)) = (ins.context.as_mut(), ins.source) {
-            if let Some(member) = ctx.tracestate.get(self.config.tracestate.key.as_str()) {
+            if let Some(member) = ctx.tracestate.get_key(self.config.tracestate.key.key()) {
                 ext::clear_extras(ctx);
                 ins.restarted_from = ext::apply(ctx, member).restarted_from;
             }
             // Datadog's own member: priority, origin, tags and last parent next to the traceparent.
-            if let Some(dd) = ctx.tracestate.get(datadog_fields::MEMBER_KEY) {
+            if let Some(dd) = ctx.tracestate.get_key(datadog_fields::MEMBER) {
                 datadog_fields::apply_member(ctx, dd);
             }
         }
@@ -563,7 +563,7 @@ impl Translator {
         let (buf, scratch) = plan.tracestate_buffers();
         let dropped = compose_tracestate(
             base,
-            (ts_cfg.key.as_str(), value),
+            (ts_cfg.key.key(), value),
             dd.as_ref().map(datadog_fields::Member::as_str),
             ts_cfg.max_len,
             buf,
@@ -618,7 +618,7 @@ fn baggage_source(f: Format) -> Option<Source> {
 /// W3C rules of that one function.
 pub(crate) fn compose_tracestate(
     base: &TraceState<'_>,
-    ours: (&str, Option<&str>),
+    ours: (tracestate::Key<'_>, Option<&str>),
     dd: Option<&str>,
     max_len: usize,
     out: &mut TraceStateBuf,
@@ -631,21 +631,26 @@ pub(crate) fn compose_tracestate(
         out.clear();
         return 0;
     }
-    let Some(dd) = dd.filter(|_| key != datadog_fields::MEMBER_KEY) else {
-        base.write_into(key, value, max_len, out);
+    let Some(dd) = dd.filter(|_| key.text != datadog_fields::MEMBER_KEY) else {
+        base.write_into_key(key, value, max_len, out);
         return out.dropped();
     };
     let Some(value) = value else {
-        base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len, out);
+        base.write_into_key(datadog_fields::MEMBER, Some(dd), max_len, out);
         return out.dropped();
     };
     let tmp = scratch.get_or_insert_with(TraceStateBuf::new);
     // Room for our member in front of the list written with `dd=`.
-    base.write_into(datadog_fields::MEMBER_KEY, Some(dd), max_len.saturating_sub(key.len() + value.len() + 2), tmp);
+    base.write_into_key(
+        datadog_fields::MEMBER,
+        Some(dd),
+        max_len.saturating_sub(key.text.len() + value.len() + 2),
+        tmp,
+    );
     let first = tmp.dropped();
     // A list this crate wrote always parses; if it did not, `dd=` is left out rather than the rest.
     let with_dd = TraceState::parse(tmp.as_str()).unwrap_or(*base);
-    with_dd.write_into(key, Some(value), max_len, out);
+    with_dd.write_into_key(key, Some(value), max_len, out);
     first + out.dropped()
 }
 
