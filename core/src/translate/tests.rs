@@ -134,6 +134,35 @@ fn config_checks() {
     assert!(MemberKey::new("Bad").is_none());
 }
 
+/// Our member under a configured key: written under it, and read back by a hop configured with the
+/// same key (whose lookup uses the fingerprint taken when the key was configured), not by one
+/// configured with another.
+#[test]
+fn a_configured_member_key_is_written_and_read_back() {
+    let translator = |key: &str, inject: &[Format]| {
+        let tracestate =
+            TracestateConfig { key: MemberKey::new(key).unwrap_or_default(), ..TracestateConfig::default() };
+        let inject = FormatList::new(inject).unwrap_or(FormatList::EMPTY);
+        Translator::new(Config { tracestate, inject, ..Config::default() })
+    };
+    // B3 debug with a 64-bit trace id: W3C can say neither.
+    let mut first = headers(&[("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-d")]);
+    let Ok(to_w3c) = translator("acme@tb", &[Format::W3c]) else { unreachable!() };
+    to_w3c.translate(&mut first, rng);
+    let (Some(tp), Some(ts)) = (get(&first, "traceparent"), get(&first, "tracestate")) else {
+        unreachable!("{first:?}")
+    };
+    assert_eq!(ts, "acme@tb=s:e457b5a2e4d86bd1;w:64;m:x");
+    let b3_after = |key: &str| {
+        let mut next = headers(&[("traceparent", tp), ("tracestate", ts)]);
+        translator(key, &[Format::B3Single]).map(|t| t.translate(&mut next, rng)).ok()?;
+        get(&next, "b3").map(str::to_string)
+    };
+    assert_eq!(b3_after("acme@tb").as_deref(), Some("80f198ee56343ba8-e457b5a2e4d86bd1-d"));
+    // Another key: the member is someone else's, so W3C's own word stands (128 bits, sampled).
+    assert_eq!(b3_after("tracebridge").as_deref(), Some("000000000000000080f198ee56343ba8-e457b5a2e4d86bd1-1"));
+}
+
 #[test]
 fn largest_plan_fits_its_buffers() {
     // Budget of MAX_OPS: each header is removed (a format not written) or written at most once,
