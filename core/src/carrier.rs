@@ -198,6 +198,15 @@ pub(crate) fn collect<'s, const N: usize, E: Extractor + ?Sized>(
 pub trait Injector {
     /// Set header `name` (lowercase) to `value`, replacing every existing line of that name.
     fn set(&mut self, name: &str, value: &str);
+    /// [`set`](Self::set) with a value core formatted itself into a byte buffer (ASCII: ids,
+    /// flags, separators). The default checks it as UTF-8 and calls `set` (and sets nothing if it
+    /// were not). A carrier that takes bytes overrides it and skips the check: the Envoy filter's
+    /// host call does, and so does [`Plan`](crate::Plan), which keeps what it is given as bytes.
+    fn set_bytes(&mut self, name: &str, value: &[u8]) {
+        if let Ok(value) = core::str::from_utf8(value) {
+            self.set(name, value);
+        }
+    }
     /// Remove every line of header `name` (lowercase).
     fn remove(&mut self, name: &str);
 }
@@ -464,6 +473,25 @@ mod tests {
         assert_eq!(single(&h[..], "tracestate", Error::TraceparentDuplicate), Err(Error::TraceparentDuplicate));
         assert_eq!(single(&h[..], "x", Error::TraceparentDuplicate), Ok(Some(&b"y"[..])));
         assert_eq!(single(&h[..], "z", Error::TraceparentDuplicate), Ok(None));
+    }
+
+    /// A carrier with only `set` gets `set_bytes` through it, and nothing for bytes that are not
+    /// UTF-8 (core never hands any over; if it did, no header with them is written).
+    #[test]
+    fn set_bytes_defaults_to_a_checked_set() {
+        struct Last(Option<(&'static str, usize)>);
+        impl Injector for Last {
+            fn set(&mut self, name: &str, value: &str) {
+                self.0 = Some((if name == "a" { "a" } else { "?" }, value.len()));
+            }
+            fn remove(&mut self, _: &str) {}
+        }
+        let mut c = Last(None);
+        c.set_bytes("a", b"00-ab");
+        assert_eq!(c.0, Some(("a", 5)));
+        let mut c = Last(None);
+        c.set_bytes("a", &[0xff, b'x']);
+        assert_eq!(c.0, None);
     }
 
     #[test]

@@ -275,8 +275,13 @@ impl Writes {
 /// `set` replaces an earlier value of the same header; `remove` drops it.
 impl Injector for Writes {
     fn set(&mut self, name: &str, value: &str) {
+        self.set_bytes(name, value.as_bytes());
+    }
+
+    /// The arena is bytes, handed to JS as they are: core's own values need no UTF-8 check.
+    fn set_bytes(&mut self, name: &str, value: &[u8]) {
         let start = self.arena.len();
-        self.arena.extend_from_slice(value.as_bytes());
+        self.arena.extend_from_slice(value);
         if let Some(op) = self.slot(name) {
             *op = (op.0, start, value.len(), false);
         }

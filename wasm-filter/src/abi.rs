@@ -266,7 +266,12 @@ pub fn header_pairs(map: MapType) -> Option<HostBytes> {
 
 /// Set header `name` to `value`, replacing every line of it.
 pub fn replace_header(map: MapType, name: &str, value: &str) {
-    // SAFETY: pointers and lengths of live `str`s.
+    replace_header_bytes(map, name, value.as_bytes());
+}
+
+/// [`replace_header`] with the value as bytes (the host takes bytes).
+pub fn replace_header_bytes(map: MapType, name: &str, value: &[u8]) {
+    // SAFETY: pointers and lengths of a live `str` and a live slice.
     unsafe { proxy_replace_header_map_value(map as u32, name.as_ptr(), name.len(), value.as_ptr(), value.len()) };
 }
 

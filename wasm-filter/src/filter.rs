@@ -371,6 +371,11 @@ impl Injector for RequestHeaders {
         abi::replace_header(MapType::RequestHeaders, name, value);
     }
 
+    /// The host takes bytes: core's own values go as they are, without a UTF-8 check.
+    fn set_bytes(&mut self, name: &str, value: &[u8]) {
+        abi::replace_header_bytes(MapType::RequestHeaders, name, value);
+    }
+
     fn remove(&mut self, name: &str) {
         abi::remove_header(MapType::RequestHeaders, name);
     }

@@ -12,6 +12,8 @@ use super::*;
 
 pub(super) const MAX_OPS: usize = 64;
 const ARENA: usize = 4096;
+/// Room for the values core formats as bytes: one `traceparent` (55) per request today.
+const RAW_ARENA: usize = 256;
 
 /// Baggage headers: W3C's `baggage` at its limit, and Jaeger's and OT's at the same budget each, with
 /// room for the names removed.
@@ -69,7 +71,19 @@ impl BaggageOps {
 
 #[derive(Clone, Copy)]
 pub(super) enum Op {
-    Set { name: &'static str, start: u16, len: u16 },
+    /// A value given as `str`, in `Plan::arena`.
+    Set {
+        name: &'static str,
+        start: u16,
+        len: u16,
+    },
+    /// A value core formatted as bytes ([`Injector::set_bytes`]), in `Plan::raw`, not checked as
+    /// UTF-8 here: a carrier that takes bytes gets it as it is, any other checks it once.
+    SetBytes {
+        name: &'static str,
+        start: u16,
+        len: u16,
+    },
     SetTracestate,
     Remove(&'static str),
 }
@@ -102,6 +116,8 @@ pub struct Plan {
     /// `None`: a removal dropped because the header is not there.
     ops: ArrayVec<Option<Op>, MAX_OPS>,
     arena: ArrayString<ARENA>,
+    /// The values of `Op::SetBytes`.
+    raw: ArrayVec<u8, RAW_ARENA>,
     pub(super) tracestate: TraceStateBuf,
     /// Room to write the `dd=` member before ours (see `compose_tracestate`).
     scratch: Option<TraceStateBuf>,
@@ -151,6 +167,7 @@ impl Plan {
             report: Report::EMPTY,
             ops: ArrayVec::new(),
             arena: ArrayString::new(),
+            raw: ArrayVec::new(),
             tracestate: TraceStateBuf::new(),
             scratch: None,
             baggage: BaggageOps::new(),
@@ -194,6 +211,7 @@ impl Plan {
         (*tracestate_dropped, *member_fields_lost, *baggage_dropped, *baggage_error) = (0, 0, 0, None);
         self.ops.clear();
         self.arena.clear();
+        self.raw.clear();
         self.baggage.ops.clear();
         self.baggage.arena.clear();
     }
@@ -234,6 +252,11 @@ impl Plan {
         self.arena.get(start..start + len).unwrap_or_default()
     }
 
+    fn raw_value(&self, start: u16, len: u16) -> &[u8] {
+        let (start, len) = (usize::from(start), usize::from(len));
+        self.raw.get(start..start + len).unwrap_or_default()
+    }
+
     /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
     /// A name set twice appears once, with its last value. Baggage headers come last; their names
     /// (`uberctx-{key}`, `ot-baggage-{key}`) are kept in the plan, so they borrow from it.
@@ -266,6 +289,8 @@ impl Plan {
     fn write_of(&self, op: Op) -> Option<(&'static str, &str)> {
         match op {
             Op::Set { name, start, len } => Some((name, self.value(start, len))),
+            // Core's own formatting: ASCII, so the check does not fail.
+            Op::SetBytes { name, start, len } => Some((name, core::str::from_utf8(self.raw_value(start, len)).ok()?)),
             Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_str())),
             Op::Remove(_) => None,
         }
@@ -312,10 +337,17 @@ impl Plan {
             }
         }
         for (i, op) in self.ops.iter().enumerate() {
-            if let Some((name, value)) = op.and_then(|op| self.write_of(op)) {
-                if self.is_final(i, name) {
-                    headers.set(name, value);
+            match *op {
+                Some(Op::Set { name, start, len }) if self.is_final(i, name) => {
+                    headers.set(name, self.value(start, len));
                 }
+                Some(Op::SetBytes { name, start, len }) if self.is_final(i, name) => {
+                    headers.set_bytes(name, self.raw_value(start, len));
+                }
+                Some(Op::SetTracestate) if self.is_final(i, tracestate::HEADER) => {
+                    headers.set(tracestate::HEADER, self.tracestate.as_str());
+                }
+                _ => {}
             }
         }
         for op in baggage.ops() {
@@ -328,7 +360,7 @@ impl Plan {
 
 fn op_name(op: &Op) -> &'static str {
     match op {
-        Op::Set { name, .. } | Op::Remove(name) => name,
+        Op::Set { name, .. } | Op::SetBytes { name, .. } | Op::Remove(name) => name,
         Op::SetTracestate => tracestate::HEADER,
     }
 }
@@ -371,6 +403,20 @@ impl Injector for Plan {
         let (Ok(start16), Ok(len)) = (u16::try_from(start), u16::try_from(value.len())) else { return };
         if self.arena.try_push_str(value).is_ok() {
             self.push(Op::Set { name, start: start16, len });
+        }
+    }
+
+    /// Kept as bytes, unchecked: the carrier it is applied to checks it if it needs a `str`, so a
+    /// value is checked once at most, and not at all on the way to the Envoy host.
+    fn set_bytes(&mut self, name: &str, value: &[u8]) {
+        let Some(name) = static_name(name, self.writing) else { return };
+        let start = self.raw.len();
+        let (Ok(start16), Ok(len)) = (u16::try_from(start), u16::try_from(value.len())) else { return };
+        if self.raw.try_extend_from_slice(value).is_ok() {
+            self.push(Op::SetBytes { name, start: start16, len });
+        } else if let Ok(value) = core::str::from_utf8(value) {
+            // No room left for bytes: kept with the `str` values instead.
+            self.set(name, value);
         }
     }
 

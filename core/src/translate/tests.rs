@@ -163,6 +163,21 @@ fn a_configured_member_key_is_written_and_read_back() {
     assert_eq!(b3_after("tracebridge").as_deref(), Some("000000000000000080f198ee56343ba8-e457b5a2e4d86bd1-1"));
 }
 
+/// Values core formats as bytes go to a carrier that takes bytes as they are and to any other
+/// checked once; past their own arena they are kept with the `str` values, not lost.
+#[test]
+fn values_given_as_bytes_are_written_even_past_their_arena() {
+    let mut plan = Plan::new();
+    let long = "a".repeat(300);
+    crate::Injector::set_bytes(&mut plan, "traceparent", long.as_bytes());
+    crate::Injector::set_bytes(&mut plan, "b3", b"0");
+    crate::Injector::set_bytes(&mut plan, "x-b3-sampled", &[0xff]);
+    assert_eq!(plan.writes().collect::<Vec<_>>(), [("traceparent", long.as_str()), ("b3", "0")]);
+    let mut out: Vec<(String, String)> = Vec::new();
+    plan.apply(&mut out);
+    assert_eq!(out, headers(&[("traceparent", long.as_str()), ("b3", "0")]));
+}
+
 #[test]
 fn largest_plan_fits_its_buffers() {
     // Budget of MAX_OPS: each header is removed (a format not written) or written at most once,
