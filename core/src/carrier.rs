@@ -451,6 +451,14 @@ mod http_impl {
             }
         }
 
+        /// `HeaderValue` takes bytes (and checks them itself): no UTF-8 check before it. Core's own
+        /// values are ASCII, which `from_bytes` and `from_str` accept alike.
+        fn set_bytes(&mut self, name: &str, value: &[u8]) {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value)) {
+                self.insert(n, v);
+            }
+        }
+
         fn remove(&mut self, name: &str) {
             if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
                 self.remove(n);
