@@ -163,7 +163,6 @@ pub(crate) fn encode_into(
     }
     // At most `HEAD_MAX` (< `MAX_VALUE`) ASCII bytes: always valid, and always fits.
     let _ = v.buf.try_push_str(head.as_str());
-    let start = S_LEN;
     if let Some(l) = ctx.xray.lineage {
         v.field("xl", &[Part::Text(l)]);
     }
@@ -176,7 +175,7 @@ pub(crate) fn encode_into(
     if let Some(c) = ctx.instana_correlation {
         v.field("ic", &[Part::Text(c)]);
     }
-    v.len() > start || v.lost > 0
+    v.len() > S_LEN || v.lost > 0
 }
 
 /// Length of the `s` field (`s:` and 16 digits), which every member starts with.
