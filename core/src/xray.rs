@@ -52,7 +52,7 @@ use arrayvec::ArrayVec;
 
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
-use crate::id::{ascii_str, encode_hex, HexError, SpanId, TraceId};
+use crate::id::{ascii_str, HexError, SpanId, TraceId};
 use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 use crate::Error;
 
@@ -354,11 +354,12 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     // The fixed fields, 74 bytes, written at their places: a byte at a time (with a check for room
     // per byte) they were most of this function.
     let mut head = *FIXED_FIELDS;
-    let (epoch, unique) = ctx.trace_id.as_bytes().split_at(4);
-    let places = [(7..15, epoch), (16..40, unique), (48..64, ctx.span_id.as_bytes().as_slice())];
-    for (at, bytes) in places {
-        if let Some(dst) = head.get_mut(at) {
-            encode_hex(bytes, dst);
+    let (trace_id, span_id) = (ctx.trace_id.to_hex(), ctx.span_id.to_hex());
+    let (epoch, unique) = trace_id.split_at(8);
+    // Constant places of constant lengths: each copy is a few moves.
+    for (at, digits) in [(7..15, epoch), (16..40, unique), (48..64, span_id.as_slice())] {
+        if let Some(dst) = head.get_mut(at).filter(|dst| dst.len() == digits.len()) {
+            dst.copy_from_slice(digits);
         }
     }
     if let Some(s) = head.last_mut() {
