@@ -8,7 +8,7 @@ use core::ops::ControlFlow;
 
 use crate::context::{Read, TraceContext};
 pub use crate::name_filter::NameFilter;
-use crate::Error;
+use crate::{lanes, Error};
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
 ///
@@ -267,8 +267,7 @@ pub(crate) fn visible_ascii(v: &[u8]) -> Result<&str, Error> {
 
 /// [`Error::NotAscii`] unless `v` is all visible ASCII or space; for a parser that reads bytes.
 pub(crate) fn check_visible_ascii(v: &[u8]) -> Result<(), Error> {
-    // A fold without early exit: the compiler turns it into wide compares (no branch per byte).
-    if v.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f)) {
+    if lanes::all_bytes(v, |b| b.wrapping_sub(0x20) < 0x5f) {
         Ok(())
     } else {
         Err(Error::NotAscii)
@@ -277,7 +276,7 @@ pub(crate) fn check_visible_ascii(v: &[u8]) -> Result<(), Error> {
 
 /// Like [`visible_ascii`] but also allows horizontal tab (optional whitespace in list headers).
 pub(crate) fn visible_ascii_or_tab(v: &[u8]) -> Result<&str, Error> {
-    if v.iter().fold(true, |ok, &b| ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\t'))) {
+    if lanes::all_bytes(v, |b| (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t')) {
         core::str::from_utf8(v).map_err(|_| Error::NotAscii)
     } else {
         Err(Error::NotAscii)

@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::lanes::VECTORS;
+
 /// Why a hex identifier could not be decoded. Each format maps this onto its own
 /// [`Error`](crate::Error) variant, which names the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,14 +265,6 @@ pub(crate) fn decode_hex_array<const N: usize>(src: &[u8], out: &mut [u8; N]) ->
         Err(HexError::Digit)
     }
 }
-
-/// Whether the target has 128-bit vectors: SSE2 is part of x86_64, NEON of aarch64, and the npm
-/// build turns SIMD128 on (`.cargo/config.toml`). With them, LLVM turns the loops over a fixed 16
-/// lanes below ([`decode_lanes`], [`encode_lanes`]) into a few vector operations; without them (the
-/// Envoy filter's wasm is built without SIMD128) the lanes would run one at a time, and the 64-bit
-/// words and the pair table are faster. Core has no `unsafe`, so no intrinsics: the loops are written
-/// for the vectorizer, and the instruction counts say whether it took them.
-const VECTORS: bool = cfg!(any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128"));
 
 /// An id's `2 * N` digits into `out` (`src.len() == 2 * N`, checked by the caller), false when one is
 /// not a lowercase hex digit.

@@ -80,6 +80,7 @@ pub mod instana;
 pub mod jaeger;
 #[cfg(feature = "json")]
 pub mod json;
+mod lanes;
 mod name_filter;
 pub mod ot;
 #[cfg(feature = "opentelemetry")]
