@@ -28,7 +28,7 @@ pub(crate) fn all_bytes(v: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
     if !VECTORS || v.len() < BLOCK {
         return fold(v);
     }
-    let block = |b: &[u8; BLOCK]| b.iter().fold(true, |all, &c| all & ok(c));
+    let block = |b: &[u8; BLOCK]| fold(b);
     let mut blocks = v.chunks_exact(BLOCK);
     let mut all = true;
     for b in &mut blocks {
