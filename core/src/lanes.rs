@@ -30,14 +30,15 @@ pub(crate) fn all_bytes(v: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
     }
     let block = |b: &[u8; BLOCK]| fold(b);
     let mut blocks = v.chunks_exact(BLOCK);
-    let mut all = true;
     for b in &mut blocks {
-        all &= <&[u8; BLOCK]>::try_from(b).is_ok_and(block);
+        // A branch per block, not a fold over the blocks: LLVM vectorized such a fold *across*
+        // blocks (byte `i` of sixteen blocks gathered into one vector), 13 KB of code that made a
+        // 184-byte tracestate line cost 580 instructions.
+        if !<&[u8; BLOCK]>::try_from(b).is_ok_and(block) {
+            return false;
+        }
     }
-    if !blocks.remainder().is_empty() {
-        all &= v.last_chunk::<BLOCK>().is_some_and(block);
-    }
-    all
+    blocks.remainder().is_empty() || v.last_chunk::<BLOCK>().is_some_and(block)
 }
 
 #[cfg(test)]

@@ -37,8 +37,8 @@ use core::fmt;
 use arrayvec::{ArrayString, ArrayVec};
 
 use crate::carrier::{self, Extractor};
-use crate::swar;
 use crate::Error;
+use crate::{lanes, swar};
 
 /// Header name.
 pub const HEADER: &str = "tracestate";
@@ -191,7 +191,8 @@ fn class(b: u8) -> u8 {
 /// [§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)), checked eight at a time: a value is most of
 /// a member's bytes. Per byte `c` of a word (its top bit clear, checked apart), adding `0x60` sets the top
 /// bit iff `c >= 0x20` and adding `0x01` iff `c > 0x7e`, with no carry between bytes; an `=` is a zero
-/// byte of `x ^ "========"`. (A `,` cannot be here: members are split at commas.)
+/// byte of `x ^ "========"`. (A `,` cannot be here: members are split at commas.) Values of 16 bytes
+/// or more are checked in 16-byte blocks where the target has vectors ([`lanes::all_bytes`]).
 fn all_chr(value: &[u8]) -> bool {
     use swar::{has_zero_byte, HIGH, ONES};
     const fn word_ok(x: u64) -> bool {
@@ -201,6 +202,9 @@ fn all_chr(value: &[u8]) -> bool {
         let has_eq = has_zero_byte(eq);
         // `&`, not `&&`: no branch per word.
         (x & HIGH == 0) & (ge_space & !gt_tilde & HIGH == HIGH) & !has_eq
+    }
+    if lanes::VECTORS && value.len() >= 16 {
+        return lanes::all_bytes(value, |c| (c.wrapping_sub(0x20) < 0x5f) & (c != b'='));
     }
     let mut ok = true;
     let mut rest = value;
@@ -749,7 +753,8 @@ mod tests {
     /// position of a word and of the padded tail.
     #[test]
     fn all_chr_is_the_value_grammar() {
-        for len in 1..=17 {
+        // Words and their tail, and (past 16 bytes) whole blocks and an overlapping last one.
+        for len in 1..=34 {
             for at in 0..len {
                 // `,` ends a member before its value is checked.
                 for b in (0..=255u8).filter(|&b| b != b',') {
