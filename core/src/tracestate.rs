@@ -260,6 +260,7 @@ impl Found {
 /// end of the line. A few tight passes over each member (find the comma, the `=`, fold the byte
 /// classes) rather than one branchy pass: the folds have no early exit, so they compile to wide
 /// compares.
+#[inline(always)]
 fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Found> {
     // Leading OWS and empty members.
     let rest = line.get(*at..)?;
