@@ -243,6 +243,9 @@ impl Span {
 }
 
 impl Found {
+    /// A member without an `=`.
+    const NO_EQ: Found = Found { key: Span(None), value: Span(None), no_eq: true, fp: 0 };
+
     /// The error for an invalid member, in the order the grammar is read: `=`, key, value.
     fn error(&self) -> Error {
         if self.no_eq {
@@ -257,9 +260,10 @@ impl Found {
 
 /// The next non-empty list-member of `line` from `*at` (which it moves past the member and its
 /// comma), checked; `canonical` is cleared on optional whitespace or an empty member. `None` at the
-/// end of the line. A few tight passes over each member (find the comma, the `=`, fold the byte
-/// classes) rather than one branchy pass: the folds have no early exit, so they compile to wide
-/// compares.
+/// end of the line. A few tight passes over each member (find the `=`, fold the key's byte classes,
+/// find the comma past the `=`, check the value) rather than one branchy pass: the folds have no
+/// early exit, so they compile to wide compares. The error of an invalid member is the one the
+/// grammar meets first (see [`Found::error`]).
 #[inline(always)]
 fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Found> {
     // Leading OWS and empty members.
@@ -276,31 +280,41 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
     }
     let start = *at + skip;
     let tail = line.get(start..)?;
-    let len = swar::find_byte(tail, b',').unwrap_or(tail.len());
-    let raw = tail.get(..len)?;
-    // Past the comma, if any; a comma that ends the line leaves an empty member.
-    *at = start + len + usize::from(len < tail.len());
-    if len < tail.len() && *at == line.len() {
-        *canonical = false;
-    }
-    // Trailing OWS (not part of the value).
-    let trimmed = raw.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |i| i + 1);
-    if trimmed != raw.len() {
-        *canonical = false;
-    }
-    let member = raw.get(..trimmed)?;
-    let Some(eq) = swar::find_byte(member, b'=') else {
-        return Some(Found { key: Span(None), value: Span(None), no_eq: true, fp: 0 });
+    // The `=` first, then the `,` after it: the comma search starts past the key. A member without
+    // an `=` either has none left in the line or puts a `,` in what is read here as its key.
+    let Some(eq) = swar::find_byte(tail, b'=') else {
+        return Some(Found::NO_EQ);
     };
-    let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
+    let key = tail.get(..eq)?;
     // One pass checks the key's bytes and takes its fingerprint (the duplicate check's).
     let (keychars, fp) =
         key.iter().fold((true, FNV_OFFSET), |(ok, h), &c| (ok & (class(c) & KEYCHAR != 0), fnv_step(h, c)));
     let key_ok = matches!(key.first(), Some(&c) if class(c) & KEY_FIRST != 0) && key.len() <= 256 && keychars;
+    if !key_ok && key.contains(&b',') {
+        return Some(Found::NO_EQ);
+    }
+    let after = tail.get(eq + 1..)?;
+    let len = swar::find_byte(after, b',').unwrap_or(after.len());
+    let raw = after.get(..len)?;
+    // Past the comma, if any; a comma that ends the line leaves an empty member.
+    let value_at = start + eq + 1;
+    *at = value_at + len + usize::from(len < after.len());
+    if len < after.len() && *at == line.len() {
+        *canonical = false;
+    }
+    // Trailing OWS (not part of the value); most members have none.
+    let trimmed = match raw.last() {
+        Some(b' ' | b'\t') => {
+            *canonical = false;
+            raw.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |i| i + 1)
+        }
+        _ => raw.len(),
+    };
+    let value = raw.get(..trimmed)?;
     let value_ok = matches!(value.last(), Some(&c) if class(c) & NBLK != 0) && value.len() <= 256 && all_chr(value);
     Some(Found {
         key: Span(key_ok.then_some((start, start + eq))),
-        value: Span(value_ok.then_some((start + eq + 1, start + trimmed))),
+        value: Span(value_ok.then_some((value_at, value_at + trimmed))),
         no_eq: false,
         fp,
     })
@@ -827,6 +841,25 @@ mod tests {
         assert_eq!(TraceState::parse(&dup.join(",")).err(), Some(Error::TracestateTooManyMembers));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
+    }
+
+    /// An invalid member's error is the first the grammar meets (`=`, key, value), also when the
+    /// parser meets an `=` of a later member first.
+    #[test]
+    fn errors_in_grammar_order() {
+        let err = |v: &str| TraceState::parse(v).err();
+        for (v, want) in [
+            ("ab,c=1", Error::TracestateMember),
+            ("a b ,c=1", Error::TracestateMember),
+            ("x=1,ab,c=1", Error::TracestateMember),
+            ("A=1", Error::TracestateKey),
+            ("a b=1", Error::TracestateKey),
+            ("=1,b=2", Error::TracestateKey),
+            ("a= ,b=2", Error::TracestateValue),
+            ("a=1=2,b=2", Error::TracestateValue),
+        ] {
+            assert_eq!(err(v), Some(want), "{v:?}");
+        }
     }
 
     #[test]
