@@ -33,6 +33,7 @@
 //! Next to W3C, Datadog's tracers keep the priority, origin and tags in a `dd=` tracestate member;
 //! the [`Translator`](crate::Translator) reads and writes it (see [`crate::context::DatadogFields`]).
 
+use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{DatadogTags, DatadogText, Propagation, Read, Sampling, TraceContext};
 use crate::datadog_fields::{priority_of, sampling_of, tid_of, PROPAGATED};
@@ -250,7 +251,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 /// dd-trace-go drops the tags (`inject_max_size`).
 pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
     let tid = if ctx.id_width == IdWidth::Bits64 { None } else { tid_of(&ctx.trace_id) };
-    let mut out = Tags { buf: [0; MAX_TAGS_LEN], len: 0 };
+    let mut out = Tags(AsciiBuf::new());
     let mut wrote_tid = false;
     let mut overflow = false;
     for (k, v) in ctx.datadog.tags.pairs() {
@@ -266,7 +267,7 @@ pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
         }
     }
     if overflow {
-        out.len = 0;
+        out.0.truncate(0);
         wrote_tid = false;
     }
     if let (Some(t), false) = (tid, wrote_tid) {
@@ -277,43 +278,30 @@ pub fn encode_tags(ctx: &TraceContext<'_>) -> Tags {
 
 /// An `x-datadog-tags` value in a fixed buffer.
 #[derive(Clone, Copy)]
-pub struct Tags {
-    buf: [u8; MAX_TAGS_LEN],
-    len: usize,
-}
+pub struct Tags(AsciiBuf<MAX_TAGS_LEN>);
 
 impl Tags {
     /// The value (empty: write no header).
     pub fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        self.0.as_str()
     }
 
     /// Append `k=v` if it fits whole.
     fn pair(&mut self, k: &mut dyn Iterator<Item = u8>, v: &mut dyn Iterator<Item = u8>) -> bool {
-        let start = self.len;
-        let mut ok = start == 0 || self.push(b',');
+        let buf = &mut self.0;
+        let start = buf.len();
+        let mut ok = start == 0 || buf.try_push(b',');
         for b in k {
-            ok = ok && self.push(b);
+            ok = ok && buf.try_push(b);
         }
-        ok = ok && self.push(b'=');
+        ok = ok && buf.try_push(b'=');
         for b in v {
-            ok = ok && self.push(b);
+            ok = ok && buf.try_push(b);
         }
         if !ok {
-            self.len = start;
+            buf.truncate(start);
         }
         ok
-    }
-
-    fn push(&mut self, b: u8) -> bool {
-        match self.buf.get_mut(self.len) {
-            Some(slot) => {
-                *slot = b;
-                self.len += 1;
-                true
-            }
-            None => false,
-        }
     }
 }
 

@@ -18,6 +18,7 @@
 //! Characters a tracestate value cannot hold (`,`, `;`, `~` and anything outside `%x20-7E` in a
 //! value; `,`, `=` in a key; a space in the origin) are written as `_`, as Datadog's tracers do.
 
+use crate::ascii_buf::AsciiBuf;
 use crate::context::{Sampling, TraceContext};
 use crate::id::{SpanId, TraceId};
 
@@ -249,25 +250,11 @@ pub(crate) fn apply_member<'a>(ctx: &mut TraceContext<'a>, value: &'a str) {
 
 /// A `dd=` member value in a fixed buffer.
 #[derive(Clone, Copy)]
-pub(crate) struct Member {
-    buf: [u8; MAX_MEMBER],
-    len: usize,
-}
+pub(crate) struct Member(AsciiBuf<MAX_MEMBER>);
 
 impl Member {
     pub(crate) fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
-    }
-
-    fn fits(&self, n: usize) -> bool {
-        self.len + n <= MAX_MEMBER
-    }
-
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
+        self.0.as_str()
     }
 }
 
@@ -300,46 +287,47 @@ fn origin_byte(b: u8) -> u8 {
 /// The `dd=` member for `ctx` (module docs); `last_parent` is `p:`. Tags that would take it past 256
 /// characters are left out, as Datadog's tracers do.
 pub(crate) fn encode_member(ctx: &TraceContext<'_>, last_parent: Option<SpanId>) -> Member {
-    let mut m = Member { buf: [0; MAX_MEMBER], len: 0 };
+    let mut m = Member(AsciiBuf::new());
     let sep = |m: &mut Member| {
-        if m.len > 0 {
-            m.push(b';');
+        if m.0.len() > 0 {
+            m.0.push(b';');
         }
     };
     if let Some(p) = priority_of(ctx) {
         sep(&mut m);
-        b"s:".iter().chain(crate::decimal::Signed::new(p).as_str().as_bytes()).for_each(|&b| m.push(b));
+        m.0.put(b"s:");
+        crate::decimal::Signed::new(p).as_str().bytes().for_each(|b| m.0.push(b));
     }
     if let Some(o) = ctx.datadog.origin {
         let n = o.bytes().count();
-        if n > 0 && m.fits(3 + n + 1) {
+        if n > 0 && m.0.fits(3 + n + 1) {
             sep(&mut m);
-            b"o:".iter().for_each(|&b| m.push(b));
-            o.bytes().for_each(|b| m.push(origin_byte(b)));
+            m.0.put(b"o:");
+            o.bytes().for_each(|b| m.0.push(origin_byte(b)));
         }
     }
-    if let Some(p) = last_parent {
+    // Whole or not at all (an origin can leave too little room).
+    if let Some(p) = last_parent.filter(|_| m.0.fits(1 + 2 + 16)) {
         sep(&mut m);
-        b"p:".iter().chain(p.to_hex().iter()).for_each(|&b| m.push(b));
+        m.0.put(b"p:");
+        m.0.put(&p.to_hex());
     }
     let tid = tid_of(&ctx.trace_id);
     let mut wrote_tid = false;
     let tag = |m: &mut Member, key: &mut dyn Iterator<Item = u8>, value: &mut dyn Iterator<Item = u8>| -> bool {
         let (key, value): (Tmp, Tmp) = (key.collect(), value.collect());
         let need = 1 + 2 + key.len + 1 + value.len;
-        if key.len == 0 || value.len == 0 || !m.fits(need) {
+        if key.len == 0 || value.len == 0 || !m.0.fits(need) {
             return false;
         }
         sep(m);
-        b"t.".iter().for_each(|&b| m.push(b));
-        key.as_slice().iter().for_each(|&b| m.push(key_byte(b)));
-        m.push(b':');
-        value.as_slice().iter().for_each(|&b| m.push(value_byte(b)));
+        m.0.put(b"t.");
+        key.as_slice().iter().for_each(|&b| m.0.push(key_byte(b)));
+        m.0.push(b':');
+        value.as_slice().iter().for_each(|&b| m.0.push(value_byte(b)));
         // A value may not end in a space (tracestate value grammar).
-        if m.buf.get(m.len.wrapping_sub(1)) == Some(&b' ') {
-            if let Some(last) = m.buf.get_mut(m.len - 1) {
-                *last = b'_';
-            }
+        if let Some(last) = m.0.last_mut().filter(|b| **b == b' ') {
+            *last = b'_';
         }
         true
     };
@@ -449,5 +437,22 @@ mod tests {
         let m = encode_member(&c, None);
         assert!(m.as_str().len() <= 256);
         assert!(crate::tracestate::is_valid_value(m.as_str()), "{}", m.as_str());
+    }
+
+    /// An origin that leaves less room than `p:` needs: `p:` is left out, not cut short.
+    #[test]
+    fn the_parent_is_written_whole_or_not_at_all() {
+        let parent = SpanId::from_hex(b"0000000000000001").ok();
+        for n in 230..=252 {
+            let mut c = ctx();
+            c.datadog.priority = Some(1);
+            let origin: &'static str = std::string::String::leak("o".repeat(n));
+            c.datadog.origin = Some(DatadogText::Raw(origin));
+            let m = encode_member(&c, parent);
+            let v = m.as_str();
+            let p = v.split(';').find(|f| f.starts_with("p:"));
+            assert!(p.is_none_or(|p| p == "p:0000000000000001"), "{n}: {v}");
+            assert!(v.len() <= 256 && crate::tracestate::is_valid_value(v), "{n}: {v}");
+        }
     }
 }

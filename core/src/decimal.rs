@@ -12,6 +12,8 @@
 //! `strconv.ParseUint(s, 10, 64)` (dd-trace-go `ddtrace/tracer/util.go` `parseUint64`) and Java's
 //! `Long.parseUnsignedLong`, both of which read them, so a peer that pads must not lose its trace with us.
 
+use crate::ascii_buf::AsciiBuf;
+
 /// Why a decimal id was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecimalError {
@@ -120,31 +122,22 @@ pub(crate) fn parse_i32(src: &[u8]) -> Option<i32> {
 
 /// A signed decimal in a fixed buffer (at most 11 characters: `-2147483648`).
 #[derive(Clone, Copy)]
-pub(crate) struct Signed {
-    buf: [u8; 11],
-    len: usize,
-}
+pub(crate) struct Signed(AsciiBuf<11>);
 
 impl Signed {
     pub(crate) fn new(n: i32) -> Self {
         let digits = Decimal::new(u64::from(n.unsigned_abs()));
-        let mut out = Signed { buf: [0; 11], len: 0 };
+        let mut out = AsciiBuf::new();
         if n < 0 {
             out.push(b'-');
         }
+        // Byte by byte: a copy of a length known only here would be a `memcpy` call.
         digits.as_str().bytes().for_each(|b| out.push(b));
-        out
-    }
-
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
+        Signed(out)
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        self.0.as_str()
     }
 }
 

@@ -25,6 +25,7 @@
 
 use arrayvec::ArrayString;
 
+use crate::ascii_buf::AsciiBuf;
 use crate::context::{Sampling, TraceContext};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
 use crate::xray_fields::{Text, XRayExtra, XRayFields};
@@ -136,7 +137,8 @@ pub(crate) fn encode_into(
     // The fields made of ids and flags, written as bytes at fixed-size steps and checked as UTF-8
     // once: pushed field by field as `str`s, each id was its own UTF-8 check and copy (728
     // instructions natively for `s` and `p`, against 285 this way, callgrind).
-    let mut head = Head { buf: [0; HEAD_MAX], len: 0 };
+    // Each step of a fixed size ([`AsciiBuf::put`]): no step is a `memcpy` call.
+    let mut head = AsciiBuf::<HEAD_MAX>::new();
     head.put(b"s:");
     head.put(&ctx.span_id.to_hex());
     if ctx.id_width == IdWidth::Bits64 && ctx.trace_id.fits_64() {
@@ -153,7 +155,9 @@ pub(crate) fn encode_into(
     }
     if ctx.jaeger_flags != 0 {
         head.put(b";j:");
-        head.hex(&[ctx.jaeger_flags]);
+        let mut hex = [0u8; 2];
+        crate::id::encode_hex(&[ctx.jaeger_flags], &mut hex);
+        head.put(&hex);
     }
     if let Some((t, s)) = restarted_from {
         head.put(b";o:");
@@ -185,33 +189,6 @@ const S_LEN: usize = 2 + 16;
 /// `;p:{16}`, `;j:{2}` and `;o:{32}-{16}`. Below [`MAX_VALUE`], so they are never lost.
 const HEAD_MAX: usize = S_LEN + 5 + 4 + (3 + 16) + (3 + 2) + (3 + 32 + 1 + 16);
 const _: () = assert!(HEAD_MAX < MAX_VALUE);
-
-/// Those fields as they are written: ASCII bytes at a cursor, each step of a fixed size (so no
-/// step is a `memcpy` call, which in wasm is a call out of the module).
-struct Head {
-    buf: [u8; HEAD_MAX],
-    len: usize,
-}
-
-impl Head {
-    fn put<const N: usize>(&mut self, bytes: &[u8; N]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + N) {
-            dst.copy_from_slice(bytes);
-            self.len += N;
-        }
-    }
-
-    fn hex<const N: usize>(&mut self, bytes: &[u8; N]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + 2 * N) {
-            crate::id::encode_hex(bytes, dst);
-            self.len += 2 * N;
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
-    }
-}
 
 /// True when [`encode_into`] writes a field after `s`: the conditions of its fields, in its order.
 fn needed(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> bool {

@@ -23,6 +23,7 @@
 //! A trace id alone (`TRACE_ID` or `TRACE_ID/;o=1`, which App Engine documents) names no parent span
 //! and is invalid as a context ([`Error::GcpFormat`]).
 
+use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
 use crate::decimal::{parse_u64, Decimal};
@@ -85,8 +86,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
 /// An encoded `X-Cloud-Trace-Context` value in a fixed buffer.
 #[derive(Clone, Copy)]
 pub struct Encoded {
-    buf: [u8; Encoded::LEN],
-    len: usize,
+    buf: AsciiBuf<{ Encoded::LEN }>,
 }
 
 impl Encoded {
@@ -95,29 +95,22 @@ impl Encoded {
 
     /// The value.
     pub fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
+        self.buf.as_str()
     }
 }
 
 /// The value for `ctx`: `;o=1` for accept and debug, `;o=0` for deny, no options for *defer*.
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
-    let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
-    out.push(&ctx.trace_id.to_hex());
-    out.push(b"/");
-    out.push(Decimal::new(u64::from_be_bytes(ctx.span_id.to_bytes())).as_str().as_bytes());
+    let mut out = AsciiBuf::<{ Encoded::LEN }>::new();
+    out.extend(&ctx.trace_id.to_hex());
+    out.extend(b"/");
+    out.extend(Decimal::new(u64::from_be_bytes(ctx.span_id.to_bytes())).as_str().as_bytes());
     match ctx.sampling {
-        Sampling::Accept | Sampling::Debug => out.push(b";o=1"),
-        Sampling::Deny => out.push(b";o=0"),
+        Sampling::Accept | Sampling::Debug => out.extend(b";o=1"),
+        Sampling::Deny => out.extend(b";o=0"),
         Sampling::Defer => {}
     }
-    out
+    Encoded { buf: out }
 }
 
 /// The Google Cloud context of `headers`: `Ok(None)` when there is no `X-Cloud-Trace-Context`.

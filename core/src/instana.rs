@@ -25,6 +25,7 @@
 //! The correlation part is kept as it arrived ([`TraceContext::instana_correlation`]) and written back
 //! after the level.
 
+use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, Text, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
@@ -132,31 +133,21 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 }
 
 /// An `X-INSTANA-L` value in a fixed buffer: the level, and the correlation carried.
-struct Level {
-    buf: [u8; carrier::MAX_VALUE_LEN],
-    len: usize,
-}
+struct Level(AsciiBuf<{ carrier::MAX_VALUE_LEN }>);
 
 impl Level {
     fn new(level: u8, correlation: Option<Text<'_>>) -> Self {
-        let mut out = Level { buf: [0; carrier::MAX_VALUE_LEN], len: 0 };
+        let mut out = AsciiBuf::new();
         out.push(level);
         if let Some(c) = correlation.filter(|c| !c.is_empty()) {
             out.push(b',');
             c.bytes().for_each(|b| out.push(b));
         }
-        out
-    }
-
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
+        Level(out)
     }
 
     fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(..self.len).unwrap_or_default())
+        self.0.as_str()
     }
 }
 

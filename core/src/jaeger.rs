@@ -40,9 +40,10 @@
 //! The URL-encoded form (`%3A` for `:`) is accepted: some HTTP libraries percent-encode header values
 //! (seen with jaeger-client-node), and the Jaeger clients decode it before parsing.
 
+use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
-use crate::id::{ascii_str, decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::id::{decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
 use crate::swar;
 use crate::Error;
 
@@ -196,8 +197,7 @@ fn split_fields(value: &[u8]) -> Option<[&[u8]; 4]> {
 /// An encoded `uber-trace-id` value in a fixed buffer.
 #[derive(Clone, Copy)]
 pub struct Encoded {
-    buf: [u8; Encoded::LEN],
-    len: usize,
+    buf: AsciiBuf<{ Encoded::LEN }>,
 }
 
 impl Encoded {
@@ -206,14 +206,7 @@ impl Encoded {
 
     /// The value.
     pub fn as_str(&self) -> &str {
-        ascii_str(self.buf.get(..self.len).unwrap_or_default())
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
+        self.buf.as_str()
     }
 }
 
@@ -239,16 +232,16 @@ impl Encoded {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
-    let mut out = Encoded { buf: [0; Encoded::LEN], len: 0 };
-    out.push(ctx.trace_id_hex().as_bytes());
-    out.push(b":");
-    out.push(&ctx.span_id.to_hex());
-    out.push(b":");
+    let mut out = AsciiBuf::<{ Encoded::LEN }>::new();
+    out.extend(ctx.trace_id_hex().as_bytes());
+    out.extend(b":");
+    out.extend(&ctx.span_id.to_hex());
+    out.extend(b":");
     match ctx.parent_span_id {
-        Some(p) => out.push(&p.to_hex()),
-        None => out.push(b"0"),
+        Some(p) => out.extend(&p.to_hex()),
+        None => out.extend(b"0"),
     }
-    out.push(b":");
+    out.extend(b":");
     let bits = match ctx.sampling {
         Sampling::Debug => FLAG_SAMPLED | FLAG_DEBUG,
         Sampling::Accept => FLAG_SAMPLED,
@@ -259,10 +252,10 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut hex = [0u8; 2];
     encode_hex(&[flags], &mut hex);
     match hex {
-        [b'0', d] => out.push(&[d]),
-        _ => out.push(&hex),
+        [b'0', d] => out.extend(&[d]),
+        _ => out.extend(&hex),
     }
-    out
+    Encoded { buf: out }
 }
 
 /// The Jaeger context of `headers`: `Ok(None)` when there is no `uber-trace-id`.

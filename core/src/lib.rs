@@ -62,6 +62,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod ascii_buf;
 pub mod b3;
 pub mod baggage;
 mod base64;

@@ -18,6 +18,7 @@
 
 use core::fmt;
 
+use crate::ascii_buf::AsciiBuf;
 use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
@@ -159,37 +160,23 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 /// A written `b3` value, at most [`MAX_LEN`](Self::MAX_LEN) bytes, in a fixed buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Encoded {
-    buf: [u8; Encoded::MAX_LEN],
-    len: usize,
+    /// Written as bytes (ids, separators, a sampling state), not `str`s: the value is checked as
+    /// UTF-8 once, in [`as_str`](Self::as_str), not once per id. Every value fits.
+    buf: AsciiBuf<{ Encoded::MAX_LEN }>,
 }
 
 impl Encoded {
     /// The longest value: 32 + 1 + 16 + 1 + 1 + 1 + 16.
     pub const MAX_LEN: usize = 68;
 
-    const fn empty() -> Self {
-        Encoded { buf: [0; Self::MAX_LEN], len: 0 }
-    }
-
-    /// Append `bytes` (ASCII: ids, separators, a sampling state). Bytes, not `str`s: the value is
-    /// checked as UTF-8 once, in [`as_str`](Self::as_str), not once per id.
-    fn push(&mut self, bytes: &[u8]) {
-        let end = self.len.saturating_add(bytes.len());
-        // Every caller's total fits MAX_LEN; if not, the value is cut short of the field, never past it.
-        if let Some(dst) = self.buf.get_mut(self.len..end) {
-            dst.copy_from_slice(bytes);
-            self.len = end;
-        }
-    }
-
     /// The value.
     pub fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.as_bytes())
+        self.buf.as_str()
     }
 
     /// The value as bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf.as_bytes()
     }
 }
 
@@ -222,19 +209,19 @@ impl fmt::Debug for Encoded {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
-    let mut out = Encoded::empty();
-    out.push(ctx.trace_id_hex().as_bytes());
-    out.push(b"-");
-    out.push(&ctx.span_id.to_hex());
+    let mut out = AsciiBuf::<{ Encoded::MAX_LEN }>::new();
+    out.extend(ctx.trace_id_hex().as_bytes());
+    out.extend(b"-");
+    out.extend(&ctx.span_id.to_hex());
     if let Some(state) = sampling_state(ctx.sampling) {
-        out.push(b"-");
-        out.push(state.as_bytes());
+        out.extend(b"-");
+        out.extend(state.as_bytes());
         if let Some(parent) = ctx.parent_span_id {
-            out.push(b"-");
-            out.push(&parent.to_hex());
+            out.extend(b"-");
+            out.extend(&parent.to_hex());
         }
     }
-    out
+    Encoded { buf: out }
 }
 
 /// A bare SamplingState (`0`, `1`, `d`): a decision without ids, as in `b3: 0`. Defer has no
