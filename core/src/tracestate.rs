@@ -332,19 +332,45 @@ impl<'a> TraceState<'a> {
 
     /// Parse every `tracestate` line of `headers` as one list. `Ok(None)` when there is none.
     pub fn extract<E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Self>, Error> {
+        let mut out = TraceState::EMPTY;
+        Ok(out.extract_into(headers)?.then_some(out))
+    }
+
+    /// [`extract`](Self::extract) into `self`, where a context keeps it: the value (~150 bytes) is
+    /// not returned and moved again. `Ok(false)` when there is no line; empty then and on an error.
+    pub(crate) fn extract_into<E: Extractor + ?Sized>(&mut self, headers: &'a E) -> Result<bool, Error> {
         let (lines, n, more) = carrier::collect::<MAX_LINES, E>(headers, HEADER);
         if more {
+            *self = TraceState::EMPTY;
             return Err(Error::TooLong);
         }
         if n == 0 {
-            return Ok(None);
+            *self = TraceState::EMPTY;
+            return Ok(false);
         }
-        Self::parse_lines(lines.get(..n).unwrap_or_default().iter().copied()).map(Some)
+        self.parse_into(lines.get(..n).unwrap_or_default().iter().copied()).map(|()| true)
     }
 
     /// Parse several header lines as one comma-joined list.
     pub fn parse_lines<I: IntoIterator<Item = &'a [u8]>>(lines: I) -> Result<Self, Error> {
         let mut out = TraceState::EMPTY;
+        out.parse_into(lines)?;
+        Ok(out)
+    }
+
+    /// [`parse_lines`](Self::parse_lines) into `self`; empty on an error.
+    fn parse_into<I: IntoIterator<Item = &'a [u8]>>(&mut self, lines: I) -> Result<(), Error> {
+        *self = TraceState::EMPTY;
+        let parsed = self.fill(lines);
+        if parsed.is_err() {
+            *self = TraceState::EMPTY;
+        }
+        parsed
+    }
+
+    /// The body of [`parse_into`](Self::parse_into), on an empty `self`.
+    fn fill<I: IntoIterator<Item = &'a [u8]>>(&mut self, lines: I) -> Result<(), Error> {
+        let out = self;
         let mut total = 0usize;
         // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
         let mut raw = 0usize;
@@ -389,7 +415,7 @@ impl<'a> TraceState<'a> {
         }
         out.canonical = canonical && out.n_lines == 1;
         out.keys = seen_filter.iter().fold(0, |keys, w| keys | w);
-        Ok(out)
+        Ok(())
     }
 
     /// The canonical form ([`Display`](fmt::Display)) without writing it, when the one line

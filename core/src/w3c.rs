@@ -19,7 +19,7 @@
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext, TraceFlags};
 use crate::id::{encode_hex, HexError, SpanId, TraceId};
-use crate::tracestate::{self, TraceState};
+use crate::tracestate;
 use crate::Error;
 
 /// Header name of the parent.
@@ -169,18 +169,13 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     let ctx = out.insert(TraceContext::new(tp.trace_id, tp.parent_id));
     ctx.sampling = if tp.flags.is_sampled() { Sampling::Accept } else { Sampling::Deny };
     ctx.trace_flags = tp.flags;
-    ctx.tracestate = match TraceState::extract(headers) {
+    // Parsed where the context keeps it (empty when there is none, or on an error).
+    match ctx.tracestate.extract_into(headers) {
         // Later duplicates of a key were skipped (the first is kept): reported, not silent.
-        Ok(Some(ts)) if ts.duplicates() > 0 => {
-            *warning = Some(Error::TracestateDuplicateKey);
-            ts
-        }
-        Ok(ts) => ts.unwrap_or_default(),
-        Err(e) => {
-            *warning = Some(e);
-            TraceState::EMPTY
-        }
-    };
+        Ok(_) if ctx.tracestate.duplicates() > 0 => *warning = Some(Error::TracestateDuplicateKey),
+        Ok(_) => {}
+        Err(e) => *warning = Some(e),
+    }
     Ok(Read::Context)
 }
 
@@ -283,6 +278,20 @@ mod tests {
         assert!(
             matches!(got, Ok(Some((Propagation::Context(c), Some(Error::TracestateKey)))) if c.tracestate.is_empty())
         );
+    }
+
+    #[test]
+    fn too_many_tracestate_lines_keep_traceparent() {
+        let lines: std::vec::Vec<std::string::String> =
+            (0..=tracestate::MAX_LINES).map(|i| std::format!("k{i}=1")).collect();
+        let mut h = std::vec![("traceparent", VALID)];
+        h.extend(lines.iter().map(|l| ("tracestate", l.as_bytes())));
+        let got = extract(&h[..]);
+        assert!(matches!(got, Ok(Some((Propagation::Context(c), Some(Error::TooLong)))) if c.tracestate.is_empty()));
+        h.pop();
+        let got = extract(&h[..]);
+        let kept = tracestate::MAX_LINES;
+        assert!(matches!(got, Ok(Some((Propagation::Context(c), None))) if c.tracestate.len() == kept));
     }
 
     #[test]
