@@ -341,11 +341,11 @@ impl<'a> TraceState<'a> {
     pub(crate) fn extract_into<E: Extractor + ?Sized>(&mut self, headers: &'a E) -> Result<bool, Error> {
         let (lines, n, more) = carrier::collect::<MAX_LINES, E>(headers, HEADER);
         if more {
-            *self = TraceState::EMPTY;
+            self.clear();
             return Err(Error::TooLong);
         }
         if n == 0 {
-            *self = TraceState::EMPTY;
+            self.clear();
             return Ok(false);
         }
         self.parse_into(lines.get(..n).unwrap_or_default().iter().copied()).map(|()| true)
@@ -360,12 +360,18 @@ impl<'a> TraceState<'a> {
 
     /// [`parse_lines`](Self::parse_lines) into `self`; empty on an error.
     fn parse_into<I: IntoIterator<Item = &'a [u8]>>(&mut self, lines: I) -> Result<(), Error> {
-        *self = TraceState::EMPTY;
+        self.clear();
         let parsed = self.fill(lines);
         if parsed.is_err() {
-            *self = TraceState::EMPTY;
+            self.clear();
         }
         parsed
+    }
+
+    /// Empty `self`: every reader stops at `n_lines`, so the lines past it need not be cleared (a
+    /// whole [`EMPTY`](Self::EMPTY) written over it is a copy of its ~150 bytes, a `memcpy` call).
+    fn clear(&mut self) {
+        (self.n_lines, self.len, self.skipped, self.canonical, self.keys) = (0, 0, 0, true, 0);
     }
 
     /// The body of [`parse_into`](Self::parse_into), on an empty `self`.
@@ -867,6 +873,27 @@ mod tests {
         assert_eq!(TraceState::parse(&dup.join(",")).err(), Some(Error::TracestateTooManyMembers));
         assert_eq!(TraceState::parse("a").err(), Some(Error::TracestateMember));
         assert_eq!(TraceState::parse("a=1\r\n").err(), Some(Error::NotAscii));
+    }
+
+    /// A parse into a tracestate that held members leaves none of them behind, when it fails and
+    /// when there is no line.
+    #[test]
+    fn a_parse_into_a_used_tracestate_leaves_nothing_behind() {
+        let mut ts = TraceState::parse("a=1").unwrap_or_default();
+        let two: [&[u8]; 2] = [b"b=2", b"c=3"];
+        ts = TraceState::parse_lines(two).unwrap_or(ts);
+        assert_eq!(ts.extract_into(&[("tracestate", "d=4,E=5")]), Err(Error::TracestateKey));
+        assert_eq!(
+            (ts.len(), ts.members().count(), ts.to_string(), ts.as_canonical_str()),
+            (0, 0, String::new(), None)
+        );
+        ts = TraceState::parse_lines(two).unwrap_or(ts);
+        assert_eq!(ts.extract_into(&[("other", "x")]), Ok(false));
+        assert_eq!((ts.members().count(), ts.get("b")), (0, None));
+        // And a good one after it is only itself.
+        assert_eq!(ts.extract_into(&[("tracestate", "f=6")]), Ok(true));
+        assert!(ts.members().eq([("f", "6")]));
+        assert_eq!(ts.as_canonical_str(), Some("f=6"));
     }
 
     /// An invalid member's error is the first the grammar meets (`=`, key, value), also when the
