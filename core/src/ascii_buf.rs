@@ -84,6 +84,15 @@ impl<const N: usize> AsciiBuf<N> {
     }
 }
 
+/// The first `N` bytes of an iterator (the rest is not read).
+impl<const N: usize> FromIterator<u8> for AsciiBuf<N> {
+    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
+        let mut out = AsciiBuf::new();
+        iter.into_iter().take(N).for_each(|b| out.push(b));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +119,7 @@ mod tests {
         assert_eq!(b.as_str(), "ab");
         b.truncate(9);
         assert_eq!(b.as_str(), "ab");
+        let c: AsciiBuf<3> = b"abcdef".iter().copied().collect();
+        assert_eq!(c.as_str(), "abc");
     }
 }

@@ -315,16 +315,18 @@ pub(crate) fn encode_member(ctx: &TraceContext<'_>, last_parent: Option<SpanId>)
     let tid = tid_of(&ctx.trace_id);
     let mut wrote_tid = false;
     let tag = |m: &mut Member, key: &mut dyn Iterator<Item = u8>, value: &mut dyn Iterator<Item = u8>| -> bool {
-        let (key, value): (Tmp, Tmp) = (key.collect(), value.collect());
-        let need = 1 + 2 + key.len + 1 + value.len;
-        if key.len == 0 || value.len == 0 || !m.0.fits(need) {
+        // At most a member's length of each: one that fills its buffer cannot fit with `t.` and `:`,
+        // so what the buffer cut off is never written.
+        let (key, value): (AsciiBuf<MAX_MEMBER>, AsciiBuf<MAX_MEMBER>) = (key.collect(), value.collect());
+        let need = 1 + 2 + key.len() + 1 + value.len();
+        if key.len() == 0 || value.len() == 0 || !m.0.fits(need) {
             return false;
         }
         sep(m);
         m.0.put(b"t.");
-        key.as_slice().iter().for_each(|&b| m.0.push(key_byte(b)));
+        key.as_bytes().iter().for_each(|&b| m.0.push(key_byte(b)));
         m.0.push(b':');
-        value.as_slice().iter().for_each(|&b| m.0.push(value_byte(b)));
+        value.as_bytes().iter().for_each(|&b| m.0.push(value_byte(b)));
         // A value may not end in a space (tracestate value grammar).
         if let Some(last) = m.0.last_mut().filter(|b| **b == b' ') {
             *last = b'_';
@@ -352,38 +354,6 @@ pub(crate) fn encode_member(ctx: &TraceContext<'_>, last_parent: Option<SpanId>)
         tag(&mut m, &mut "tid".bytes(), &mut t.into_iter());
     }
     m
-}
-
-/// A short stretch of bytes (a tag key or value bound for the 256-character member).
-struct Tmp {
-    buf: [u8; MAX_MEMBER],
-    len: usize,
-}
-
-impl Tmp {
-    fn as_slice(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl FromIterator<u8> for Tmp {
-    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
-        let mut t = Tmp { buf: [0; MAX_MEMBER], len: 0 };
-        for b in iter {
-            match t.buf.get_mut(t.len) {
-                Some(slot) => {
-                    *slot = b;
-                    t.len += 1;
-                }
-                // Longer than a member can hold: marked too long.
-                None => {
-                    t.len = MAX_MEMBER + 1;
-                    break;
-                }
-            }
-        }
-        t
-    }
 }
 
 #[cfg(test)]
@@ -437,6 +407,13 @@ mod tests {
         let m = encode_member(&c, None);
         assert!(m.as_str().len() <= 256);
         assert!(crate::tracestate::is_valid_value(m.as_str()), "{}", m.as_str());
+        // Whole or left out, never cut short: one byte more and it is left out.
+        let whole = long.split(',').next().and_then(|t| t.strip_prefix("_dd.p.a=")).unwrap_or_default();
+        assert!(m.as_str().split(';').any(|f| f.strip_prefix("t.a:") == Some(whole)), "{}", m.as_str());
+        let longer = std::format!("_dd.p.a=x{whole}");
+        c.datadog.tags = DatadogTags::Header(std::string::String::leak(longer));
+        let m = encode_member(&c, None);
+        assert!(!m.as_str().split(';').any(|f| f.starts_with("t.a:")), "{}", m.as_str());
     }
 
     /// An origin that leaves less room than `p:` needs: `p:` is left out, not cut short.
