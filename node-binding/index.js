@@ -5,6 +5,7 @@
 // builds result objects and header writes from what comes back.
 
 const b = require('./boundary.js');
+const { admits, zeroHigh, derive, fill } = require('./template.js');
 
 const { wasm, tables: T, HEADERS, PREFIXES, NAMED, FORMATS } = b;
 const FORMAT_INDEX = new Map(FORMATS.map((f, i) => [f, i]));
@@ -512,6 +513,26 @@ let packedHi = 0;
 function packFormats(formats) {
   packedHi = 0;
   if (formats === undefined) return W3C_ONLY;
+  // The list a caller passes each time (an options object kept for its calls): checked name by name
+  // against the copy packed last, which costs less than looking each name up again.
+  if (formats === lastFormats.list && sameNames(formats, lastFormats.copy)) {
+    packedHi = lastFormats.hi;
+    return lastFormats.lo;
+  }
+  const lo = packNew(formats);
+  lastFormats = { list: formats, copy: formats.slice(), lo, hi: packedHi };
+  return lo;
+}
+
+let lastFormats = { list: null, copy: [], lo: 0, hi: 0 };
+
+function sameNames(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function packNew(formats) {
   if (!Array.isArray(formats) || formats.length > PACKED_FORMATS) {
     throw argumentError(`formats: expected an array of at most ${PACKED_FORMATS} format names`);
   }
@@ -548,33 +569,81 @@ function injectError(r) {
   }
 }
 
+// Templates of the shapes `inject` has written (template.js), by shape.
+const templates = new Map();
+
 /** Write `context` into `headers` in each of `options.formats` (default: w3c). Returns `headers`. */
 function inject(context, headers, options) {
   if (context === null || typeof context !== 'object') throw argumentError('context: expected an object');
-  kindOf(headers);
+  const kind = kindOf(headers);
   const packed = packFormats(options === undefined || options === null ? undefined : options.formats);
   const packedHigh = packedHi; // before any getter of `context` (user code) can pack again
-  const vals = [];
-  const ids = [];
-  if (typeof context.traceId === 'string') vals.push(context.traceId), ids.push(ROLE_TRACE);
-  if (typeof context.spanId === 'string') vals.push(context.spanId), ids.push(ROLE_SPAN);
-  if (typeof context.parentSpanId === 'string') vals.push(context.parentSpanId), ids.push(ROLE_PARENT);
-  if (typeof context.traceState === 'string') vals.push(context.traceState), ids.push(ROLE_STATE);
+  // Each property read once (a getter is user code).
+  const traceId = context.traceId;
+  const spanId = context.spanId;
+  const parentSpanId = context.parentSpanId;
+  const traceState = context.traceState;
   const sampled = context.sampled === true ? 1 : context.sampled === false ? 0 : -1;
   const debug = context.debug === true;
   const flags = Number.isInteger(context.traceFlags) ? context.traceFlags & 0xff : 0;
+  const hasParent = typeof parentSpanId === 'string';
+  // Core's output for this shape with these ids filled in (template.js), when it has one.
+  const narrow = typeof traceId === 'string' && traceId.length === 16;
+  if (
+    packedHigh === 0 &&
+    typeof traceState !== 'string' &&
+    (narrow ? admits(traceId, 16) : admits(traceId, 32)) &&
+    admits(spanId, 16) &&
+    (!hasParent || admits(parentSpanId, 16))
+  ) {
+    const zero = zeroHigh(traceId);
+    // Everything but the ids in one number (below 2^46: exact).
+    const shape = (((flags * 3 + sampled + 1) * 2 + (debug ? 1 : 0)) * 3 + (narrow ? 2 : zero ? 1 : 0)) * 2;
+    const key = packed * 16384 + shape + (hasParent ? 1 : 0);
+    let t = templates.get(key);
+    if (t === undefined) {
+      const lens = hasParent ? [narrow ? 16 : 32, 16, 16] : [narrow ? 16 : 32, 16];
+      t = derive(lens, zero, (ids) => {
+        try {
+          return coreInject(packed, 0, ids[0], ids[1], ids[2], undefined, sampled, debug, flags);
+        } catch {
+          return null;
+        }
+      });
+      templates.set(key, t);
+    }
+    if (t !== null) {
+      const { remove, names, segs } = t;
+      for (let i = 0; i < remove.length; i++) removeHeader(headers, kind, remove[i]);
+      for (let i = 0; i < names.length; i++) {
+        setHeader(headers, kind, names[i], fill(segs[i], traceId, spanId, parentSpanId));
+      }
+      return headers;
+    }
+  }
+  const out = coreInject(packed, packedHigh, traceId, spanId, parentSpanId, traceState, sampled, debug, flags);
+  for (let i = 0; i < out.remove.length; i++) removeHeader(headers, kind, out.remove[i]);
+  for (const [name, value] of out.set) setHeader(headers, kind, name, value);
+  return headers;
+}
+
+/** Core's inject of one context: `{ remove: [names], set: [[name, value], …] }`; throws core's error. */
+function coreInject(packed, packedHigh, traceId, spanId, parentSpanId, traceState, sampled, debug, flags) {
+  const vals = [];
+  const ids = [];
+  if (typeof traceId === 'string') vals.push(traceId), ids.push(ROLE_TRACE);
+  if (typeof spanId === 'string') vals.push(spanId), ids.push(ROLE_SPAN);
+  if (typeof parentSpanId === 'string') vals.push(parentSpanId), ids.push(ROLE_PARENT);
+  if (typeof traceState === 'string') vals.push(traceState), ids.push(ROLE_STATE);
   b.put(vals, ids, vals.length);
   const r = b.done(wasm.inject(packed, packedHigh, sampled, debug, flags, vals.length));
   if (r < 0) throw injectError(r);
-  const kind = kindOf(headers);
   const nRemove = b.int(0);
   const remove = [];
   for (let i = 0; i < nRemove; i++) remove.push(HEADERS[b.int(2 + i)]);
   const set = [];
-  for (let i = 0, at = 2 + nRemove; i < r; i++) set.push(HEADERS[b.int(at + i)], b.str(i, vals));
-  for (let i = 0; i < nRemove; i++) removeHeader(headers, kind, remove[i]);
-  for (let i = 0; i < set.length; i += 2) setHeader(headers, kind, set[i], set[i + 1]);
-  return headers;
+  for (let i = 0, at = 2 + nRemove; i < r; i++) set.push([HEADERS[b.int(at + i)], b.str(i, vals)]);
+  return { remove, set };
 }
 
 module.exports = { Translator, extract, inspect, inject, translate, FORMATS };

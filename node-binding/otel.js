@@ -9,6 +9,7 @@
 const api = require('@opentelemetry/api');
 const b = require('./boundary.js');
 const { Translator } = require('./index.js');
+const { admits, zeroHigh, derive, fill } = require('./template.js');
 
 const { wasm, HEADERS } = b;
 const [ROLE_TRACE, ROLE_SPAN, , ROLE_STATE] = b.layout.roles;
@@ -56,6 +57,7 @@ class TraceBridgePropagator {
   #fields;
   #readIds;
   #readNames;
+  #templates = new Map(); // by flags and zeroHigh (template.js)
 
   /** @param config the tracebridge configuration, or a Translator (`extract` = formats read, `inject` = written). */
   constructor(config) {
@@ -77,22 +79,40 @@ class TraceBridgePropagator {
       if (typeof traceId !== 'string' || typeof spanId !== 'string') return;
       const state = sc.traceState === undefined ? '' : sc.traceState.serialize();
       const ts = typeof state === 'string' ? state : '';
-      const vals = ts === '' ? [traceId, spanId] : [traceId, spanId, ts];
-      b.put(vals, ts === '' ? ROLES_2 : ROLES_3, vals.length);
-      const n = b.done(this.#w.injectSpan(vals.length, sc.traceFlags));
-      if (n <= 0) return;
-      const at = 2 + b.int(0);
-      if (n === 1) {
-        setter.set(carrier, HEADERS[b.int(at)], b.str(0, vals));
-        return;
+      const flags = sc.traceFlags;
+      // Core's output for this shape with these ids filled in (template.js), when it has one.
+      if (ts === '' && (flags & 0xff) === flags && admits(traceId, 32) && admits(spanId, 16)) {
+        const zero = zeroHigh(traceId);
+        const key = flags * 2 + (zero ? 1 : 0);
+        let t = this.#templates.get(key);
+        if (t === undefined) {
+          t = derive(LENS, zero, (ids) => this.#core(ids[0], ids[1], '', flags));
+          this.#templates.set(key, t);
+        }
+        if (t !== null) {
+          const { names, segs } = t;
+          for (let i = 0; i < names.length; i++) setter.set(carrier, names[i], fill(segs[i], traceId, spanId));
+          return;
+        }
       }
+      const out = this.#core(traceId, spanId, ts, flags);
       // Everything read before the setter runs: it is user code and may call back into tracebridge.
-      const out = [];
-      for (let i = 0; i < n; i++) out.push(HEADERS[b.int(at + i)], b.str(i, vals));
-      for (let i = 0; i < out.length; i += 2) setter.set(carrier, out[i], out[i + 1]);
+      if (out !== null) for (const [name, value] of out.set) setter.set(carrier, name, value);
     } catch {
       // A propagator never throws: a context that cannot be written is not written.
     }
+  }
+
+  /** Core's `inject_span` for these ids: `{ remove: [], set: [[name, value], …] }`, or null. */
+  #core(traceId, spanId, ts, flags) {
+    const vals = ts === '' ? [traceId, spanId] : [traceId, spanId, ts];
+    b.put(vals, ts === '' ? ROLES_2 : ROLES_3, vals.length);
+    const n = b.done(this.#w.injectSpan(vals.length, flags));
+    if (n <= 0) return null;
+    const at = 2 + b.int(0);
+    const set = [];
+    for (let i = 0; i < n; i++) set.push([HEADERS[b.int(at + i)], b.str(i, vals)]);
+    return { remove: NONE, set };
   }
 
   extract(context, carrier, getter) {
@@ -135,5 +155,7 @@ class TraceBridgePropagator {
 
 const ROLES_2 = [ROLE_TRACE, ROLE_SPAN];
 const ROLES_3 = [ROLE_TRACE, ROLE_SPAN, ROLE_STATE];
+const LENS = [32, 16];
+const NONE = [];
 
 module.exports = { TraceBridgePropagator };
