@@ -5,7 +5,7 @@
 // builds result objects and header writes from what comes back.
 
 const b = require('./boundary.js');
-const { admits, zeroHigh, derive, fill } = require('./template.js');
+const { admits, zeroHigh, derive } = require('./template.js');
 
 const { wasm, tables: T, HEADERS, PREFIXES, NAMED, FORMATS } = b;
 const FORMAT_INDEX = new Map(FORMATS.map((f, i) => [f, i]));
@@ -613,11 +613,9 @@ function inject(context, headers, options) {
       templates.set(key, t);
     }
     if (t !== null) {
-      const { remove, names, segs } = t;
+      const { remove, names, fns } = t;
       for (let i = 0; i < remove.length; i++) removeHeader(headers, kind, remove[i]);
-      for (let i = 0; i < names.length; i++) {
-        setHeader(headers, kind, names[i], fill(segs[i], traceId, spanId, parentSpanId));
-      }
+      for (let i = 0; i < names.length; i++) setHeader(headers, kind, names[i], fns[i](traceId, spanId, parentSpanId));
       return headers;
     }
   }

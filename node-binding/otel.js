@@ -9,7 +9,7 @@
 const api = require('@opentelemetry/api');
 const b = require('./boundary.js');
 const { Translator } = require('./index.js');
-const { admits, zeroHigh, derive, fill } = require('./template.js');
+const { admits, zeroHigh, derive } = require('./template.js');
 
 const { wasm, HEADERS } = b;
 const [ROLE_TRACE, ROLE_SPAN, , ROLE_STATE] = b.layout.roles;
@@ -90,8 +90,8 @@ class TraceBridgePropagator {
           this.#templates.set(key, t);
         }
         if (t !== null) {
-          const { names, segs } = t;
-          for (let i = 0; i < names.length; i++) setter.set(carrier, names[i], fill(segs[i], traceId, spanId));
+          const { names, fns } = t;
+          for (let i = 0; i < names.length; i++) setter.set(carrier, names[i], fns[i](traceId, spanId));
           return;
         }
       }

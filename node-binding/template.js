@@ -103,24 +103,37 @@ function cut(h, a, b, c) {
   return start === 0 && end === id.length ? id : id.substring(start, end);
 }
 
-/**
- * One header value from its template `v` and the ids (at most three). Up to four holes (every
- * format core has) one concatenation each, without a loop: ≈ 10 ns less a call than the loop.
- */
+/** One header value from its template `v` and the ids (at most three). */
 function fill(v, a, b, c) {
-  switch (v.length) {
-    case 3:
-      return v[0] + cut(v[1], a, b, c) + v[2];
-    case 5:
-      return v[0] + cut(v[1], a, b, c) + v[2] + cut(v[3], a, b, c) + v[4];
-    case 7:
-      return v[0] + cut(v[1], a, b, c) + v[2] + cut(v[3], a, b, c) + v[4] + cut(v[5], a, b, c) + v[6];
-    default: {
-      let out = v[0];
-      for (let i = 1; i < v.length; i += 2) out += cut(v[i], a, b, c) + v[i + 1];
-      return out;
-    }
+  let out = v[0];
+  for (let i = 1; i < v.length; i += 2) out += cut(v[i], a, b, c) + v[i + 1];
+  return out;
+}
+
+/**
+ * `fill` for one template value, as a function of the ids: the forms core writes (one or two holes,
+ * each a whole id, trace id first; three holes, X-Ray's) as one concatenation without a loop, ≈ 15–25
+ * ns less a call than `fill` in node 20; any other through `fill`.
+ */
+function compile(v) {
+  const whole = (h, src) => h >> 12 === src && ((h >> 6) & 63) === 0 && (h & 63) === (src === 0 ? 32 : 16);
+  if (v.length === 3 && whole(v[1], 0)) {
+    const [l0, , l1] = v;
+    return (a) => l0 + a + l1;
   }
+  if (v.length === 3 && whole(v[1], 1)) {
+    const [l0, , l1] = v;
+    return (a, b) => l0 + b + l1;
+  }
+  if (v.length === 5 && whole(v[1], 0) && whole(v[3], 1)) {
+    const [l0, , l1, , l2] = v;
+    return (a, b) => l0 + a + l1 + b + l2;
+  }
+  if (v.length === 7) {
+    const [l0, h1, l1, h2, l2, h3, l3] = v;
+    return (a, b, c) => l0 + cut(h1, a, b, c) + l1 + cut(h2, a, b, c) + l2 + cut(h3, a, b, c) + l3;
+  }
+  return (a, b, c) => fill(v, a, b, c);
 }
 
 /** The template of `va` (written for probe A) against `vb` (for probe B), or null. */
@@ -156,7 +169,7 @@ function segments(va, vb, at, lens) {
  * The template of a shape, or null. `lens` are the ids' lengths in the order `run` takes them, and
  * `zero` whether the trace id's high half is zero (`zeroHigh`); `run(ids)` is core's inject for
  * those ids as `{ remove: [names], set: [[name, value], …] }`, or null when core refuses them. The
- * template is `{ remove, names, segs }` (one template value per header).
+ * template is `{ remove, names, segs, fns }`: per header its template value and `compile`d filler.
  */
 function derive(lens, zero, run) {
   const at = new Map();
@@ -184,6 +197,7 @@ function derive(lens, zero, run) {
       if (want.set[i][0] !== names[i] || want.set[i][1] !== fill(segs[i], ids[0], ids[1], ids[2])) return null;
     }
   }
+  t.fns = segs.map(compile);
   return t;
 }
 

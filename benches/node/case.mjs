@@ -7,9 +7,11 @@
 // impl:   otel    — the matching @opentelemetry propagator
 //         adapter — tracebridge/otel's TraceBridgePropagator for that format
 //         direct  — tracebridge's own API (Translator#extract, inject, Translator#translate)
-//         floor   — what any wasm-backed adapter pays at least: the carrier reads (or the span
-//                   context reads), the values written into wasm memory, one empty wasm call, and
-//                   the OpenTelemetry context or header writes with constant values
+//         floor   — what any wasm-backed adapter pays at least: the carrier reads, the values
+//                   written into wasm memory, one empty wasm call, and the OpenTelemetry context or
+//                   header writes with constant values; for inject (which fills templates of core's
+//                   output in JS, node-binding/template.js) the span context reads, the check of the
+//                   two ids (template.js `admits`) and the header writes with constant values
 //         wasm    — the adapter's wasm calls alone (core's Translator::remote or inject_span with
 //                   the boundary's own work in wasm) on input written once: the part no JS change
 //                   can remove; for translate both calls, each with its input write
@@ -76,6 +78,7 @@ let sink;
 
 // The floor's pieces: the boundary's own write and an empty wasm call.
 const b = require('./boundary.js');
+const { admits } = require('./template.js');
 
 function floorFor() {
   // The headers the format reads (core's registry), as the adapter asks the getter for them.
@@ -101,9 +104,7 @@ function floorFor() {
       return () => {
         const s = api.trace.getSpanContext(spanCtx);
         if (spanCtx.getValue(SUPPRESS) === true) return;
-        const vals = [s.traceId, s.spanId];
-        b.put(vals, ROLES, 2);
-        b.wasm.noop(2);
+        if (!admits(s.traceId, 32) || !admits(s.spanId, 16)) return;
         const c = {};
         for (const h of written) setter.set(c, h, value);
         sink = c;
