@@ -342,3 +342,27 @@ test('ESM entry point', async () => {
   const otel = await import('../otel.mjs');
   assert.strictEqual(typeof otel.TraceBridgePropagator, 'function');
 });
+
+test('carriers: a null-prototype object and a class instance take properties, a Map subclass set()', () => {
+  const ctx = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true };
+  const bare = Object.create(null);
+  bare.TraceParent = 'stale';
+  tb.inject(ctx, bare, {});
+  assert.deepStrictEqual(Object.entries(bare), [['traceparent', TP]]);
+  assert.strictEqual(tb.extract(bare).traceId, ctx.traceId);
+  class Carrier {}
+  const own = tb.inject(ctx, new Carrier(), {});
+  assert.ok(own instanceof Carrier);
+  assert.strictEqual(own.traceparent, TP);
+  const calls = [];
+  class Logged extends Map {
+    set(k, v) {
+      calls.push(k);
+      return super.set(k, v);
+    }
+  }
+  const m = tb.inject(ctx, new Logged(), {});
+  assert.deepStrictEqual(calls, ['traceparent']);
+  assert.strictEqual(m.get('traceparent'), TP);
+  assert.strictEqual(tb.extract(m).spanId, ctx.spanId);
+});
