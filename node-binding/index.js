@@ -619,7 +619,22 @@ function inject(context, headers, options) {
     if (t !== null) {
       const { remove, names, fns } = t;
       for (let i = 0; i < remove.length; i++) removeHeader(headers, kind, remove[i]);
-      for (let i = 0; i < names.length; i++) setHeader(headers, kind, names[i], fns[i](traceId, spanId, parentSpanId));
+      if (kind !== OBJECT || names.length === 1) {
+        for (let i = 0; i < names.length; i++) setHeader(headers, kind, names[i], fns[i](traceId, spanId, parentSpanId));
+        return headers;
+      }
+      // What `setHeader` does name by name, with one pass over the object's keys for the case variants
+      // of all the names (B3 multi writes three): the names are distinct lowercase header names, none a
+      // variant of another, so removing them all first leaves what removing each before its write does.
+      for (const k in headers) {
+        for (let i = 0; i < names.length; i++) {
+          if (k !== names[i] && sameName(k, names[i]) && Object.prototype.hasOwnProperty.call(headers, k)) {
+            delete headers[k];
+            break;
+          }
+        }
+      }
+      for (let i = 0; i < names.length; i++) headers[names[i]] = fns[i](traceId, spanId, parentSpanId);
       return headers;
     }
   }

@@ -12,9 +12,10 @@
 //                   header writes with constant values; for inject (which fills templates of core's
 //                   output in JS, node-binding/template.js) the span context reads, the check of the
 //                   two ids (template.js `admits`) and the header writes with constant values
-//         wasm    — the adapter's wasm calls alone (core's Translator::remote or inject_span with
-//                   the boundary's own work in wasm) on input written once: the part no JS change
-//                   can remove; for translate both calls, each with its input write
+//         wasm    — the adapter's wasm call alone (core's Translator::remote with the boundary's
+//                   own work in wasm) on input written once: the part no JS change can remove; for
+//                   translate with its input write; for inject core's inject_span, which the adapter
+//                   calls only for a shape without a template (a tracestate, Datadog, other ids)
 
 import { createRequire } from 'node:module';
 
@@ -143,12 +144,10 @@ function wasmFor() {
       b.put(span, ROLES, 2);
       return () => (sink = b.done(w.injectSpan(2, 1)));
     case 'translate':
-      // One input area: each call's input is written before it.
+      // The extract's call: the inject fills a template (no call) since 2026-12-04.
       return () => {
         b.put(vals, ids, vals.length);
-        b.done(w.remote(vals.length));
-        b.put(span, ROLES, 2);
-        sink = b.done(w.injectSpan(2, 1));
+        sink = b.done(w.remote(vals.length));
       };
   }
   throw new Error(op);
