@@ -618,21 +618,22 @@ function inject(context, headers, options) {
     }
     if (t !== null) {
       const { remove, names, fns } = t;
-      for (let i = 0; i < remove.length; i++) removeHeader(headers, kind, remove[i]);
-      if (kind !== OBJECT || names.length === 1) {
+      if (kind !== OBJECT) {
+        for (let i = 0; i < remove.length; i++) removeHeader(headers, kind, remove[i]);
         for (let i = 0; i < names.length; i++) setHeader(headers, kind, names[i], fns[i](traceId, spanId, parentSpanId));
         return headers;
       }
-      // What `setHeader` does name by name, with one pass over the object's keys for the case variants
-      // of all the names (B3 multi writes three): the names are distinct lowercase header names, none a
-      // variant of another, so removing them all first leaves what removing each before its write does.
+      // What `removeHeader` and `setHeader` do name by name, in one pass over the object's keys: a
+      // key that is a removed name in any case goes, and so does a case variant of a written name
+      // (W3C removes a stale `tracestate` and writes `traceparent`, B3 multi writes three). The names
+      // are distinct lowercase header names, so deleting first and assigning after leaves what the
+      // calls one by one leave.
       for (const k in headers) {
-        for (let i = 0; i < names.length; i++) {
-          if (k !== names[i] && sameName(k, names[i]) && Object.prototype.hasOwnProperty.call(headers, k)) {
-            delete headers[k];
-            break;
-          }
-        }
+        if (!Object.prototype.hasOwnProperty.call(headers, k)) continue;
+        let drop = false;
+        for (let i = 0; i < remove.length && !drop; i++) drop = sameName(k, remove[i]);
+        for (let i = 0; i < names.length && !drop; i++) drop = k !== names[i] && sameName(k, names[i]);
+        if (drop) delete headers[k];
       }
       for (let i = 0; i < names.length; i++) headers[names[i]] = fns[i](traceId, spanId, parentSpanId);
       return headers;
