@@ -573,8 +573,10 @@ function injectError(r) {
   }
 }
 
-// Templates of the shapes `inject` has written (template.js), by shape.
+// Templates of the shapes `inject` has written (template.js), by shape; emptied when full (a shape
+// includes the caller's list of formats, which a caller could vary without end).
 const templates = new Map();
+const TEMPLATES_MAX = 4096;
 
 /** Write `context` into `headers` in each of `options.formats` (default: w3c). Returns `headers`. */
 function inject(context, headers, options) {
@@ -614,6 +616,7 @@ function inject(context, headers, options) {
           return null;
         }
       });
+      if (templates.size >= TEMPLATES_MAX) templates.clear();
       templates.set(key, t);
     }
     if (t !== null) {
