@@ -276,11 +276,17 @@ pub(crate) fn check_visible_ascii(v: &[u8]) -> Result<(), Error> {
 
 /// Like [`visible_ascii`] but also allows horizontal tab (optional whitespace in list headers).
 pub(crate) fn visible_ascii_or_tab(v: &[u8]) -> Result<&str, Error> {
-    if lanes::all_bytes(v, |b| (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t')) {
+    if is_visible_ascii_or_tab(v) {
         core::str::from_utf8(v).map_err(|_| Error::NotAscii)
     } else {
         Err(Error::NotAscii)
     }
+}
+
+/// The check of [`visible_ascii_or_tab`] alone, for text that is a `str` already (no UTF-8 check to
+/// repeat).
+pub(crate) fn is_visible_ascii_or_tab(v: &[u8]) -> bool {
+    lanes::all_bytes(v, |b| (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t'))
 }
 
 /// `iter` with only `next` of its own, for handing over as `dyn Iterator`: a vtable compiles every

@@ -327,7 +327,9 @@ impl<'a> TraceState<'a> {
 
     /// Parse one header value.
     pub fn parse(value: &'a str) -> Result<Self, Error> {
-        Self::parse_lines(core::iter::once(value.as_bytes()))
+        let mut out = TraceState::EMPTY;
+        out.parse_into(core::iter::once(value))?;
+        Ok(out)
     }
 
     /// Parse every `tracestate` line of `headers` as one list. `Ok(None)` when there is none.
@@ -359,7 +361,7 @@ impl<'a> TraceState<'a> {
     }
 
     /// [`parse_lines`](Self::parse_lines) into `self`; empty on an error.
-    fn parse_into<I: IntoIterator<Item = &'a [u8]>>(&mut self, lines: I) -> Result<(), Error> {
+    fn parse_into<L: Line<'a>, I: IntoIterator<Item = L>>(&mut self, lines: I) -> Result<(), Error> {
         self.clear();
         let parsed = self.fill(lines);
         if parsed.is_err() {
@@ -375,7 +377,7 @@ impl<'a> TraceState<'a> {
     }
 
     /// The body of [`parse_into`](Self::parse_into), on an empty `self`.
-    fn fill<I: IntoIterator<Item = &'a [u8]>>(&mut self, lines: I) -> Result<(), Error> {
+    fn fill<L: Line<'a>, I: IntoIterator<Item = L>>(&mut self, lines: I) -> Result<(), Error> {
         let out = self;
         let mut total = 0usize;
         // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
@@ -385,12 +387,13 @@ impl<'a> TraceState<'a> {
         let mut seen: ArrayVec<(u32, &[u8]), MAX_MEMBERS> = ArrayVec::new();
         let mut seen_filter = [0u64; 4];
         let mut canonical = true;
-        for line in lines {
+        for given in lines {
+            let line = given.bytes();
             total = total.saturating_add(line.len()).saturating_add(1);
             if total > MAX_INPUT_LEN {
                 return Err(Error::TooLong);
             }
-            let text = carrier::visible_ascii_or_tab(line)?;
+            let text = given.text()?;
             let slot = out.lines.get_mut(usize::from(out.n_lines)).ok_or(Error::TooLong)?;
             *slot = text;
             out.n_lines += 1;
@@ -789,12 +792,69 @@ pub fn is_valid_value(value: &str) -> bool {
     }
 }
 
+/// A `tracestate` line as the parser takes it: bytes from a carrier, or a `str` a caller has already
+/// (then only the byte classes are checked: its UTF-8 was, and a second check of it was 14 % of
+/// parsing a one-member list).
+pub(crate) trait Line<'a>: Copy {
+    /// The line's bytes.
+    fn bytes(self) -> &'a [u8];
+    /// The line as text: every byte visible ASCII or a tab, else [`Error::NotAscii`].
+    fn text(self) -> Result<&'a str, Error>;
+}
+
+impl<'a> Line<'a> for &'a [u8] {
+    fn bytes(self) -> &'a [u8] {
+        self
+    }
+
+    fn text(self) -> Result<&'a str, Error> {
+        carrier::visible_ascii_or_tab(self)
+    }
+}
+
+impl<'a> Line<'a> for &'a str {
+    fn bytes(self) -> &'a [u8] {
+        self.as_bytes()
+    }
+
+    fn text(self) -> Result<&'a str, Error> {
+        if carrier::is_visible_ascii_or_tab(self.as_bytes()) {
+            Ok(self)
+        } else {
+            Err(Error::NotAscii)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
     use std::format;
     use std::string::{String, ToString};
+
+    /// A `str` (no second UTF-8 check) and the same bytes from a carrier parse alike: the same
+    /// members, canonical form and error, for every byte class at every place of a member.
+    #[test]
+    fn str_and_bytes_parse_alike() {
+        let mut inputs = std::vec::Vec::new();
+        for c in ['\t', ' ', '\u{1}', '\u{1f}', '\u{7f}', 'é', '\u{80}', '中', '=', ',', 'a'] {
+            for text in [format!("{c}a=1"), format!("a{c}=1"), format!("a={c}1"), format!("a=1{c}"), format!("a=1,{c}")]
+            {
+                inputs.push(text);
+            }
+        }
+        inputs.push("a=".repeat(300));
+        inputs.push(format!("a={}", "v".repeat(600)));
+        for text in &inputs {
+            let (s, b) = (TraceState::parse(text), TraceState::parse_lines([text.as_bytes()]));
+            let show =
+                |t: Result<TraceState<'_>, Error>| t.map(|t| (t.to_string(), t.as_canonical_str().map(String::from)));
+            assert_eq!(show(s), show(b), "{text:?}");
+        }
+        assert_eq!(TraceState::parse("a=\u{e9}").map(|t| t.len()), Err(Error::NotAscii));
+        assert_eq!(TraceState::parse("a=1,\tb=2").map(|t| t.len()), Ok(2));
+    }
 
     /// The word-at-a-time check agrees with the grammar's byte classes for every byte, at every
     /// position of a word and of the padded tail.
