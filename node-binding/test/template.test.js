@@ -41,6 +41,9 @@ function ids() {
     [hex(32), '0000000000000000'],
     ['00000000000000000000000000000000', hex(16)],
     [hex(31) + 'g', hex(16)],
+    // Not one byte: U+0161 and U+0130 end in the bytes of `a` and `0`.
+    [hex(31) + '\u0161', hex(16)],
+    [hex(32), hex(15) + '\u0130'],
   );
   return out;
 }
