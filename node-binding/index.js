@@ -609,13 +609,7 @@ function inject(context, headers, options) {
     let t = templates.get(key);
     if (t === undefined) {
       const lens = hasParent ? [narrow ? 16 : 32, 16, 16] : [narrow ? 16 : 32, 16];
-      t = derive(lens, zero, (ids) => {
-        try {
-          return coreInject(packed, 0, ids[0], ids[1], ids[2], undefined, sampled, debug, flags);
-        } catch {
-          return null;
-        }
-      });
+      t = derive(lens, zero, (ids) => coreInject(packed, 0, ids[0], ids[1], ids[2], undefined, sampled, debug, flags));
       if (templates.size >= TEMPLATES_MAX) templates.clear();
       templates.set(key, t);
     }

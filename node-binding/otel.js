@@ -86,14 +86,7 @@ class TraceBridgePropagator {
         const key = flags * 2 + (zero ? 1 : 0);
         let t = this.#templates.get(key);
         if (t === undefined) {
-          t = derive(LENS, zero, (ids) => {
-            // A probe core would not write (none is known) leaves the shape to core, call by call.
-            try {
-              return this.#core(ids[0], ids[1], '', flags);
-            } catch {
-              return null;
-            }
-          });
+          t = derive(LENS, zero, (ids) => this.#core(ids[0], ids[1], '', flags));
           this.#templates.set(key, t);
         }
         if (t !== null) {

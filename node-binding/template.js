@@ -168,16 +168,25 @@ function segments(va, vb, at, lens) {
 /**
  * The template of a shape, or null. `lens` are the ids' lengths in the order `run` takes them, and
  * `zero` whether the trace id's high half is zero (`zeroHigh`); `run(ids)` is core's inject for
- * those ids as `{ remove: [names], set: [[name, value], …] }`, or null when core refuses them. The
- * template is `{ remove, names, segs, fns }`: per header its template value and `compile`d filler.
+ * those ids as `{ remove: [names], set: [[name, value], …] }`, or null when core refuses them (a
+ * throw counts as null: none is known, and the shape is then left to core, call by call). The
+ * template is `{ remove, names, segs, fns }`: per header its template value and the `compile`d
+ * filler the injects call, which is what the last two probes check against core.
  */
 function derive(lens, zero, run) {
+  const core = (ids) => {
+    try {
+      return run(ids);
+    } catch {
+      return null;
+    }
+  };
   const at = new Map();
   let total = 0;
   for (const n of lens) total += n;
   for (let k = 0; k < total; k++) at.set(probeA(k) + probeB(k), k);
-  const a = run(probe(lens, zero, probeA));
-  const b = run(probe(lens, zero, probeB));
+  const a = core(probe(lens, zero, probeA));
+  const b = core(probe(lens, zero, probeB));
   if (a === null || b === null || a.set.length !== b.set.length || !same(a.remove, b.remove)) return null;
   const names = [];
   const segs = [];
@@ -188,17 +197,16 @@ function derive(lens, zero, run) {
     names.push(a.set[i][0]);
     segs.push(s);
   }
-  const t = { remove: a.remove, names, segs };
+  const fns = segs.map(compile);
   for (const digits of [C, D]) {
     const ids = fixed(lens, zero, digits);
-    const want = run(ids);
-    if (want === null || !same(want.remove, t.remove) || want.set.length !== names.length) return null;
+    const want = core(ids);
+    if (want === null || !same(want.remove, a.remove) || want.set.length !== names.length) return null;
     for (let i = 0; i < names.length; i++) {
-      if (want.set[i][0] !== names[i] || want.set[i][1] !== fill(segs[i], ids[0], ids[1], ids[2])) return null;
+      if (want.set[i][0] !== names[i] || want.set[i][1] !== fns[i](ids[0], ids[1], ids[2])) return null;
     }
   }
-  t.fns = segs.map(compile);
-  return t;
+  return { remove: a.remove, names, segs, fns };
 }
 
 function same(x, y) {

@@ -112,6 +112,8 @@ test('a template is core output with the ids as holes, and none where core does 
   const T = '4bf92f3577b34da6a3ce929d0e0e4736';
   assert.strictEqual(fill(x.segs[0], T, SPAN), `Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=${SPAN};Sampled=1`);
   assert.strictEqual(fill(x.segs[1], T, SPAN), `${T}-${SPAN}-1`);
+  // The compiled fillers the injects call say the same.
+  assert.deepStrictEqual(x.fns.map((f) => f(T, SPAN)), x.segs.map((v) => fill(v, T, SPAN)));
   // Literals and holes alternate: the ids are cut where the format cuts them, nowhere else.
   assert.strictEqual(x.segs[0].filter((s) => typeof s === 'number').length, 3);
   // Datadog writes ids in decimal and grpc-trace-bin in base64: no template.
