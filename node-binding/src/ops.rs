@@ -6,18 +6,20 @@
 //!
 //! | op | result | fields | strings |
 //! |---|---|---|---|
-//! | [`remote`] | 1: a context, 0: none | 0 trace flags | 0 trace id, 1 span id, 2 tracestate |
-//! | [`extract`] | 1: a context, 0: none | 0 trace flags, 1 sampled (−1 null, 0, 1), 2 debug, 3 source, 4 id width | 0 trace id, 1 span id, 2 parent span id, 3 tracestate |
+//! | [`remote`] | 1: a context, 0: none | 0 trace flags, 1 [`member_reads_ids`] | 0 trace id, 1 span id, 2 tracestate |
+//! | [`extract`] | 1: a context, 0: none | 0 trace flags, 1 sampled (−1 null, 0, 1), 2 debug, 3 source, 4 id width, 5 [`member_reads_ids`] | 0 trace id, 1 span id, 2 parent span id, 3 tracestate |
 //! | [`translate`] | 1 | [`REPORT`] fields, each format's status, then removals and writes (header indices); headers of other names as named outputs (see [`crate::out`]) | 0 trace id, 1 span id, 2 + i write i |
 //! | [`inject_span`], [`inject`] | writes (≥ 0) or an [`InjectError`] code | 0 removals, 1 writes, then their header indices | i: write i |
 
 use core::fmt::Write as _;
+use core::ops::ControlFlow;
 
 use tracebridge::propagate::SpanContext;
-use tracebridge::tracestate::TraceStateBuf;
+use tracebridge::tracestate::{self, TraceStateBuf};
 use tracebridge::translate::{Outcome, Plan, RootReason, Status};
 use tracebridge::{
-    Error, Format, IdWidth, Injector, Sampling, SpanId, TraceContext, TraceFlags, TraceId, TraceState, Translator,
+    Error, Extractor, Format, IdWidth, Injector, Sampling, SpanId, TraceContext, TraceFlags, TraceId, TraceState,
+    Translator,
 };
 
 use crate::io::{header_index, Input, Role};
@@ -98,11 +100,39 @@ pub fn remote(t: &Translator, src: &Input<'_>, tracestate: &mut TraceStateBuf, m
     let Some(ctx) = t.remote_into(src, tracestate) else { return out.finish(0) };
     let (trace, span) = (ctx.trace_id.to_hex(), ctx.span_id.to_hex());
     out.field(0, i32::from(ctx.trace_flags.0));
+    out.field(1, i32::from(member_reads_ids(t, &ctx)));
     out.string(0, key(Op::Remote, 0), Some(&trace), src);
     out.string(1, key(Op::Remote, 1), Some(&span), src);
     let ts = tracestate.as_str().as_bytes();
     out.string(2, key(Op::Remote, 2), (!ts.is_empty()).then_some(ts), src);
     out.finish(1)
+}
+
+/// Whether the tracestate read with `ctx` has a member whose reading compares an id's value with
+/// another: ours (its per-hop fields apply only when its `s` is the span id, `ext::apply`) or
+/// Datadog's `dd` (its `p`). Then the answer for another request of the same shape may differ by
+/// more than the ids, so the JS side keeps no extract template of it (`template.js`).
+fn member_reads_ids(t: &Translator, ctx: &TraceContext<'_>) -> bool {
+    let ts = &ctx.tracestate;
+    ts.get(t.config().tracestate.key.as_str()).is_some() || ts.get("dd").is_some()
+}
+
+/// [`member_reads_ids`] for `translate`, whose plan keeps no context: whether a `tracestate` line
+/// has our member's key or `dd` before a `=` anywhere in it (a superset of the members, which only
+/// costs a template).
+fn tracestate_may_read_ids(t: &Translator, src: &Input<'_>) -> bool {
+    let key = t.config().tracestate.key.as_str().as_bytes();
+    let names = |w: &[u8], key: &[u8]| w.split_last().is_some_and(|(last, head)| *last == b'=' && head == key);
+    let mut found = false;
+    src.visit_values(tracestate::HEADER, &mut |line| {
+        found = line.windows(key.len() + 1).any(|w| names(w, key)) || line.windows(3).any(|w| names(w, b"dd"));
+        if found {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    found
 }
 
 /// `extract`: the chosen context as read ([`Translator::inspect`]); `scratch` holds its canonical
@@ -118,6 +148,7 @@ pub fn extract(t: &Translator, src: &Input<'_>, scratch: &mut String, mut out: O
     out.field(2, i32::from(ctx.sampling == Sampling::Debug));
     out.field(3, format_code(ins.source));
     out.field(4, if ctx.id_width == IdWidth::Bits64 { 64 } else { 128 });
+    out.field(5, i32::from(member_reads_ids(t, &ctx)));
     out.string(0, key(Op::Extract, 0), Some(&trace), src);
     out.string(1, key(Op::Extract, 1), Some(&span), src);
     out.string(2, key(Op::Extract, 2), parent.as_ref().map(|p| &p[..]), src);
@@ -128,9 +159,9 @@ pub fn extract(t: &Translator, src: &Input<'_>, scratch: &mut String, mut out: O
 }
 
 /// The report fields of [`translate`], in order, before the status of each format, the removals and
-/// the writes. The last three count the removals and the writes by header index, and the named ones
-/// (removals first, then writes).
-pub const REPORT: [&str; 15] = [
+/// the writes. Three count the removals and the writes by header index, and the named ones (removals
+/// first, then writes); the last is [`tracestate_may_read_ids`].
+pub const REPORT: [&str; 16] = [
     "outcome",
     "rootReason",
     "source",
@@ -146,6 +177,7 @@ pub const REPORT: [&str; 15] = [
     "removals",
     "writes",
     "named",
+    "memberReadsIds",
 ];
 
 /// `translate`: plan into the reused `plan` ([`Translator::plan_into`]); the report, the headers to
@@ -219,6 +251,7 @@ pub fn translate(
     out.field(fields.len(), removals);
     out.field(fields.len() + 1, writes as i32);
     out.field(fields.len() + 2, named as i32);
+    out.field(fields.len() + 3, i32::from(tracestate_may_read_ids(t, src)));
     out.finish(1)
 }
 
@@ -499,6 +532,18 @@ mod tests {
         let c = Call::headers(&[("traceparent", TP), ("tracestate", "a=1,b=2")]);
         assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
         assert_eq!(js.string(&c, 2).as_deref(), Some("a=1,b=2"));
+        assert_eq!(js.field(1), 0, "no member that reads the ids");
+        for (state, reads) in [("a=1,tracebridge=s:00f067aa0ba902b7", 1), ("dd=p:00f067aa0ba902b7", 1), ("tb=s:1", 0)] {
+            let c = Call::headers(&[("traceparent", TP), ("tracestate", state)]);
+            assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
+            assert_eq!(js.field(1), reads, "{state}");
+            assert_eq!(js.run(&c, |s, o| extract(&t, s, &mut String::new(), o)), 1);
+            assert_eq!(js.field(5), reads, "{state}");
+        }
+        let tb = translator(r#"{"tracestate": {"key": "tb"}}"#);
+        let c = Call::headers(&[("traceparent", TP), ("tracestate", "tb=s:1")]);
+        assert_eq!(js.run(&c, |s, o| remote(&tb, s, &mut ts, o)), 1);
+        assert_eq!(js.field(1), 1, "the configured key");
         let c = Call::headers(&[("traceparent", TP)]);
         assert_eq!(js.run(&c, |s, o| remote(&t, s, &mut ts, o)), 1);
         assert_eq!(js.string(&c, 2), None);
@@ -555,6 +600,13 @@ mod tests {
             ]
         );
         assert_eq!(js.string(&c, 0).as_deref(), Some("80f198ee56343ba864fe8b2a57d3eff7"));
+        assert_eq!(js.field(REPORT.len() - 1), 0, "no tracestate");
+        let reads = REPORT.len() - 1;
+        for (state, want) in [("a=1", 0), ("a=1,tracebridge=s:1", 1), ("dd=s:1", 1), ("tracebridgex=1,xdd:=1", 0)] {
+            let c = Call::headers(&[("traceparent", TP), ("tracestate", "b=2"), ("tracestate", state)]);
+            assert_eq!(js.run(&c, |s, o| translate(&t, s, &mut plan, || [1; 24], o)), 1);
+            assert_eq!(js.field(reads), want, "{state}");
+        }
     }
 
     /// What the JS applies after `translate`: removals, then writes, each as `(name, value)`, by index

@@ -34,7 +34,7 @@ struct Tables {
     /// Core's serialization by sampling code.
     samplings: [Sampling; 4],
     /// The report fields of `translate`, in order.
-    report: [&'static str; 15],
+    report: [&'static str; 16],
     layout: Layout,
 }
 
