@@ -163,6 +163,14 @@ function done(result) {
   return result;
 }
 
+/** `(vals, ids, n) => result` of wasm op `op(n)` on those values: `put`, the call, `done`. */
+function caller(op) {
+  return (vals, ids, n) => {
+    put(vals, ids, n);
+    return done(op(n));
+  };
+}
+
 /** Op field `i` of the last call. */
 function int(i) {
   return i32[INTS + L.fields + i];
@@ -183,6 +191,18 @@ function str(slot, values) {
   if (raw === null) raw = latin1(BYTES, BYTES + i32[INTS + L.rawEnd]);
   const a = i32[at + 1];
   return raw.substring(a, a + i32[at + 2]);
+}
+
+/**
+ * Where string `slot` of the last call came from, into `at` (three numbers): the index of the value
+ * given to `put` it is a substring of (negative when it is not one: a literal, raw bytes, null), and
+ * its start and length in that value.
+ */
+function source(slot, at) {
+  const p = INTS + L.strings + 3 * slot;
+  at[0] = i32[p];
+  at[1] = i32[p + 1];
+  at[2] = i32[p + 2];
 }
 
 /** The name of the k-th header the last call handed back by name. */
@@ -240,9 +260,11 @@ module.exports = {
   layout: L,
   put,
   done,
+  caller,
   fresh,
   int,
   str,
+  source,
   namedName,
   namedValue,
   internalError,

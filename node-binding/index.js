@@ -5,7 +5,7 @@
 // builds result objects and header writes from what comes back.
 
 const b = require('./boundary.js');
-const { admits, zeroHigh, derive } = require('./template.js');
+const { admits, zeroHigh, derive, ExtractTemplates } = require('./template.js');
 
 const { wasm, tables: T, HEADERS, PREFIXES, NAMED, FORMATS } = b;
 const FORMAT_INDEX = new Map(FORMATS.map((f, i) => [f, i]));
@@ -17,6 +17,8 @@ const ROOT_REASONS = T.rootReasons;
 const SAMPLINGS = T.samplings;
 const R = Object.fromEntries(T.report.map((name, i) => [name, i]));
 const STATUS_AT = T.report.length;
+// The fields and strings of core's `extract` answer (ops.rs).
+const EXTRACT_SIZES = [6, 4];
 const N_ERRORS = T.errors.length;
 const N_PLAIN_STATUSES = STATUS.length - N_ERRORS;
 const [ROLE_TRACE, ROLE_SPAN, ROLE_PARENT, ROLE_STATE] = b.layout.roles;
@@ -267,7 +269,7 @@ function statuses(at) {
   for (let i = 0; ; i += PER_KEY) {
     const end = Math.min(i + PER_KEY, FORMATS.length);
     let key = 0;
-    for (let k = i; k < end; k++) key = key * STATUS.length + b.int(at + k);
+    for (let k = i; k < end; k++) key = key * STATUS.length + int(at + k);
     const found = map.get(key);
     if (end === FORMATS.length) return found === undefined ? statusSet(at, map, key) : found;
     if (found !== undefined) {
@@ -285,7 +287,7 @@ function statuses(at) {
 /** The frozen statuses object of the last call, kept in `map` under `key` while there is room. */
 function statusSet(at, map, key) {
   const o = {};
-  for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[b.int(at + i)];
+  for (let i = 0; i < FORMATS.length; i++) o[FORMATS[i]] = STATUS[int(at + i)];
   Object.freeze(o);
   if (map !== null && statusSetCount < STATUS_SETS_MAX) {
     map.set(key, o);
@@ -299,27 +301,40 @@ function errorStatus(code) {
   return code < 0 ? null : STATUS[N_PLAIN_STATUSES + code];
 }
 
+// The answer `translate` reads: the boundary's (`tpl` null), or a template's with the ids of its
+// `find` (template.js).
+let tpl = null;
+let tplIds = null;
+
+function int(i) {
+  return tpl === null ? b.int(i) : tpl.ints[i];
+}
+
+function str(slot, vals) {
+  return tpl === null ? b.str(slot, vals) : tpl.outs[slot](tplIds.a, tplIds.b, tplIds.c);
+}
+
 /** The report of the last `translate` call. */
 function report(vals) {
-  const root = b.int(R.rootReason);
-  const source = b.int(R.source);
-  const sampling = b.int(R.sampling);
+  const root = int(R.rootReason);
+  const source = int(R.source);
+  const sampling = int(R.sampling);
   return {
-    outcome: OUTCOMES[b.int(R.outcome)],
+    outcome: OUTCOMES[int(R.outcome)],
     rootReason: root < 0 ? null : ROOT_REASONS[root],
     source: source < 0 ? null : FORMATS[source],
-    traceId: b.str(0, vals),
-    spanId: b.str(1, vals),
+    traceId: str(0, vals),
+    spanId: str(1, vals),
     sampling: sampling < 0 ? null : SAMPLINGS[sampling],
     formats: statuses(STATUS_AT),
-    injected: formatList(b.int(R.injected)),
-    removed: formatList(b.int(R.removed)),
-    tracestateDropped: b.int(R.tracestateDropped),
-    memberFieldsLost: b.int(R.memberFieldsLost),
-    traceIdTruncated: b.int(R.traceIdTruncated) === 1,
-    tracestateError: errorStatus(b.int(R.tracestateError)),
-    baggageDropped: b.int(R.baggageDropped),
-    baggageError: errorStatus(b.int(R.baggageError)),
+    injected: formatList(int(R.injected)),
+    removed: formatList(int(R.removed)),
+    tracestateDropped: int(R.tracestateDropped),
+    memberFieldsLost: int(R.memberFieldsLost),
+    traceIdTruncated: int(R.traceIdTruncated) === 1,
+    tracestateError: errorStatus(int(R.tracestateError)),
+    baggageDropped: int(R.baggageDropped),
+    baggageError: errorStatus(int(R.baggageError)),
   };
 }
 
@@ -348,6 +363,37 @@ function configJson(config) {
   throw err;
 }
 
+/**
+ * The last `translate` answer (`tpl` null: the boundary's; else that template's) but the values
+ * written: `{ report, removeAt, names, named }` (`named`: name, value or null, … for baggage).
+ */
+function decode(vals) {
+  const nRemove = int(R.removals);
+  const nSet = int(R.writes);
+  const nNamed = int(R.named);
+  const at = STATUS_AT + FORMATS.length;
+  const removeAt = [];
+  for (let i = 0; i < nRemove; i++) removeAt.push(HEADERS[int(at + i)]);
+  const names = [];
+  for (let i = 0; i < nSet; i++) names.push(HEADERS[int(at + nRemove + i)]);
+  // Headers by name (baggage, e.g. `uberctx-{key}`): removals, then writes, as core plans them.
+  let named = null;
+  if (nNamed > 0) {
+    named = [];
+    for (let k = 0; k < nNamed; k++) named.push(b.namedName(k), b.namedValue(k));
+  }
+  return { report: report(vals), removeAt, names, named };
+}
+
+/** `templates.learn` after a call that found no template: learning is an optimization, never an error. */
+function learnQuietly(templates, vals, ids, n) {
+  try {
+    templates.learn(vals, ids, n, 1);
+  } catch {
+    // The answer already read stands.
+  }
+}
+
 /** The translation policy, built once from the configuration shared with core and the Envoy filter. */
 class Translator {
   #w;
@@ -355,6 +401,8 @@ class Translator {
   #all;
   #reads;
   #idle;
+  #shapes; // extract templates (template.js)
+  #translations; // translate templates (template.js)
 
   constructor(config) {
     this.#w = new wasm.WasmTranslator(configJson(config));
@@ -364,6 +412,23 @@ class Translator {
     this.#all = new Want(Array.from(this.#w.touches()), prefixes);
     this.#reads = new Want(Array.from(this.#w.reads()), []);
     this.#fields = Object.freeze(Array.from(this.#w.fields(), (i) => HEADERS[i]));
+    const w = this.#w;
+    this.#shapes = new ExtractTemplates(
+      b.caller((n) => w.extract(n)),
+      () => EXTRACT_SIZES,
+      [0, 1, 2],
+      () => b.int(5) !== 0,
+    );
+    this.#translations = new ExtractTemplates(
+      b.caller((n) => w.translate(n)),
+      () =>
+        b.int(R.named) !== 0
+          ? null
+          : [STATUS_AT + FORMATS.length + b.int(R.removals) + b.int(R.writes), 2 + b.int(R.writes)],
+      [0, 1],
+      () => b.int(R.memberReadsIds) !== 0,
+      this.#reads.has,
+    );
     b.fresh();
     // When no trace header at all leaves the headers untouched, that report is known: skip the call.
     const none = new Map();
@@ -382,6 +447,23 @@ class Translator {
     const n = g.n;
     if (n === 0) return null;
     const vals = g.vals;
+    // Core's answer for this shape with these ids (template.js), when it has one.
+    const shapes = this.#shapes;
+    const t = shapes.find(vals, g.ids, n);
+    if (t !== null) {
+      const { a, b: span, c } = shapes;
+      const { ints, outs } = t;
+      return {
+        traceId: outs[0](a, span, c),
+        spanId: outs[1](a, span, c),
+        parentSpanId: outs[2](a, span, c),
+        sampled: ints[1] < 0 ? null : ints[1] === 1,
+        debug: ints[2] === 1,
+        traceFlags: ints[0],
+        traceState: outs[3](a, span, c),
+        source: FORMATS[ints[3]],
+      };
+    }
     b.put(vals, g.ids, n, g.keys);
     const r = b.done(this.#w.extract(n));
     if (r !== 1) {
@@ -389,7 +471,7 @@ class Translator {
       throw b.internalError(r);
     }
     const sampled = b.int(1);
-    return {
+    const out = {
       traceId: b.str(0, vals),
       spanId: b.str(1, vals),
       parentSpanId: b.str(2, vals),
@@ -399,6 +481,8 @@ class Translator {
       traceState: b.str(3, vals),
       source: FORMATS[b.int(3)],
     };
+    learnQuietly(shapes, vals, g.ids, n);
+    return out;
   }
 
   /** Everything read, per format: core's `inspect --json` document with camelCase keys. */
@@ -422,31 +506,56 @@ class Translator {
     const n = g.n;
     if (n === 0 && this.#idle !== undefined && this.#idle !== null) return { ...this.#idle };
     const vals = g.vals;
-    if (n > 0) b.put(vals, g.ids, n, g.keys);
-    const r = b.done(this.#w.translate(n));
-    if (r !== 1) throw b.internalError(r);
-    // The strings first: the writes below may run user code (a Map subclass, a Headers guard).
-    const out = report(vals);
-    const nRemove = b.int(R.removals);
-    const nSet = b.int(R.writes);
-    const nNamed = b.int(R.named);
-    const at = STATUS_AT + FORMATS.length;
+    // Core's answer for this shape with these ids (template.js), when it has one: its report and
+    // writes decoded once (`memo`), the ids and the values filled in per call.
+    const translations = this.#translations;
+    const t = n > 0 ? translations.find(vals, g.ids, n) : null;
+    let p;
+    let out;
     let set0 = null;
     let set1 = null;
     let sets = null;
-    for (let i = 0; i < nSet; i++) {
-      const value = b.str(2 + i, vals);
-      if (i === 0) set0 = value;
-      else if (i === 1) set1 = value;
-      else (sets ??= []).push(value);
+    if (t !== null) {
+      p = t.memo;
+      if (p === undefined) {
+        tpl = t;
+        tplIds = translations;
+        try {
+          p = t.memo = decode(vals);
+        } finally {
+          tpl = null;
+        }
+      }
+      const { a, b: span, c } = translations;
+      const outs = t.outs;
+      out = { ...p.report };
+      out.traceId = outs[0](a, span, c);
+      out.spanId = outs[1](a, span, c);
+      for (let i = 0; i < p.names.length; i++) {
+        const value = outs[2 + i](a, span, c);
+        if (i === 0) set0 = value;
+        else if (i === 1) set1 = value;
+        else (sets ??= []).push(value);
+      }
+    } else {
+      if (n > 0) b.put(vals, g.ids, n, g.keys);
+      const r = b.done(this.#w.translate(n));
+      if (r !== 1) throw b.internalError(r);
+      // The strings first: the writes below may run user code (a Map subclass, a Headers guard).
+      p = decode(vals);
+      out = p.report;
+      for (let i = 0; i < p.names.length; i++) {
+        const value = b.str(2 + i, vals);
+        if (i === 0) set0 = value;
+        else if (i === 1) set1 = value;
+        else (sets ??= []).push(value);
+      }
+      if (n > 0) learnQuietly(translations, vals, g.ids, n);
     }
-    const removeAt = nRemove === 0 ? null : [];
-    for (let i = 0; i < nRemove; i++) removeAt.push(HEADERS[b.int(at + i)]);
-    const names = [];
-    for (let i = 0; i < nSet; i++) names.push(HEADERS[b.int(at + nRemove + i)]);
-    // Headers by name (baggage, e.g. `uberctx-{key}`): removals, then writes, as core plans them.
-    const named = nNamed === 0 ? null : [];
-    for (let k = 0; k < nNamed; k++) named.push(b.namedName(k), b.namedValue(k));
+    const { removeAt, names, named } = p;
+    const nRemove = removeAt.length;
+    const nSet = names.length;
+    const nNamed = named === null ? 0 : named.length / 2;
     const keys = kind === HEADERS_OBJ ? undefined : g;
     // `g` may be the shared scratch: keep it ours while writing (a write may run user code).
     const held = g === scratch && !gathering;

@@ -8,22 +8,14 @@ const api = require('@opentelemetry/api');
 const { TraceBridgePropagator } = require('../otel.js');
 const { Translator, inject } = require('..');
 const b = require('../boundary.js');
+const { hexDigits } = require('./hex.js');
 const { derive, fill, admits } = require('../template.js');
 
 const setter = api.defaultTextMapSetter;
 const [ROLE_TRACE, ROLE_SPAN, , ROLE_STATE] = b.layout.roles;
 
-// A fixed generator: the same ids on every run.
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = rng(7);
-const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(next() * 16)]).join('');
+// The same ids on every run.
+const hex = hexDigits(7);
 
 const SPAN = 'e457b5a2e4d86bd1';
 /** Trace and span ids of every kind the fast path admits or must leave to core. */
