@@ -26,11 +26,12 @@ const ONLY = opt('only', '');
 const JSON_OUT = opt('json', '');
 const CASE = fileURLToPath(new URL('./case.mjs', import.meta.url));
 
-const FORMATS = ['w3c', 'b3-single', 'b3-multi', 'jaeger', 'xray'];
+const FORMATS = ['w3c', 'w3c-vendor', 'b3-single', 'b3-multi', 'jaeger', 'xray'];
 const cases = [];
 for (const op of ['extract', 'inject', 'translate']) {
   for (const format of FORMATS) {
-    if (op === 'translate' && format === 'w3c') continue; // legacy → W3C only
+    if (op === 'translate' && format.startsWith('w3c')) continue; // legacy → W3C only
+    if (op === 'inject' && format === 'w3c-vendor') continue; // a kind of request: extract only
     if (ONLY && !`${op}/${format}`.startsWith(ONLY)) continue;
     cases.push({ op, format });
   }

@@ -7,15 +7,20 @@
 // impl:   otel    — the matching @opentelemetry propagator
 //         adapter — tracebridge/otel's TraceBridgePropagator for that format
 //         direct  — tracebridge's own API (Translator#extract, inject, Translator#translate)
-//         floor   — what any wasm-backed adapter pays at least: the carrier reads, the values
-//                   written into wasm memory, one empty wasm call, and the OpenTelemetry context or
-//                   header writes with constant values; for inject (which fills templates of core's
-//                   output in JS, node-binding/template.js) the span context reads, the check of the
-//                   two ids (template.js `admits`) and the header writes with constant values
+//         floor   — what an adapter that answers from templates of core's output (node-binding/
+//                   template.js) pays at least: for extract the carrier reads, the check of the two
+//                   ids (template.js `admits`) and the OpenTelemetry context set; for inject the span
+//                   context reads, that check and the header writes; for translate the carrier's keys
+//                   matched against core's header registry, that check and the header write (all
+//                   with constant values)
 //         wasm    — the adapter's wasm call alone (core's Translator::remote with the boundary's
-//                   own work in wasm) on input written once: the part no JS change can remove; for
-//                   translate with its input write; for inject core's inject_span, which the adapter
-//                   calls only for a shape without a template (a tracestate, Datadog, other ids)
+//                   own work in wasm) on input written once, which it makes only for a request
+//                   without a template; for translate with its input write; for inject core's
+//                   inject_span, which the adapter calls only for a shape without a template
+//
+// format: a propagation format, or `w3c-vendor`: W3C whose tracestate carries a vendor's span id
+// (`rojo=<span id>`, as in the W3C spec's example), different in every request, so that no extract
+// template matches (template.js): the floor and each implementation take the requests in turn.
 
 import { createRequire } from 'node:module';
 
@@ -34,6 +39,7 @@ const MS = Number(msArg ?? 400);
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 export const inputs = {
+  'w3c-vendor': { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: `congo=t61rcWkgMzE,rojo=${SPAN}` },
   w3c: { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' },
   'b3-single': { b3: `${TRACE}-${SPAN}-1` },
   'b3-multi': { 'x-b3-traceid': TRACE, 'x-b3-spanid': SPAN, 'x-b3-sampled': '1' },
@@ -55,6 +61,7 @@ const noise = {
 function otelPropagator(f) {
   switch (f) {
     case 'w3c':
+    case 'w3c-vendor':
       return new W3CTraceContextPropagator();
     case 'b3-single':
       return new B3Propagator();
@@ -74,6 +81,27 @@ const ROOT = api.ROOT_CONTEXT;
 // Values as Node's HTTP parser makes them: flat one-byte strings, not the concatenations above.
 const flat = (s) => Buffer.from(s, 'latin1').toString('latin1');
 const carrier = Object.fromEntries(Object.entries({ ...noise, ...inputs[format] }).map(([k, v]) => [k, flat(v)]));
+// `w3c-vendor`'s requests: 1 024 with their own ids, each call with the next of 65 536 tracestates
+// (a vendor's span id, never repeated within the templates' horizon: template.js `STEP_MAX`).
+const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+const ring =
+  format === 'w3c-vendor'
+    ? Array.from({ length: 1024 }, () => {
+        const [t, s] = [hex(32), hex(16)];
+        const trace = { traceparent: `00-${t}-${s}-01`, tracestate: '' };
+        return Object.fromEntries(Object.entries({ ...noise, ...trace }).map(([k, v]) => [k, flat(v)]));
+      })
+    : null;
+const states = ring === null ? null : Array.from({ length: 65536 }, () => flat(`congo=t61rcWkgMzE,rojo=${hex(16)}`));
+/** The next request of the ring. */
+const request = () => {
+  const c = ring[turn & 1023];
+  c.tracestate = states[turn++ & 65535];
+  return c;
+};
+let turn = 0;
+// The format's name in tracebridge.
+const tbFormat = format === 'w3c-vendor' ? 'w3c' : format;
 const spanCtx = api.trace.setSpanContext(ROOT, { traceId: flat(TRACE), spanId: flat(SPAN), traceFlags: 1, isRemote: false });
 let sink;
 
@@ -83,22 +111,21 @@ const { admits } = require('./template.js');
 
 function floorFor() {
   // The headers the format reads (core's registry), as the adapter asks the getter for them.
-  const ids = b.tables.formatHeaders[b.FORMATS.indexOf(format)];
+  const ids = b.tables.formatHeaders[b.FORMATS.indexOf(tbFormat)];
   const fields = ids.map((i) => b.HEADERS[i]);
   const sc = { traceId: TRACE, spanId: SPAN, isRemote: true, traceFlags: 1 };
-  const written = Object.keys(tb.inject({ traceId: TRACE, spanId: SPAN, sampled: true }, {}, { formats: [op === 'translate' ? 'w3c' : format] }));
+  const written = Object.keys(tb.inject({ traceId: TRACE, spanId: SPAN, sampled: true }, {}, { formats: [op === 'translate' ? 'w3c' : tbFormat] }));
   const value = 'x'.repeat(55);
   switch (op) {
     case 'extract':
       return () => {
+        const c = ring === null ? carrier : request();
         const vals = [];
-        const got = [];
         for (let k = 0; k < fields.length; k++) {
-          const v = getter.get(carrier, fields[k]);
-          if (typeof v === 'string') vals.push(v), got.push(ids[k]);
+          const v = getter.get(c, fields[k]);
+          if (typeof v === 'string') vals.push(v);
         }
-        b.put(vals, got, vals.length);
-        b.wasm.noop(vals.length);
+        if (vals.length === 0 || !admits(TRACE, 32) || !admits(SPAN, 16)) return;
         sink = api.trace.setSpanContext(ROOT, sc);
       };
     case 'inject':
@@ -118,8 +145,7 @@ function floorFor() {
           const i = b.headerIndex(key);
           if (i >= 0 && ids.includes(i)) vals.push(carrier[key]), got.push(i);
         }
-        b.put(vals, got, vals.length);
-        b.wasm.noop(vals.length);
+        if (vals.length === 0 || !admits(TRACE, 32) || !admits(SPAN, 16)) return;
         carrier.traceparent = value;
         sink = carrier;
       };
@@ -130,7 +156,7 @@ const SUPPRESS = api.createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TR
 const ROLES = b.layout.roles.slice(0, 2);
 
 function wasmFor() {
-  const t = new tb.Translator({ extract: [format], inject: [op === 'translate' ? 'w3c' : format] });
+  const t = new tb.Translator({ extract: [tbFormat], inject: [op === 'translate' ? 'w3c' : tbFormat] });
   const w = t[b.WASM]();
   const headers = Object.entries(carrier).filter(([k]) => b.HEADER_INDEX.has(k));
   const ids = headers.map(([k]) => b.HEADER_INDEX.get(k));
@@ -157,6 +183,7 @@ function wasmFor() {
 function propagatorCase(p, w3c) {
   switch (op) {
     case 'extract':
+      if (ring !== null) return () => (sink = p.extract(ROOT, request(), getter));
       return () => (sink = p.extract(ROOT, carrier, getter));
     case 'inject':
       return () => {
@@ -177,14 +204,15 @@ function caseFn() {
   if (impl === 'wasm') return wasmFor();
   if (impl === 'otel') return propagatorCase(otelPropagator(format), new W3CTraceContextPropagator());
   if (impl === 'adapter') {
-    const inject = op === 'translate' ? 'w3c' : format;
-    const p = new TraceBridgePropagator({ extract: [format], inject: [inject] });
+    const inject = op === 'translate' ? 'w3c' : tbFormat;
+    const p = new TraceBridgePropagator({ extract: [tbFormat], inject: [inject] });
     return propagatorCase(p, p);
   }
   if (impl === 'direct') {
     switch (op) {
       case 'extract': {
-        const t = new tb.Translator({ extract: [format] });
+        const t = new tb.Translator({ extract: [tbFormat] });
+        if (ring !== null) return () => (sink = t.extract(request()));
         return () => (sink = t.extract(carrier));
       }
       case 'inject': {
