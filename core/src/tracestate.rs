@@ -393,34 +393,45 @@ impl<'a> TraceState<'a> {
             if total > MAX_INPUT_LEN {
                 return Err(Error::TooLong);
             }
-            let text = given.text()?;
-            let slot = out.lines.get_mut(usize::from(out.n_lines)).ok_or(Error::TooLong)?;
-            *slot = text;
-            out.n_lines += 1;
-            canonical &= out.n_lines == 1;
-            let mut at = 0usize;
-            while let Some(m) = next_member(line, &mut at, &mut canonical) {
-                let (key, value, fp) = (m.key.get(line), m.value.get(line), m.fp);
-                let (Some(key), Some(_)) = (key, value) else { return Err(m.error()) };
-                if raw >= MAX_MEMBERS {
-                    return Err(Error::TracestateTooManyMembers);
-                }
-                // A 256-bit filter of the keys so far: a key not in it was not seen (no search), so a
-                // list of distinct keys (the usual case) is not a quadratic scan.
-                let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
-                let maybe_seen = seen_filter.get(word).is_some_and(|w| w & bit != 0);
-                if maybe_seen && seen.iter().any(|&(f, k)| f == fp && k == key) {
-                    // Keep the first occurrence (module docs, w3c/trace-context#477).
-                    out.skipped |= 1 << raw;
-                    canonical = false;
-                } else if seen.try_push((fp, key)).is_ok() {
-                    if let Some(w) = seen_filter.get_mut(word) {
-                        *w |= bit;
-                    }
-                    out.len += 1;
-                }
-                raw += 1;
+            // Every byte of a line whose members parse is visible ASCII or a tab (each one was a key,
+            // value, whitespace or separator byte of its class), so the line's own check of that
+            // runs only to name an error: `NotAscii` before any other, as when it ran first.
+            let name = |e: Error| if carrier::is_visible_ascii_or_tab(line) { e } else { Error::NotAscii };
+            let index = usize::from(out.n_lines);
+            if index >= MAX_LINES {
+                return Err(name(Error::TooLong));
             }
+            canonical &= index == 0;
+            let mut at = 0usize;
+            let members = 'members: {
+                while let Some(m) = next_member(line, &mut at, &mut canonical) {
+                    let (key, value, fp) = (m.key.get(line), m.value.get(line), m.fp);
+                    let (Some(key), Some(_)) = (key, value) else { break 'members Err(m.error()) };
+                    if raw >= MAX_MEMBERS {
+                        break 'members Err(Error::TracestateTooManyMembers);
+                    }
+                    // A 256-bit filter of the keys so far: a key not in it was not seen (no search), so
+                    // a list of distinct keys (the usual case) is not a quadratic scan.
+                    let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
+                    let maybe_seen = seen_filter.get(word).is_some_and(|w| w & bit != 0);
+                    if maybe_seen && seen.iter().any(|&(f, k)| f == fp && k == key) {
+                        // Keep the first occurrence (module docs, w3c/trace-context#477).
+                        out.skipped |= 1 << raw;
+                        canonical = false;
+                    } else if seen.try_push((fp, key)).is_ok() {
+                        if let Some(w) = seen_filter.get_mut(word) {
+                            *w |= bit;
+                        }
+                        out.len += 1;
+                    }
+                    raw += 1;
+                }
+                Ok(())
+            };
+            members.map_err(name)?;
+            let slot = out.lines.get_mut(index).ok_or(Error::TooLong)?;
+            *slot = given.text()?;
+            out.n_lines += 1;
         }
         out.canonical = canonical && out.n_lines == 1;
         out.keys = seen_filter.iter().fold(0, |keys, w| keys | w);
@@ -793,12 +804,12 @@ pub fn is_valid_value(value: &str) -> bool {
 }
 
 /// A `tracestate` line as the parser takes it: bytes from a carrier, or a `str` a caller has already
-/// (then only the byte classes are checked: its UTF-8 was, and a second check of it was 14 % of
-/// parsing a one-member list).
+/// (then nothing is checked again: its UTF-8 was, and a second check of it was 14 % of parsing a
+/// one-member list).
 pub(crate) trait Line<'a>: Copy {
     /// The line's bytes.
     fn bytes(self) -> &'a [u8];
-    /// The line as text: every byte visible ASCII or a tab, else [`Error::NotAscii`].
+    /// The line as text, once its members parsed (so every byte is visible ASCII or a tab).
     fn text(self) -> Result<&'a str, Error>;
 }
 
@@ -808,7 +819,7 @@ impl<'a> Line<'a> for &'a [u8] {
     }
 
     fn text(self) -> Result<&'a str, Error> {
-        carrier::visible_ascii_or_tab(self)
+        core::str::from_utf8(self).map_err(|_| Error::NotAscii)
     }
 }
 
@@ -818,11 +829,7 @@ impl<'a> Line<'a> for &'a str {
     }
 
     fn text(self) -> Result<&'a str, Error> {
-        if carrier::is_visible_ascii_or_tab(self.as_bytes()) {
-            Ok(self)
-        } else {
-            Err(Error::NotAscii)
-        }
+        Ok(self)
     }
 }
 
@@ -854,6 +861,46 @@ mod tests {
         }
         assert_eq!(TraceState::parse("a=\u{e9}").map(|t| t.len()), Err(Error::NotAscii));
         assert_eq!(TraceState::parse("a=1,\tb=2").map(|t| t.len()), Ok(2));
+    }
+
+    /// A byte that is neither visible ASCII nor a tab makes any list `NotAscii`, wherever it is and
+    /// whatever else is wrong with the list (the line's check runs only when its members fail, and
+    /// names the error then); without one, the other errors stand.
+    #[test]
+    fn a_byte_not_visible_is_named_before_any_other_error() {
+        let many = (0..33).map(|i| format!("k{i}=v")).collect::<std::vec::Vec<_>>().join(",");
+        let lines = |last: &[u8]| {
+            let mut all = std::vec![b"a=1".to_vec(); MAX_LINES];
+            all.push(last.to_vec());
+            all
+        };
+        for b in (0..=255u8).filter(|&b| !(0x20..0x7f).contains(&b) && b != b'\t') {
+            let c = char::from(b);
+            for text in [
+                format!("{c}a=1"),
+                format!("a{c}=1"),
+                format!("a={c}1"),
+                format!("a=1{c}"),
+                format!("a=1,{c}"),
+                format!("a=1,b{c}"),
+                format!("A{c}=1"),
+                format!("{many},x={c}"),
+                format!("{many}{c}"),
+            ] {
+                let mut bytes = text.into_bytes();
+                // The byte itself, not its UTF-8 form (bytes past 0x7f come from carriers as they are).
+                bytes.retain(|&x| x < 0x80 || x == 0xc2 || x == 0xc3);
+                bytes = bytes.iter().map(|&x| if x == 0xc2 || x == 0xc3 { b } else { x }).collect();
+                let got = TraceState::parse_lines([&bytes[..]]).map(|t| t.len());
+                assert_eq!(got, Err(Error::NotAscii), "{b:#04x} {bytes:?}");
+            }
+            let all = lines(&[b'a', b'=', b]);
+            assert_eq!(TraceState::parse_lines(all.iter().map(|l| &l[..])).map(|t| t.len()), Err(Error::NotAscii));
+        }
+        assert_eq!(TraceState::parse(&many).map(|t| t.len()), Err(Error::TracestateTooManyMembers));
+        let all = lines(b"a=2");
+        assert_eq!(TraceState::parse_lines(all.iter().map(|l| &l[..])).map(|t| t.len()), Err(Error::TooLong));
+        assert!(TraceState::parse("a=1,b").is_err_and(|e| e != Error::NotAscii));
     }
 
     /// The word-at-a-time check agrees with the grammar's byte classes for every byte, at every
