@@ -357,3 +357,51 @@ test("an inject of the adapter's own extract writes what core writes, also after
   }
   assert.ok(templated > 5);
 });
+
+// Requests drawn from small pools of parts, valid and not: templates are learned from some and must
+// answer the others as core does, near misses included (one character of a literal, an id's case).
+test('random requests: the adapter, extract and translate answer as core does', () => {
+  const rand = hexDigits(23);
+  const pick = (xs) => xs[parseInt(rand(4), 16) % xs.length];
+  const ids = () => pick([[hex(32), hex(16)], [hex(32), hex(16)], [hex(32), MEMBER_SPAN], ['0'.repeat(16) + hex(16), hex(16)], [hex(32).toUpperCase(), hex(16)], [hex(31) + 'x', hex(16)], [hex(32), '0'.repeat(16)], [hex(16), hex(16)]]);
+  const parts = {
+    traceparent: (t, s) => `${pick(['00', '00', '01', 'cc', 'ff'])}-${t}-${s}-${pick(['01', '01', '00', '03', 'ff', '0x'])}${pick(['', '', '-x'])}`,
+    tracestate: (t, s) => pick(['a=1', 'congo=t61rcWkgMzE', `tracebridge=s:${pick([s, MEMBER_SPAN])};m:x`, 'dd=p:00f067aa0ba902b7', 'a=1,a=2', 'bad']),
+    b3: (t, s) => `${pick([t, t.slice(16)])}-${s}${pick(['-1', '-0', '-d', '', `-1-${hex(16)}`])}`,
+    'x-b3-traceid': (t) => t,
+    'x-b3-spanid': (t, s) => s,
+    'x-b3-sampled': () => pick(['1', '0', 'true']),
+    'x-b3-flags': () => '1',
+    'uber-trace-id': (t, s) => `${pick([t, t.slice(16)])}:${s}:${pick(['0', hex(16)])}:${pick(['1', '0', '3', '5'])}`,
+  };
+  const configs = [
+    [{ extract: ['w3c'] }, ['traceparent', 'tracestate']],
+    [{ extract: ['b3-single', 'w3c'], drop_forced_sampling: true }, ['b3', 'traceparent', 'tracestate']],
+    [{ extract: ['b3-multi'], id_width: 64 }, ['x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags']],
+    [{ extract: ['jaeger'], tracestate: { key: 'tb' } }, ['uber-trace-id', 'tracestate']],
+  ];
+  for (const [config, names] of configs) {
+    const reference = new Translator(config);
+    const adapter = new TraceBridgePropagator(config);
+    const direct = new Translator(config);
+    const translating = new Translator({ ...config, inject: ['w3c', 'b3-single'] });
+    for (let i = 0; i < 600; i++) {
+      const [t, s] = ids();
+      const headers = {};
+      for (const name of names) if (pick([true, true, true, false])) headers[name] = parts[name](t, s);
+      const label = `${JSON.stringify(config)} ${JSON.stringify(headers)}`;
+      const want = core(reference, 'remote', headers, 1, 3);
+      const sc = api.trace.getSpanContext(adapter.extract(api.ROOT_CONTEXT, headers, getter));
+      const got = sc === undefined ? null : [sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? null];
+      assert.deepStrictEqual(got, want === null ? null : [want.strs[0], want.strs[1], want.ints[0], want.strs[2]], label);
+      const wantX = core(reference, 'extract', headers, 5, 4);
+      const x = direct.extract(headers);
+      const gotX = x === null ? null : [x.traceId, x.spanId, x.parentSpanId, x.traceFlags, x.traceState, x.source];
+      const expX = wantX === null ? null : [...wantX.strs.slice(0, 3), wantX.ints[0], wantX.strs[3], b.FORMATS[wantX.ints[3]]];
+      assert.deepStrictEqual(gotX, expX, label);
+      const [a1, a2] = [{ ...headers }, { ...headers }];
+      assert.deepStrictEqual(translating.translate(a1), new Translator({ ...config, inject: ['w3c', 'b3-single'] }).translate(a2), label);
+      assert.deepStrictEqual(a1, a2, label);
+    }
+  }
+});
