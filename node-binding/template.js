@@ -185,37 +185,69 @@ function segments(va, vb, at, lens) {
  * filler the injects call, which is what the last two probes check against core.
  */
 function derive(lens, zero, run) {
-  const core = (ids) => {
+  const answer = (ids) => {
+    let r;
     try {
-      return run(ids);
+      r = run(ids);
     } catch {
       return null;
     }
+    return r === null ? null : { key: JSON.stringify([r.remove, r.set.map(([name]) => name)]), strs: r.set.map(([, v]) => v), r };
   };
+  const t = readOff(lens, zero, answer, null);
+  if (t === null) return null;
+  const { remove, set } = t.first.r;
+  return { remove, names: set.map(([name]) => name), segs: t.segs, fns: t.outs };
+}
+
+/**
+ * What `derive` and `ExtractTemplates` share. `answer(ids)` is core's answer for ids of `lens` as
+ * `{ key, strs }` — `key` a string of all in it that must not change with the ids, `strs` its
+ * strings (null: none) that copy their digits — or null. Probes A and B give a template per string,
+ * checked against core's answers for probes C and D, and for `known` (`{ ids, got }`: an answer
+ * already had) when given. The result is `{ first, segs, outs, whole }`, or null: A's answer, and
+ * per string its template value (null for none), the `compile`d filler the calls use (which is what
+ * the checks compare with core) and the string itself when it has no hole (null when always none,
+ * undefined when it has holes).
+ */
+function readOff(lens, zero, answer, known) {
+  const a = answer(probe(lens, zero, probeA));
+  const b = answer(probe(lens, zero, probeB));
+  if (a === null || b === null || a.key !== b.key || a.strs.length !== b.strs.length) return null;
   const at = positions(lens);
-  const a = core(probe(lens, zero, probeA));
-  const b = core(probe(lens, zero, probeB));
-  if (a === null || b === null || a.set.length !== b.set.length || !same(a.remove, b.remove)) return null;
-  const names = [];
   const segs = [];
-  for (let i = 0; i < a.set.length; i++) {
-    if (a.set[i][0] !== b.set[i][0]) return null;
-    const s = segments(a.set[i][1], b.set[i][1], at, lens);
-    if (s === null) return null;
-    names.push(a.set[i][0]);
-    segs.push(s);
+  const outs = [];
+  const whole = [];
+  for (let s = 0; s < a.strs.length; s++) {
+    const x = a.strs[s];
+    const y = b.strs[s];
+    if (x === null || y === null) {
+      if (x !== y) return null;
+      segs.push(null);
+      outs.push(NULL_OUT);
+      whole.push(null);
+      continue;
+    }
+    const v = segments(x, y, at, lens);
+    if (v === null) return null;
+    segs.push(v);
+    outs.push(v.length === 1 ? () => x : compile(v));
+    whole.push(v.length === 1 ? x : undefined);
   }
-  const fns = segs.map(compile);
+  const check = (ids, got) =>
+    got !== null &&
+    got.key === a.key &&
+    got.strs.length === outs.length &&
+    outs.every((f, s) => f(ids[0], ids[1], ids[2]) === got.strs[s]);
+  if (known !== null && !check(known.ids, known.got)) return null;
   for (const digits of [C, D]) {
     const ids = fixed(lens, zero, digits);
-    const want = core(ids);
-    if (want === null || !same(want.remove, a.remove) || want.set.length !== names.length) return null;
-    for (let i = 0; i < names.length; i++) {
-      if (want.set[i][0] !== names[i] || want.set[i][1] !== fns[i](ids[0], ids[1], ids[2])) return null;
-    }
+    if (!check(ids, answer(ids))) return null;
   }
-  return { remove: a.remove, names, segs, fns };
+  return { first: a, segs, outs, whole };
 }
+
+const NULL_OUT = () => null;
 
 /** Probe digit pairs (A's digit, B's digit) → their position across the ids of `lens`. */
 function positions(lens) {
@@ -281,8 +313,6 @@ function oneFormat(ids, n, reads) {
   }
   return f >= 0;
 }
-
-const NULL_OUT = () => null;
 
 /**
  * The templates of one call site of one core op that reads incoming headers (`remote`, `extract`,
@@ -423,13 +453,13 @@ class ExtractTemplates {
     list[least] = t;
   }
 
-  /** The boundary's answer to the last call, of `sizes`: `{ ints, strs }`. */
+  /** The boundary's answer to the last call, of `sizes`: `{ ints, key, strs }` (`key`: the ints). */
   #answer(vals, [nInts, nStrs]) {
     const ints = [];
     for (let i = 0; i < nInts; i++) ints.push(boundary.int(i));
     const strs = [];
     for (let s = 0; s < nStrs; s++) strs.push(boundary.str(s, vals));
-    return { ints, strs };
+    return { ints, key: ints.join(), strs };
   }
 
   /** The template of the shape of `vals` (answered `first`), or null. */
@@ -440,7 +470,7 @@ class ExtractTemplates {
     const orig = [];
     for (let k = 0; k < holes.length; k += 3) orig.push(cutAt(vals, holes, k));
     const zero = zeroHigh(orig[0]);
-    // Core's answer for values `pv`, or null when it differs in more than the strings.
+    // Core's answer for values `pv` (its fields are the key), or null.
     const answer = (pv) => {
       let r;
       try {
@@ -450,8 +480,7 @@ class ExtractTemplates {
       }
       const sizes = r === ret ? this.#sizes() : null;
       if (sizes === null || sizes[1] !== first.strs.length) return null;
-      const got = this.#answer(pv, sizes);
-      return same(got.ints, first.ints) ? got : null;
+      return this.#answer(pv, sizes);
     };
     // The same for the request with `idv` in the holes.
     const run = (idv) => {
@@ -466,36 +495,9 @@ class ExtractTemplates {
       }
       return answer(pv);
     };
-    const a = run(probe(lens, zero, probeA));
-    const b = run(probe(lens, zero, probeB));
-    if (a === null || b === null) return null;
-    const at = positions(lens);
-    const outs = [];
-    const whole = []; // per string: itself when it has no hole (null: always null), else undefined
-    for (let s = 0; s < first.strs.length; s++) {
-      const x = a.strs[s];
-      const y = b.strs[s];
-      if (x === null || y === null) {
-        if (x !== y) return null;
-        outs.push(NULL_OUT);
-        whole.push(null);
-        continue;
-      }
-      const segs = segments(x, y, at, lens);
-      if (segs === null) return null;
-      outs.push(segs.length === 1 ? () => x : compile(segs));
-      whole.push(segs.length === 1 ? x : undefined);
-    }
-    const check = (idv, got) => {
-      if (got === null) return false;
-      for (let s = 0; s < outs.length; s++) if (outs[s](idv[0], idv[1], idv[2]) !== got.strs[s]) return false;
-      return true;
-    };
-    if (!check(orig, first)) return null;
-    for (const digits of [C, D]) {
-      const idv = fixed(lens, zero, digits);
-      if (!check(idv, run(idv))) return null;
-    }
+    const t = readOff(lens, zero, run, { ids: orig, got: first });
+    if (t === null) return null;
+    const { outs, whole } = t;
     // Values of headers core does not read a context from (`translate` replaces or removes them):
     // when two other values there (every character changed; the value twice) change nothing in the
     // answer, a request matches whatever they are. A request with B3 and a stale traceparent that the
@@ -508,7 +510,7 @@ class ExtractTemplates {
       const pv = vals.slice();
       for (const i of loose) pv[i] = change(pv[i]);
       const got = answer(pv);
-      return got !== null && same(got.strs, first.strs);
+      return got !== null && got.key === first.key && same(got.strs, first.strs);
     };
     const anyUnread = loose.length > 0 && unread(other) && unread((v) => v + ',' + v);
     // Per value: null when any value matches, itself when it has no hole, else its length and each

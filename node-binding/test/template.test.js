@@ -127,6 +127,20 @@ test('a template is core output with the ids as holes, and none where core does 
   assert.notStrictEqual(fill(wide.segs[1], low, SPAN), w64([low, SPAN]).set[1][1]);
 });
 
+test('no template when the headers written or removed change with the ids', () => {
+  // Probe B's trace id starts with `1`, probe C's with `d` (A's and D's with `0`): a change seen by
+  // one probe alone.
+  const header = (ids) => [['traceparent', `00-${ids[0]}-${ids[1]}-01`]];
+  assert.notStrictEqual(derive([32, 16], false, (ids) => ({ remove: [], set: header(ids) })), null);
+  for (const first of ['1', 'd']) {
+    const when = (ids) => ids[0][0] === first;
+    const removes = (ids) => ({ remove: when(ids) ? ['b3'] : [], set: header(ids) });
+    const renames = (ids) => ({ remove: [], set: when(ids) ? [['b3', header(ids)[0][1]]] : header(ids) });
+    assert.strictEqual(derive([32, 16], false, removes), null, `removal, probe ${first}`);
+    assert.strictEqual(derive([32, 16], false, renames), null, `name, probe ${first}`);
+  }
+});
+
 /** Core's `inject` through the boundary, no template, applied to `headers` (a plain object). */
 function coreDirect(formats, ctx, headers) {
   let lo = 0;
