@@ -91,6 +91,11 @@ const scratchVals = [];
 const scratchIds = [];
 let reading = false;
 
+/** The SpanContext's traceState for core's tracestate (null: none). */
+function stateOf(ts) {
+  return ts === null ? undefined : new TraceBridgeTraceState(ts);
+}
+
 class TraceBridgePropagator {
   #w;
   #fields;
@@ -98,6 +103,7 @@ class TraceBridgePropagator {
   #readNames;
   #templates = new Map(); // by flags and zeroHigh (template.js)
   #shapes; // extract templates (template.js)
+  #remote; // core's `remote` through the boundary: (vals, ids, n) => result
 
   /** @param config the tracebridge configuration, or a Translator (`extract` = formats read, `inject` = written). */
   constructor(config) {
@@ -108,8 +114,9 @@ class TraceBridgePropagator {
     this.#readIds = Array.from(this.#w.reads());
     this.#readNames = this.#readIds.map((i) => HEADERS[i]);
     const w = this.#w;
+    this.#remote = b.caller((n) => w.remote(n));
     this.#shapes = new ExtractTemplates(
-      b.caller((n) => w.remote(n)),
+      this.#remote,
       () => SIZES,
       [0, 1],
       () => b.int(1) !== 0,
@@ -199,26 +206,14 @@ class TraceBridgePropagator {
       const t = shapes.find(vals, ids, n);
       if (t !== null) {
         const { a, b: span, c } = shapes;
-        let state = t.memo;
-        if (state === undefined) {
-          const ts = t.fixed[2];
-          state = t.memo = ts === undefined ? null : ts === null ? NO_STATE : new TraceBridgeTraceState(ts);
-        }
-        if (state === null) {
-          const ts = t.outs[2](a, span, c);
-          state = ts === null ? undefined : new TraceBridgeTraceState(ts);
-        } else if (state === NO_STATE) {
-          state = undefined;
-        }
+        const fixed = t.fixed[2];
+        const state = fixed === undefined ? stateOf(t.outs[2](a, span, c)) : (t.memo ??= { state: stateOf(fixed) }).state;
         const sc = new RemoteSpanContext(t.outs[0](a, span, c), t.outs[1](a, span, c), t.ints[0], state, true);
         return api.trace.setSpanContext(context, sc);
       }
-      b.put(vals, ids, n);
-      const r = b.done(this.#w.remote(n));
+      const r = this.#remote(vals, ids, n);
       if (r !== 1) return context;
-      const ts = b.str(2, vals);
-      const state = ts === null ? undefined : new TraceBridgeTraceState(ts);
-      const sc = new RemoteSpanContext(b.str(0, vals), b.str(1, vals), b.int(0), state, false);
+      const sc = new RemoteSpanContext(b.str(0, vals), b.str(1, vals), b.int(0), stateOf(b.str(2, vals)), false);
       const out = api.trace.setSpanContext(context, sc);
       try {
         shapes.learn(vals, ids, n, r);
@@ -240,8 +235,6 @@ const ROLES_2 = [ROLE_TRACE, ROLE_SPAN];
 const ROLES_3 = [ROLE_TRACE, ROLE_SPAN, ROLE_STATE];
 const LENS = [32, 16];
 const NONE = [];
-// A template's memo when its answer has no tracestate.
-const NO_STATE = {};
 // The fields and strings of core's `remote` answer (ops.rs).
 const SIZES = [2, 3];
 
