@@ -207,7 +207,8 @@ class TraceBridgePropagator {
       if (t !== null) {
         const { a, b: span, c } = shapes;
         const fixed = t.fixed[2];
-        const state = fixed === undefined ? stateOf(t.outs[2](a, span, c)) : (t.memo ??= { state: stateOf(fixed) }).state;
+        const state =
+          fixed === undefined ? stateOf(t.outs[2](a, span, c)) : (t.memo ??= { state: stateOf(fixed) }).state;
         const sc = new RemoteSpanContext(t.outs[0](a, span, c), t.outs[1](a, span, c), t.ints[0], state, true);
         return api.trace.setSpanContext(context, sc);
       }

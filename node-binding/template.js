@@ -192,7 +192,9 @@ function derive(lens, zero, run) {
     } catch {
       return null;
     }
-    return r === null ? null : { key: JSON.stringify([r.remove, r.set.map(([name]) => name)]), strs: r.set.map(([, v]) => v), r };
+    if (r === null) return null;
+    const names = r.set.map(([name]) => name);
+    return { key: JSON.stringify([r.remove, names]), strs: r.set.map(([, v]) => v), r };
   };
   const t = readOff(lens, zero, answer, null);
   if (t === null) return null;
