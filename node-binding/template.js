@@ -140,6 +140,13 @@ function compile(v) {
     const [l0, , l1, , l2] = v;
     return (a, b) => l0 + a + l1 + b + l2;
   }
+  if (v.length === 7 && v[1] >> 12 === 0 && v[3] >> 12 === 0 && whole(v[5], 1)) {
+    // X-Ray's: the trace id in two parts, then the span id; the cuts as constants, not through
+    // `cut` (≈ 5 % of an X-Ray inject through the adapter, bench.mjs's case against OpenTelemetry's).
+    const [l0, h1, l1, h2, l2, , l3] = v;
+    const [s1, e1, s2, e2] = [(h1 >> 6) & 63, h1 & 63, (h2 >> 6) & 63, h2 & 63];
+    return (a, b) => l0 + a.substring(s1, e1) + l1 + a.substring(s2, e2) + l2 + b + l3;
+  }
   if (v.length === 7) {
     const [l0, h1, l1, h2, l2, h3, l3] = v;
     return (a, b, c) => l0 + cut(h1, a, b, c) + l1 + cut(h2, a, b, c) + l2 + cut(h3, a, b, c) + l3;
