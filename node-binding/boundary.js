@@ -230,9 +230,17 @@ function internalError(result) {
   return err;
 }
 
-const HEADERS = Object.freeze(T.headers.slice());
-const PREFIXES = Object.freeze(T.prefixes.slice());
-const FORMATS = Object.freeze(T.formats.slice());
+/**
+ * `s` as the engine's own copy of a property name: in V8 the internalized string, which a property
+ * access with it finds without a lookup. `JSON.parse` leaves strings longer than a few characters
+ * uninternalized, and `carrier[name] = value` with one of those looked the name up in the string
+ * table on every call: ≈ 15 ns a header in node 20, against a string literal's ≈ 0.
+ */
+const internalized = (s) => Object.keys({ [s]: 0 })[0];
+
+const HEADERS = Object.freeze(T.headers.map(internalized));
+const PREFIXES = Object.freeze(T.prefixes.map(internalized));
+const FORMATS = Object.freeze(T.formats.map(internalized));
 const HEADER_INDEX = new Map(HEADERS.map((h, i) => [h, i]));
 
 // Carrier keys (any case) → header index, or -1; filled on demand, bounded (keys come from requests).
