@@ -442,6 +442,12 @@ fn nibble(d: u8) -> u8 {
     HEX_DIGITS.get(usize::from(d)).copied().unwrap_or(INVALID)
 }
 
+/// The value of one lowercase hex digit, as [`decode_hex_padded`] reads it.
+pub(crate) fn hex_digit(d: u8) -> Option<u8> {
+    let n = nibble(d);
+    (n & INVALID == 0).then_some(n)
+}
+
 /// View bytes this crate wrote (always ASCII) as `str`.
 pub(crate) fn ascii_str(bytes: &[u8]) -> &str {
     core::str::from_utf8(bytes).unwrap_or_default()

@@ -43,7 +43,7 @@
 use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext};
-use crate::id::{decode_hex_padded, encode_hex, HexError, IdWidth, SpanId, TraceId};
+use crate::id::{decode_hex_padded, encode_hex, hex_digit, HexError, IdWidth, SpanId, TraceId};
 use crate::swar;
 use crate::Error;
 
@@ -154,10 +154,20 @@ fn parse_ids([trace, span, parent, flags]: [&[u8]; 4]) -> Result<Ids, Error> {
         _ => Error::JaegerSpanId,
     })?;
     // Deprecated field, ignored on receipt whatever it holds (module docs); kept when it is an id.
-    let parent_span_id = SpanId::from_hex_padded(parent).ok();
-    let mut byte = [0u8; 1];
-    decode_hex_padded(flags, &mut byte).map_err(|_| Error::JaegerFlags)?;
-    let [flags] = byte;
+    // `0`, what clients send, is none: told without decoding it (≈ 45 instructions a header).
+    let parent_span_id = match parent {
+        b"0" => None,
+        _ => SpanId::from_hex_padded(parent).ok(),
+    };
+    // One digit is what clients write: its value without the padded decoding of two.
+    let flags = match *flags {
+        [d] => hex_digit(d),
+        _ => {
+            let mut byte = [0u8; 1];
+            decode_hex_padded(flags, &mut byte).ok().map(|()| byte[0])
+        }
+    }
+    .ok_or(Error::JaegerFlags)?;
     Ok(Ids { trace_id, id_width, span_id, parent_span_id, flags })
 }
 
