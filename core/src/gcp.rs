@@ -97,6 +97,11 @@ impl Encoded {
     pub fn as_str(&self) -> &str {
         self.buf.as_str()
     }
+
+    /// The value as bytes (ASCII), for [`Injector::set_bytes`].
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
 }
 
 /// The value for `ctx`: `;o=1` for accept and debug, `;o=0` for deny, no options for *defer*.
@@ -128,7 +133,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 
 /// Write `X-Cloud-Trace-Context` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(HEADER, encode(ctx).as_str());
+    headers.set_bytes(HEADER, encode(ctx).as_bytes());
 }
 
 #[cfg(test)]

@@ -209,6 +209,11 @@ impl Encoded {
     pub fn as_str(&self) -> &str {
         crate::id::ascii_str(&self.buf)
     }
+
+    /// The header value as bytes (ASCII), for [`Injector::set_bytes`].
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 impl core::fmt::Debug for Encoded {
@@ -249,7 +254,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
 
 /// Write `grpc-trace-bin` for `ctx`.
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(HEADER, TraceBin::from_context(ctx).encode().as_str());
+    headers.set_bytes(HEADER, TraceBin::from_context(ctx).encode().as_bytes());
 }
 
 #[cfg(test)]

@@ -218,6 +218,11 @@ impl Encoded {
     pub fn as_str(&self) -> &str {
         self.buf.as_str()
     }
+
+    /// The value as bytes (ASCII), for [`Injector::set_bytes`].
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
 }
 
 /// The `uber-trace-id` value for `ctx`.
@@ -290,7 +295,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 
 /// Write `uber-trace-id` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(HEADER, encode(ctx).as_str());
+    headers.set_bytes(HEADER, encode(ctx).as_bytes());
 }
 
 #[cfg(test)]

@@ -120,8 +120,8 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(TRACE_ID, ctx.trace_id_hex().as_str());
-    headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
+    headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
+    headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.sampling {
         Sampling::Accept | Sampling::Debug => headers.set(SAMPLED, "true"),
         Sampling::Deny => headers.set(SAMPLED, "false"),

@@ -286,6 +286,11 @@ impl Encoded {
         ascii_str(&self.buf)
     }
 
+    /// The value as bytes (ASCII), for [`Injector::set_bytes`].
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Append one byte; false when full.
     fn push(&mut self, b: u8) -> bool {
         self.buf.try_push(b).is_ok()
@@ -416,7 +421,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 
 /// Write `X-Amzn-Trace-Id` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(HEADER, encode(ctx).as_str());
+    headers.set_bytes(HEADER, encode(ctx).as_bytes());
 }
 
 #[cfg(test)]

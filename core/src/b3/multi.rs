@@ -169,10 +169,10 @@ fn inject_sampling<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(TRACE_ID, ctx.trace_id_hex().as_str());
-    headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
+    headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
+    headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.parent_span_id {
-        Some(p) => headers.set(PARENT_SPAN_ID, crate::id::ascii_str(&p.to_hex())),
+        Some(p) => headers.set_bytes(PARENT_SPAN_ID, &p.to_hex()),
         None => headers.remove(PARENT_SPAN_ID),
     }
     inject_sampling(ctx.sampling, headers);

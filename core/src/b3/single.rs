@@ -239,7 +239,7 @@ pub fn encode_sampling_only(sampling: Sampling) -> Option<&'static str> {
 
 /// Write `b3` for `ctx`, replacing any existing line.
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(HEADER, encode(ctx).as_str());
+    headers.set_bytes(HEADER, encode(ctx).as_bytes());
 }
 
 /// Write a decision without ids: `b3: 0`, `b3: 1` or `b3: d`; for defer nothing is written and any
