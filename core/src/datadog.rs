@@ -332,10 +332,11 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
         HEADERS.iter().for_each(|h| headers.remove(h));
         return;
     }
-    headers.set(TRACE_ID, Decimal::new(low).as_str());
-    headers.set(PARENT_ID, Decimal::new(u64::from_be_bytes(ctx.span_id.to_bytes())).as_str());
+    // Digits core wrote: bytes, not checked as UTF-8 again (`Injector::set_bytes`).
+    headers.set_bytes(TRACE_ID, Decimal::new(low).as_bytes());
+    headers.set_bytes(PARENT_ID, Decimal::new(u64::from_be_bytes(ctx.span_id.to_bytes())).as_bytes());
     match priority_of(ctx) {
-        Some(p) => headers.set(SAMPLING_PRIORITY, Signed::new(p).as_str()),
+        Some(p) => headers.set_bytes(SAMPLING_PRIORITY, Signed::new(p).as_bytes()),
         None => headers.remove(SAMPLING_PRIORITY),
     }
     match ctx.datadog.origin {

@@ -99,7 +99,12 @@ impl Decimal {
 
     /// The digits.
     pub fn as_str(&self) -> &str {
-        crate::id::ascii_str(self.buf.get(self.start..).unwrap_or_default())
+        crate::id::ascii_str(self.as_bytes())
+    }
+
+    /// The digits as bytes (ASCII), for [`Injector::set_bytes`](crate::Injector::set_bytes).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
     }
 }
 
@@ -138,6 +143,10 @@ impl Signed {
 
     pub(crate) fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 

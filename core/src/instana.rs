@@ -166,8 +166,8 @@ impl Level {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set(TRACE_ID, ctx.trace_id_hex().as_str());
-    headers.set(SPAN_ID, crate::id::ascii_str(&ctx.span_id.to_hex()));
+    headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
+    headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.sampling {
         Sampling::Accept | Sampling::Debug => headers.set(LEVEL, Level::new(b'1', ctx.instana_correlation).as_str()),
         Sampling::Deny => headers.set(LEVEL, Level::new(b'0', ctx.instana_correlation).as_str()),
