@@ -78,20 +78,49 @@ pub struct Decimal {
     start: usize,
 }
 
+/// `00`, `01`, …, `99`: the two digits of every number below 100.
+// Indices below 200, in a const initializer (a panic there is a compile error).
+#[allow(clippy::indexing_slicing)]
+static PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 impl Decimal {
     /// The longest value: `u64::MAX` has 20 digits.
     pub const LEN: usize = 20;
 
     /// `n` in decimal.
+    ///
+    /// Two digits a step from a table of `00`..`99`, as `itoa` does: half the divisions of a digit
+    /// at a time (a Datadog inject writes two ids of up to 20 digits and the priority: 4 116 → 3 841
+    /// instructions for the whole inject, `benches/instructions.py`'s case).
     pub fn new(mut n: u64) -> Self {
         let mut buf = [b'0'; Self::LEN];
         let mut start = Self::LEN;
-        for slot in buf.iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
+        let mut put = |start: usize, pair: usize| {
+            if let (Some(dst), Some(src)) = (buf.get_mut(start..start + 2), PAIRS.get(2 * pair..2 * pair + 2)) {
+                dst.copy_from_slice(src);
+            }
+        };
+        while n >= 100 {
+            start -= 2;
+            put(start, (n % 100) as usize);
+            n /= 100;
+        }
+        if n >= 10 {
+            start -= 2;
+            put(start, n as usize);
+        } else {
             start -= 1;
-            n /= 10;
-            if n == 0 {
-                break;
+            if let Some(slot) = buf.get_mut(start) {
+                *slot = b'0' + n as u8;
             }
         }
         Decimal { buf, start }
@@ -176,6 +205,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn format_is_std_for_small_numbers(n in 0u64..100_000) {
+            let d = Decimal::new(n);
+            prop_assert_eq!(d.as_str(), n.to_string());
+        }
+
         #[test]
         fn format_then_parse_is_identity(n in any::<u64>()) {
             let d = Decimal::new(n);
