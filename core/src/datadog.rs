@@ -39,7 +39,7 @@ use crate::context::{DatadogTags, DatadogText, Propagation, Read, Sampling, Trac
 use crate::datadog_fields::{priority_of, sampling_of, tid_of, PROPAGATED};
 use crate::decimal::{parse_u64, Decimal, DecimalError, Signed};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
-use crate::Error;
+use crate::{swar, Error};
 
 /// The trace id header (low 64 bits, decimal).
 pub const TRACE_ID: &str = "x-datadog-trace-id";
@@ -175,8 +175,8 @@ fn tags(t: &[u8]) -> Result<DatadogTags<'_>, Error> {
         return Ok(DatadogTags::None);
     }
     let s = carrier::visible_ascii(t).map_err(|_| Error::DatadogTags)?;
-    for pair in s.split(',') {
-        let (k, v) = pair.split_once('=').ok_or(Error::DatadogTags)?;
+    for pair in swar::split_str(s, b',') {
+        let (k, v) = swar::split_once_byte(pair, b'=').ok_or(Error::DatadogTags)?;
         if !valid_pair(k.bytes(), v.bytes()) {
             return Err(Error::DatadogTags);
         }

@@ -21,6 +21,7 @@
 use crate::ascii_buf::AsciiBuf;
 use crate::context::{Sampling, TraceContext};
 use crate::id::{SpanId, TraceId};
+use crate::swar;
 
 /// The prefix of the propagated tags (`_dd.p.dm`, `_dd.p.tid`, `_dd.p.usr.id`, ...).
 pub(crate) const PROPAGATED: &str = "_dd.p.";
@@ -119,16 +120,16 @@ impl<'a> DatadogTags<'a> {
     /// ```
     pub fn pairs(self) -> impl Iterator<Item = (TagKey<'a>, DatadogText<'a>)> + 'a {
         let (src, sep, member) = match self {
-            DatadogTags::None => ("", ',', false),
-            DatadogTags::Header(s) => (s, ',', false),
-            DatadogTags::Member(s) => (s, ';', true),
+            DatadogTags::None => ("", b',', false),
+            DatadogTags::Header(s) => (s, b',', false),
+            DatadogTags::Member(s) => (s, b';', true),
         };
-        src.split(sep).filter_map(move |field| {
+        swar::split_str(src, sep).filter_map(move |field| {
             if member {
-                let (k, v) = field.strip_prefix("t.")?.split_once(':')?;
+                let (k, v) = swar::split_once_byte(field.strip_prefix("t.")?, b':')?;
                 Some((TagKey::Propagated(k), DatadogText::Member(v)))
             } else {
-                let (k, v) = field.split_once('=')?;
+                let (k, v) = swar::split_once_byte(field, b'=')?;
                 Some((TagKey::Full(k), DatadogText::Raw(v)))
             }
         })
@@ -228,8 +229,8 @@ pub(crate) fn tid_of(trace_id: &TraceId) -> Option<[u8; 16]> {
 /// tags. Malformed fields are skipped.
 pub(crate) fn apply_member<'a>(ctx: &mut TraceContext<'a>, value: &'a str) {
     let sampled = ctx.trace_flags.is_sampled();
-    for field in value.split(';') {
-        let Some((k, v)) = field.split_once(':') else { continue };
+    for field in swar::split_str(value, b';') {
+        let Some((k, v)) = swar::split_once_byte(field, b':') else { continue };
         match k {
             "s" => {
                 if let Some(p) = crate::decimal::parse_i32(v.as_bytes()) {

@@ -52,6 +52,23 @@ pub(crate) fn split_byte(hay: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// `str::split` on an ASCII byte (so every piece is a `str`), with [`find_byte`]: `str::split` on a
+/// `char` searches with `memchr`, whose set-up is most of the work on the short lists of Datadog's
+/// tags (its extract spent ≈ 1 000 instructions there).
+pub(crate) fn split_str(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    core::iter::from_fn(move || {
+        let r = rest?;
+        match find_byte(r.as_bytes(), sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 /// `s` split at the first `sep` (an ASCII byte, so both sides are `str`s).
 pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = find_byte(s.as_bytes(), sep)?;
@@ -82,6 +99,14 @@ mod tests {
                     assert_eq!(find_byte(&hay, needle), want, "needle {needle:#04x} at {at} of {len}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn split_str_is_split() {
+        for s in ["", ",", "a", "a,b", ",,a,,", "_dd.p.dm=-1,_dd.p.tid=4bf92f3577b34da6", "é,ü,"] {
+            let want: std::vec::Vec<&str> = s.split(',').collect();
+            assert_eq!(split_str(s, b',').collect::<std::vec::Vec<_>>(), want, "{s:?}");
         }
     }
 
