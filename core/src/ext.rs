@@ -28,6 +28,7 @@ use arrayvec::ArrayString;
 use crate::ascii_buf::AsciiBuf;
 use crate::context::{Sampling, TraceContext};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
+use crate::swar;
 use crate::xray_fields::{Text, XRayExtra, XRayFields};
 
 /// Longest member value ([§3.3.1.3.2](https://www.w3.org/TR/trace-context/#value)).
@@ -215,13 +216,13 @@ pub(crate) fn apply<'a>(ctx: &mut TraceContext<'a>, value: &'a str) -> Decoded {
     let mut decoded = Decoded::default();
     let mut same_hop = false;
     let mut next = *ctx;
-    for field in value.split(';') {
-        let Some((name, v)) = field.split_once(':') else { return Decoded::default() };
+    for field in swar::split_str(value, b';') {
+        let Some((name, v)) = swar::split_once_byte(field, b':') else { return Decoded::default() };
         match name {
             "s" => same_hop = SpanId::from_hex(v.as_bytes()).is_ok_and(|s| s == ctx.span_id),
             "w" if v == "64" && ctx.trace_id.fits_64() => next.id_width = IdWidth::Bits64,
             "o" => {
-                let parsed = v.split_once('-').and_then(|(t, s)| {
+                let parsed = swar::split_once_byte(v, b'-').and_then(|(t, s)| {
                     Some((TraceId::from_hex(t.as_bytes()).ok()?, SpanId::from_hex(s.as_bytes()).ok()?))
                 });
                 decoded.restarted_from = parsed;
