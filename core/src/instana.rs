@@ -25,7 +25,8 @@
 //! The correlation part is kept as it arrived ([`TraceContext::instana_correlation`]) and written back
 //! after the level.
 
-use crate::ascii_buf::AsciiBuf;
+use arrayvec::ArrayVec;
+
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, Text, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
@@ -132,22 +133,21 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     }
 }
 
-/// An `X-INSTANA-L` value in a fixed buffer: the level, and the correlation carried.
-struct Level(AsciiBuf<{ carrier::MAX_VALUE_LEN }>);
-
-impl Level {
-    fn new(level: u8, correlation: Option<Text<'_>>) -> Self {
-        let mut out = AsciiBuf::new();
-        out.push(level);
-        if let Some(c) = correlation.filter(|c| !c.is_empty()) {
-            out.push(b',');
-            c.bytes().for_each(|b| out.push(b));
-        }
-        Level(out)
+/// Write `X-INSTANA-L`: the level, and the correlation carried. Built where it is written, in a
+/// buffer that is not zeroed: a 1 KiB `AsciiBuf` (room for the longest correlation) was zero-filled
+/// and then copied out of a constructor, ≈ 240 of an inject's 1 965 instructions.
+fn set_level<I: Injector + ?Sized>(headers: &mut I, level: u8, correlation: Option<Text<'_>>) {
+    let mut out: ArrayVec<u8, { carrier::MAX_VALUE_LEN }> = ArrayVec::new();
+    let _ = out.try_push(level);
+    if let Some(c) = correlation.filter(|c| !c.is_empty()) {
+        let _ = out.try_push(b',');
+        c.bytes().for_each(|b| {
+            let _ = out.try_push(b);
+        });
     }
-
-    fn as_str(&self) -> &str {
-        self.0.as_str()
+    // The correlation came with a request: checked as text, as `set` takes it.
+    if let Ok(value) = core::str::from_utf8(&out) {
+        headers.set(LEVEL, value);
     }
 }
 
@@ -169,8 +169,8 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
     headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
     headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.sampling {
-        Sampling::Accept | Sampling::Debug => headers.set(LEVEL, Level::new(b'1', ctx.instana_correlation).as_str()),
-        Sampling::Deny => headers.set(LEVEL, Level::new(b'0', ctx.instana_correlation).as_str()),
+        Sampling::Accept | Sampling::Debug => set_level(headers, b'1', ctx.instana_correlation),
+        Sampling::Deny => set_level(headers, b'0', ctx.instana_correlation),
         Sampling::Defer => headers.remove(LEVEL),
     }
 }
