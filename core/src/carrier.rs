@@ -260,8 +260,8 @@ pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
     if v.first().is_some_and(|b| !ows(b)) && v.last().is_some_and(|b| !ows(b)) {
         return v;
     }
-    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |i| i + 1);
+    let start = v.iter().position(|b| !ows(b)).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
     v.get(start..end).unwrap_or_default()
 }
 
