@@ -18,7 +18,7 @@
 
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, TraceContext, TraceFlags};
-use crate::id::{encode_hex, HexError, SpanId, TraceId};
+use crate::id::{encode_hex, hex_digit, HexError, SpanId, TraceId};
 use crate::tracestate;
 use crate::Error;
 
@@ -222,12 +222,7 @@ pub fn inject_traceparent<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers:
 
 /// Two lowercase hex digits (the `version` and `trace-flags` fields, §3.2.2.2: `HEXDIGLC`).
 fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    Some(digit(hi)? << 4 | digit(lo)?)
+    Some(hex_digit(hi)? << 4 | hex_digit(lo)?)
 }
 
 #[cfg(test)]
