@@ -49,6 +49,10 @@ pub enum IdWidth {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+// Aligned: in a `Result` or next to a byte-sized field an id of align 1 sat at an odd offset, and
+// was moved as pieces a later 16-byte load could not be forwarded from (extract Jaeger 52 → 46 ns,
+// B3 single 39 → 35 ns in a loop, against `from_hex`'s fix alone).
+#[repr(align(8))]
 pub struct TraceId([u8; 16]);
 
 /// An 8-byte span id that is never all zeros.
@@ -112,7 +116,15 @@ macro_rules! id_type {
             pub fn from_hex(src: &[u8]) -> Result<Self, HexError> {
                 let mut bytes = [0u8; $n];
                 decode_hex_array(src, &mut bytes)?;
-                Self::from_bytes(bytes).ok_or(HexError::Zero)
+                // Not `from_bytes(..).ok_or(..)`, which wrote a trace id into the result as five
+                // stores of 8, 4, 2, 1 and 1 bytes: every caller that read it back with one 16-byte
+                // load waited for them to reach the cache (a load is not forwarded from several
+                // stores). `perf` showed the stall; extract X-Ray 64.6 → 47.8 ns, B3 single 39.8 →
+                // 35.0 ns, Jaeger 52 → 46 ns (with `TraceId` 8-byte aligned).
+                if bytes == [0; $n] {
+                    return Err(HexError::Zero);
+                }
+                Ok(Self(bytes))
             }
 
             /// Parse 1..=`HEX_LEN` lowercase hex digits, left-padding with zeros.
