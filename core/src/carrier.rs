@@ -6,7 +6,7 @@
 
 use core::ops::ControlFlow;
 
-use crate::context::{Read, TraceContext};
+use crate::context::{Read, Slot, TraceContext};
 pub use crate::name_filter::NameFilter;
 use crate::{lanes, Error};
 
@@ -240,12 +240,12 @@ pub(crate) fn single<'a, E: Extractor + ?Sized>(
 
 /// The context of a format carried in one single-valued header: read it with [`single`], then
 /// `parse` it where the caller keeps it (`out`: [`Read`](crate::context::Read)).
-pub(crate) fn read_single<'a, E: Extractor + ?Sized>(
+pub(crate) fn read_single<'a, E: Extractor + ?Sized, S: Slot<'a>>(
     headers: &'a E,
     name: &str,
     dup: Error,
-    out: &mut Option<TraceContext<'a>>,
-    parse: impl for<'o> FnOnce(&'a [u8], &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error>,
+    out: &mut S,
+    parse: impl for<'o> FnOnce(&'a [u8], &'o mut S) -> Result<&'o mut TraceContext<'a>, Error>,
 ) -> Result<Read, Error> {
     let Some(value) = single(headers, name, dup)? else { return Ok(Read::Absent) };
     parse(value, out)?;

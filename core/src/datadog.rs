@@ -35,7 +35,7 @@
 
 use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{DatadogTags, DatadogText, Propagation, Read, Sampling, TraceContext};
+use crate::context::{DatadogTags, DatadogText, Propagation, Read, Sampling, Slot, TraceContext};
 use crate::datadog_fields::{priority_of, sampling_of, tid_of, PROPAGATED};
 use crate::decimal::{parse_u64, Decimal, DecimalError, Signed};
 use crate::id::{decode_hex_exact, IdWidth, SpanId, TraceId};
@@ -102,7 +102,7 @@ pub fn parse<'a>(v: &Values<'a>) -> Result<(TraceContext<'a>, Option<Error>), Er
 fn parse_into<'a, 'o>(
     v: &Values<'a>,
     warning: &mut Option<Error>,
-    out: &'o mut Option<TraceContext<'a>>,
+    out: &'o mut impl Slot<'a>,
 ) -> Result<&'o mut TraceContext<'a>, Error> {
     let low = decimal(v.trace_id, Error::DatadogTraceId, Error::DatadogTraceIdZero)?;
     let span = decimal(v.parent_id, Error::DatadogParentId, Error::DatadogParentIdZero)?;
@@ -145,7 +145,7 @@ fn parse_into<'a, 'o>(
         return Err(Error::DatadogTraceIdZero);
     };
     let sampling = priority.map_or(Sampling::Defer, sampling_of);
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
     ctx.id_width = if high == 0 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     ctx.datadog.priority = priority;
@@ -229,7 +229,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Prop
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     warning: &mut Option<Error>,
-    out: &mut Option<TraceContext<'a>>,
+    out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::DatadogDuplicate);
     // Every header is read (and its limits checked) before the ids decide whether the format is there.

@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::carrier::{Extractor, Injector};
-use crate::context::{Propagation, Read, TraceContext};
-use crate::{b3, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, Error};
+use crate::context::{Propagation, Read, Slot, TraceContext};
+use crate::{b3, datadog, gcp, grpc, instana, jaeger, ot, w3c, xray, Error, SpanId, TraceId};
 
 /// The registry: every format, once. Adding a format is a module (its header names, `extract`,
 /// `inject`) and one line here; every door (the translator, the CLI, the Envoy filter's stats, the npm
@@ -68,15 +68,25 @@ macro_rules! formats {
             /// # Ok::<(), tracebridge::Error>(())
             /// ```
             pub fn extract<'a, E: Extractor + ?Sized>(self, headers: &'a E) -> Result<Option<Extracted<'a>>, Error> {
-                let (mut warning, mut out) = (None, None);
-                // The context moved once, from where the reader wrote it into the result
-                // (`Read::propagation` and then a map into `Extracted` moved it twice: extract of B3
-                // single 1 194 against 981 instructions).
-                Ok(match self.read(headers, &mut warning, &mut out)? {
-                    Read::Absent => None,
-                    Read::SamplingOnly(s) => Some(Extracted { propagation: Propagation::SamplingOnly(s), warning }),
-                    Read::Context => out.map(|ctx| Extracted { propagation: Propagation::Context(ctx), warning }),
-                })
+                // The reader builds the context in the result itself ([`ExtractSlot`]): moved
+                // out of a slot of its own after, the copy was a quarter of a B3 single extract's
+                // time (`perf`: its wide loads waited for the reader's small stores). In a loop of
+                // extracts: X-Ray 48 → 38 ns, Jaeger 46 → 36 ns.
+                let (mut result, mut spare, mut warning) = (Ok(None), None, None);
+                let read = self.read(headers, &mut warning, &mut ExtractSlot { result: &mut result, spare: &mut spare });
+                match read {
+                    Err(e) => result = Err(e),
+                    Ok(Read::Absent) => result = Ok(None),
+                    Ok(Read::SamplingOnly(s)) => {
+                        result = Ok(Some(Extracted { propagation: Propagation::SamplingOnly(s), warning }));
+                    }
+                    Ok(Read::Context) => {
+                        if let Ok(Some(x)) = &mut result {
+                            x.warning = warning;
+                        }
+                    }
+                }
+                result
             }
 
             /// [`extract`](Self::extract) for the translator: a context is written into `out` (where
@@ -86,11 +96,11 @@ macro_rules! formats {
             // translator's loop over the formats they made one function too large for V8 to compile
             // well (the Envoy filter's request ran ≈ 200 instructions slower, measured).
             #[inline(never)]
-            pub(crate) fn read<'a, E: Extractor + ?Sized>(
+            pub(crate) fn read<'a, E: Extractor + ?Sized, S: Slot<'a>>(
                 self,
                 headers: &'a E,
                 warning: &mut Option<Error>,
-                out: &mut Option<TraceContext<'a>>,
+                out: &mut S,
             ) -> Result<Read, Error> {
                 match self { $( Format::$variant => ($read)(headers, warning, out), )* }
             }
@@ -149,6 +159,26 @@ pub struct Extracted<'a> {
     pub propagation: Propagation<'a>,
     /// A part that was dropped, and why.
     pub warning: Option<Error>,
+}
+
+/// [`Format::extract`]'s [`Slot`]: the context goes into the result being returned.
+struct ExtractSlot<'r, 'a> {
+    result: &'r mut Result<Option<Extracted<'a>>, Error>,
+    /// Not used: [`put`](Slot::put) has just made `result` a context, but an answer for a result
+    /// that is not one has to exist, and this crate does not panic.
+    spare: &'r mut Option<TraceContext<'a>>,
+}
+
+impl<'a> Slot<'a> for ExtractSlot<'_, 'a> {
+    #[inline(always)]
+    fn put(&mut self, trace_id: TraceId, span_id: SpanId) -> &mut TraceContext<'a> {
+        let ctx = TraceContext::new(trace_id, span_id);
+        *self.result = Ok(Some(Extracted { propagation: Propagation::Context(ctx), warning: None }));
+        match self.result {
+            Ok(Some(Extracted { propagation: Propagation::Context(c), .. })) => c,
+            _ => self.spare.insert(ctx),
+        }
+    }
 }
 
 impl Format {

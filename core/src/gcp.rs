@@ -25,7 +25,7 @@
 
 use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::decimal::{parse_u64, Decimal};
 use crate::id::{HexError, SpanId, TraceId};
 use crate::Error;
@@ -51,7 +51,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
 }
 
 /// [`parse`], the context built in `out` ([`Read`]).
-fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut impl Slot<'a>) -> Result<&'o mut TraceContext<'a>, Error> {
     let value = carrier::trim_ows(value);
     carrier::visible_ascii(value)?;
     let (trace, rest) = value.split_at_checked(32).ok_or(Error::GcpFormat)?;
@@ -78,7 +78,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
         Some(b"o=0") => Sampling::Deny,
         Some(_) => return Err(Error::GcpOptions),
     };
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
     Ok(ctx)
 }
@@ -124,10 +124,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::GcpDuplicate, out, parse_into)
 }
 

@@ -33,7 +33,7 @@
 
 use crate::base64::{self, Base64Error};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::id::{IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -237,17 +237,14 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::GrpcDuplicate, out, parse_into)
 }
 
 /// A `grpc-trace-bin` value's context, built in `out`.
-fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut impl Slot<'a>) -> Result<&'o mut TraceContext<'a>, Error> {
     let tb = TraceBin::parse(value)?;
-    let ctx = out.insert(TraceContext::new(tb.trace_id, tb.span_id));
+    let ctx = out.put(tb.trace_id, tb.span_id);
     ctx.set_sampling(tb.sampling());
     Ok(ctx)
 }

@@ -28,7 +28,7 @@
 use arrayvec::ArrayVec;
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, Text, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, Text, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -78,7 +78,7 @@ fn parse_into<'a, 'o>(
     trace: &[u8],
     span: &[u8],
     level: Option<&'a [u8]>,
-    out: &'o mut Option<TraceContext<'a>>,
+    out: &'o mut impl Slot<'a>,
 ) -> Result<&'o mut TraceContext<'a>, Error> {
     let (trace, span) = (carrier::trim_ows(trace), carrier::trim_ows(span));
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
@@ -93,7 +93,7 @@ fn parse_into<'a, 'o>(
         None => (Sampling::Accept, None),
         Some(l) => parse_level(l)?,
     };
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
     ctx.id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     ctx.instana_correlation = correlation.map(Text::Raw);
@@ -114,10 +114,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::InstanaDuplicate);
     let (trace, span, level) = (one(TRACE_ID)?, one(SPAN_ID)?, one(LEVEL)?);
     match (trace, span, level) {

@@ -42,7 +42,7 @@
 
 use crate::ascii_buf::AsciiBuf;
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::id::{decode_hex_padded, encode_hex, hex_digit, HexError, IdWidth, SpanId, TraceId};
 use crate::swar;
 use crate::Error;
@@ -76,7 +76,7 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'static>, Error> {
 
 /// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
 /// translator, [`Read`]).
-fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Result<&'o mut TraceContext<'a>, Error> {
+fn parse_into<'a, 'o>(value: &[u8], out: &'o mut impl Slot<'a>) -> Result<&'o mut TraceContext<'a>, Error> {
     // The usual shapes are read where their fields must be; anything else, and any error (so that
     // it is the one the general reading gives), through the checks and the split below.
     let ids = match fixed_fields(value).map(parse_ids) {
@@ -90,7 +90,7 @@ fn parse_into<'a, 'o>(value: &[u8], out: &'o mut Option<TraceContext<'a>>) -> Re
         (true, false) => (Sampling::Accept, FLAG_SAMPLED),
         (false, _) => (Sampling::Deny, 0),
     };
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
     (ctx.parent_span_id, ctx.id_width, ctx.jaeger_flags) = (parent_span_id, id_width, flags & !meaning);
     Ok(ctx)
@@ -286,10 +286,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::JaegerDuplicate, out, parse_into)
 }
 

@@ -18,7 +18,7 @@
 //! The format is present when any of its three headers is; the ids come together.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::id::{HexError, IdWidth, SpanId, TraceId};
 use crate::Error;
 
@@ -50,7 +50,7 @@ fn parse_into<'a, 'o>(
     trace: &[u8],
     span: &[u8],
     sampled: Option<&[u8]>,
-    out: &'o mut Option<TraceContext<'a>>,
+    out: &'o mut impl Slot<'a>,
 ) -> Result<&'o mut TraceContext<'a>, Error> {
     let (trace, span) = (carrier::trim_ows(trace), carrier::trim_ows(span));
     let trace_id = TraceId::from_hex_padded(trace).map_err(|e| match e {
@@ -67,7 +67,7 @@ fn parse_into<'a, 'o>(
         Some(b"false") => Sampling::Deny,
         Some(_) => return Err(Error::OtSampled),
     };
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
     ctx.id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
     Ok(ctx)
@@ -86,10 +86,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     let one = |name| carrier::single(headers, name, Error::OtDuplicate);
     let (trace, span, sampled) = (one(TRACE_ID)?, one(SPAN_ID)?, one(SAMPLED)?);
     match (trace, span) {

@@ -17,7 +17,7 @@
 //! be at least 55 characters long and, if longer, continue with `-`. We always write version `00`.
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext, TraceFlags};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext, TraceFlags};
 use crate::id::{encode_hex, hex_digit, HexError, SpanId, TraceId};
 use crate::tracestate;
 use crate::Error;
@@ -160,13 +160,13 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<(Prop
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     headers: &'a E,
     warning: &mut Option<Error>,
-    out: &mut Option<TraceContext<'a>>,
+    out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
     let Some(value) = carrier::single(headers, TRACEPARENT, Error::TraceparentDuplicate)? else {
         return Ok(Read::Absent);
     };
     let tp = Traceparent::parse(value)?;
-    let ctx = out.insert(TraceContext::new(tp.trace_id, tp.parent_id));
+    let ctx = out.put(tp.trace_id, tp.parent_id);
     ctx.sampling = if tp.flags.is_sampled() { Sampling::Accept } else { Sampling::Deny };
     ctx.trace_flags = tp.flags;
     // Parsed where the context keeps it (empty when there is none, or on an error).

@@ -51,7 +51,7 @@
 use arrayvec::ArrayVec;
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::id::{ascii_str, HexError, SpanId, TraceId};
 use crate::xray_fields::{Text, XRayExtra, XRayFields, XRAY_MAX_EXTRA_FIELDS};
 use crate::Error;
@@ -85,14 +85,11 @@ pub fn parse(value: &[u8]) -> Result<TraceContext<'_>, Error> {
 
 /// [`parse`], the context built in `out` (a few hundred bytes: not copied on the way to the
 /// translator, [`Read`]).
-fn parse_into<'a, 'o>(
-    value: &'a [u8],
-    out: &'o mut Option<TraceContext<'a>>,
-) -> Result<&'o mut TraceContext<'a>, Error> {
+fn parse_into<'a, 'o>(value: &'a [u8], out: &'o mut impl Slot<'a>) -> Result<&'o mut TraceContext<'a>, Error> {
     let f = fields(value)?;
     let trace_id = f.root.ok_or(Error::XRayMissingRoot)?;
     let span_id = f.parent.ok_or(Error::XRayMissingParent)?;
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(f.sampled.unwrap_or(Sampling::Defer));
     ctx.xray = f.xray;
     Ok(ctx)
@@ -419,10 +416,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     carrier::read_single(headers, HEADER, Error::XRayDuplicate, out, parse_into)
 }
 

@@ -22,6 +22,7 @@ use crate::Error;
 
 /// A TraceId of 16 (64-bit, low 8 bytes) or 32 lowercase hex digits; `bad`/`zero` are the header's
 /// error variants for a malformed or all-zero id.
+#[inline]
 pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<(TraceId, IdWidth), Error> {
     let map = |e: HexError| if e == HexError::Zero { zero } else { bad };
     match src.len() {
@@ -33,6 +34,7 @@ pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<(Tra
 }
 
 /// A SpanId (or ParentSpanId) of exactly 16 lowercase hex digits.
+#[inline]
 pub(crate) fn parse_span_id(src: &[u8], bad: Error, zero: Error) -> Result<SpanId, Error> {
     SpanId::from_hex(src).map_err(|e| if e == HexError::Zero { zero } else { bad })
 }

@@ -19,7 +19,7 @@
 
 use crate::b3::{parse_span_id, parse_trace_id};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
 
 /// `X-B3-TraceId`, lowercase.
@@ -98,10 +98,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], the context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     // Values that parse are visible ASCII (hex digits, `0`, `1`, `true`, `false`), so the check of
     // every value runs only when something failed, and then the whole reading again in order: its
     // error is the one the checked reading gives (a value's `NotAscii` before a later header's
@@ -115,7 +112,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
 /// The context or decision of the five values (`out` written only for [`Read::Context`]).
 fn decide<'a>(
     [trace, span, parent, sampled, flags]: [Option<&'a [u8]>; 5],
-    out: &mut Option<TraceContext<'a>>,
+    out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
     if trace.is_none() && span.is_none() && parent.is_none() && sampled.is_none() && flags.is_none() {
         return Ok(Read::Absent);
@@ -127,7 +124,7 @@ fn decide<'a>(
     let sampling = sampling(sampled, flags)?;
     match (trace, span, parent_span_id) {
         (Some((trace_id, id_width)), Some(span_id), _) => {
-            let ctx = out.insert(TraceContext::new(trace_id, span_id));
+            let ctx = out.put(trace_id, span_id);
             (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
             ctx.set_sampling(sampling);
             Ok(Read::Context)

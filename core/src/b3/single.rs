@@ -21,7 +21,7 @@ use core::fmt;
 use crate::ascii_buf::AsciiBuf;
 use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state};
 use crate::carrier::{self, Extractor, Injector};
-use crate::context::{Propagation, Read, Sampling, TraceContext};
+use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
 
 /// Header name.
@@ -47,7 +47,7 @@ pub fn parse(value: &[u8]) -> Result<Propagation<'static>, Error> {
 }
 
 /// [`parse`], a context written into `out` ([`Read`]).
-fn parse_into<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
+fn parse_into<'a>(value: &[u8], out: &mut impl Slot<'a>) -> Result<Read, Error> {
     let value = carrier::trim_ows(value);
     // A value that parses is hex digits, `-` and a SamplingState: visible ASCII throughout. So the
     // bytes are checked only when parsing fails, for the error a value with a control or non-ASCII
@@ -55,7 +55,7 @@ fn parse_into<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Re
     parse_fields(value, out).map_err(|e| carrier::check_visible_ascii(value).map_or(Error::NotAscii, |()| e))
 }
 
-fn parse_fields<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
+fn parse_fields<'a>(value: &[u8], out: &mut impl Slot<'a>) -> Result<Read, Error> {
     // The usual shapes are read where their fields must be; anything else, and any error (so that
     // it is the one the general reading gives), goes through the value split at every `-`.
     if let Some((trace, span, third, fourth)) = fixed_fields(value) {
@@ -71,7 +71,7 @@ fn parse_fields<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<
 /// instruction cache (in the Envoy filter, most of what a request costs above Lua's is cache misses).
 #[cold]
 #[inline(never)]
-fn parse_split<'a>(value: &[u8], out: &mut Option<TraceContext<'a>>) -> Result<Read, Error> {
+fn parse_split<'a>(value: &[u8], out: &mut impl Slot<'a>) -> Result<Read, Error> {
     let mut fields = crate::swar::split_byte(value, b'-');
     let (Some(first), second, third, fourth, None) =
         (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
@@ -92,6 +92,10 @@ type Fields<'v> = (&'v [u8], &'v [u8], Option<&'v [u8]>, Option<&'v [u8]>);
 /// grammar's lengths put it: a 32- or 16-digit TraceId, a SpanId, then nothing, a SamplingState,
 /// a SamplingState and a ParentSpanId, or Brave's ParentSpanId alone. Fields that parse are hex
 /// digits or a SamplingState, never `-`, so they are the fields splitting at every `-` would give.
+// Inlined: returned through memory, its fields (written 8 bytes at a time) were read back 16 at a
+// time, and such a load waits for the stores to reach the cache (`perf`: most of a B3 single
+// extract's time in `Format::read` sat on that load).
+#[inline(always)]
 fn fixed_fields(value: &[u8]) -> Option<Fields<'_>> {
     let t = match value.len() {
         // 32-16, 32-16-s, 32-16-s-16, 32-16-16
@@ -118,7 +122,7 @@ fn parse_ids<'a>(
     span: &[u8],
     third: Option<&[u8]>,
     fourth: Option<&[u8]>,
-    out: &mut Option<TraceContext<'a>>,
+    out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
     let (trace_id, id_width) = parse_trace_id(first, Error::B3TraceId, Error::B3TraceIdZero)?;
     let span_id = parse_span_id(span, Error::B3SpanId, Error::B3SpanIdZero)?;
@@ -135,7 +139,7 @@ fn parse_ids<'a>(
         }
     };
     // Built where the caller keeps it: a context is a few hundred bytes, and this runs per request.
-    let ctx = out.insert(TraceContext::new(trace_id, span_id));
+    let ctx = out.put(trace_id, span_id);
     (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
     ctx.set_sampling(sampling);
     Ok(Read::Context)
@@ -147,10 +151,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 }
 
 /// [`extract`], a context written into `out` ([`Read`]).
-pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
-    headers: &'a E,
-    out: &mut Option<TraceContext<'a>>,
-) -> Result<Read, Error> {
+pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
     match carrier::single(headers, HEADER, Error::B3Duplicate)? {
         None => Ok(Read::Absent),
         Some(v) => parse_into(v, out),
