@@ -247,7 +247,16 @@ impl Encoded {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
-    let mut out = AsciiBuf::<{ Encoded::LEN }>::new();
+    let mut out = Encoded { buf: AsciiBuf::new() };
+    encode_into(ctx, &mut out.buf);
+    out
+}
+
+/// [`encode`] into `out` (empty), where the caller keeps it: [`inject`] writes the value from there.
+/// Returned in an [`Encoded`], the value was copied out with 16-byte loads right after it was
+/// written a few bytes at a time, and such a load waits for the stores to reach the cache (`perf`:
+/// a quarter of an inject's time).
+fn encode_into(ctx: &TraceContext<'_>, out: &mut AsciiBuf<{ Encoded::LEN }>) {
     out.extend(ctx.trace_id_hex().as_bytes());
     out.extend(b":");
     out.extend(&ctx.span_id.to_hex());
@@ -270,7 +279,6 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
         [b'0', d] => out.extend(&[d]),
         _ => out.extend(&hex),
     }
-    Encoded { buf: out }
 }
 
 /// The Jaeger context of `headers`: `Ok(None)` when there is no `uber-trace-id`.
@@ -292,7 +300,9 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut imp
 
 /// Write `uber-trace-id` for `ctx` (see [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set_bytes(HEADER, encode(ctx).as_bytes());
+    let mut value = AsciiBuf::<{ Encoded::LEN }>::new();
+    encode_into(ctx, &mut value);
+    headers.set_bytes(HEADER, value.as_bytes());
 }
 
 #[cfg(test)]
