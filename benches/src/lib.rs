@@ -305,7 +305,9 @@ impl Fixture {
     /// tracebridge: read this format and write W3C (the gateway hot path).
     #[inline]
     pub fn tb_translate(&self, headers: Req<'_>, sink: &mut Sink) {
-        if let Ok(Some(x)) = self.format.extract(headers.0) {
+        // The result matched by reference: bound by value, the context (352 bytes) was moved out
+        // of it, a copy that waited for the reader's stores (`perf`: 13% of the op).
+        if let Ok(Some(x)) = &self.format.extract(headers.0) {
             if let Some(ctx) = x.propagation.context() {
                 tb_inject_w3c(ctx, sink);
             }
@@ -408,10 +410,12 @@ impl Floor {
     }
 }
 
-/// tracebridge: parse a tracestate value.
+/// tracebridge: parse a tracestate value, returning what [`TraceState::parse`] returns. (It was
+/// converted with `.ok()` to match OpenTelemetry's side, whose error type is not public: a 150-byte
+/// copy of the parsed state on our side only, a quarter of a one-member parse's time in `perf`.)
 #[inline]
-pub fn tb_tracestate_parse(value: &str) -> Option<TraceState<'_>> {
-    TraceState::parse(value).ok()
+pub fn tb_tracestate_parse(value: &str) -> Result<TraceState<'_>, Error> {
+    TraceState::parse(value)
 }
 
 /// OpenTelemetry: parse a tracestate value.
