@@ -133,6 +133,12 @@ impl Extractor for Req<'_> {
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
         self.0.visit_names(each)
     }
+
+    // Forwarded as the others: without it the trait's default built the filter through
+    // `visit_names`, a dynamic call per header that a user's slice does not pay.
+    fn name_filter(&self) -> Option<tracebridge::carrier::NameFilter> {
+        self.0.name_filter()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
