@@ -267,7 +267,7 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// written a few bytes at a time, and such a load waits for the stores to reach the cache (`perf`:
 /// a quarter of an inject's time).
 fn encode_into(ctx: &TraceContext<'_>, out: &mut AsciiBuf<{ Encoded::LEN }>) {
-    out.extend(ctx.trace_id_hex().as_bytes());
+    out.put_hex_id(&ctx.trace_id_hex());
     out.extend(b":");
     out.extend(&ctx.span_id.to_hex());
     out.extend(b":");

@@ -211,7 +211,7 @@ impl fmt::Debug for Encoded {
 /// ```
 pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     let mut out = AsciiBuf::<{ Encoded::MAX_LEN }>::new();
-    out.extend(ctx.trace_id_hex().as_bytes());
+    out.put_hex_id(&ctx.trace_id_hex());
     out.extend(b"-");
     out.extend(&ctx.span_id.to_hex());
     if let Some(state) = sampling_state(ctx.sampling) {
