@@ -23,13 +23,26 @@ use crate::Error;
 /// A TraceId of 16 (64-bit, low 8 bytes) or 32 lowercase hex digits; `bad`/`zero` are the header's
 /// error variants for a malformed or all-zero id.
 #[inline]
-pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<(TraceId, IdWidth), Error> {
+///
+/// The id alone, its width from [`trace_id_width`]: as a `Result<(TraceId, IdWidth), Error>` the
+/// error shared the id's first byte (the width was the enum's niche), so LLVM moved every id as 1 +
+/// 15 bytes, and a later 16-byte load of it waited for those stores (`perf`, B3 extracts).
+pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<TraceId, Error> {
     let map = |e: HexError| if e == HexError::Zero { zero } else { bad };
     match src.len() {
         // `from_hex_padded` left-pads 16 digits with zeros: the id lands in the low 8 bytes.
-        16 => TraceId::from_hex_padded(src).map(|t| (t, IdWidth::Bits64)).map_err(map),
-        32 => TraceId::from_hex(src).map(|t| (t, IdWidth::Bits128)).map_err(map),
+        16 => TraceId::from_hex_padded(src).map_err(map),
+        32 => TraceId::from_hex(src).map_err(map),
         _ => Err(bad),
+    }
+}
+
+/// The width of a trace id [`parse_trace_id`] read from `src`.
+pub(crate) fn trace_id_width(src: &[u8]) -> IdWidth {
+    if src.len() <= 16 {
+        IdWidth::Bits64
+    } else {
+        IdWidth::Bits128
     }
 }
 
@@ -104,11 +117,11 @@ mod tests {
     #[test]
     fn trace_id_widths() {
         let (b, z) = (Error::B3TraceId, Error::B3TraceIdZero);
-        let short = parse_trace_id(b"a3ce929d0e0e4736", b, z);
-        assert_eq!(short.map(|(t, w)| (t.fits_64(), w)), Ok((true, IdWidth::Bits64)));
-        let long = parse_trace_id(b"0000000000000000a3ce929d0e0e4736", b, z);
-        assert_eq!(long.map(|(_, w)| w), Ok(IdWidth::Bits128));
-        assert_eq!(short.map(|(t, _)| t), long.map(|(t, _)| t));
+        let (s, l) = (&b"a3ce929d0e0e4736"[..], &b"0000000000000000a3ce929d0e0e4736"[..]);
+        let (short, long) = (parse_trace_id(s, b, z), parse_trace_id(l, b, z));
+        assert_eq!((short.map(|t| t.fits_64()), trace_id_width(s)), (Ok(true), IdWidth::Bits64));
+        assert_eq!(trace_id_width(l), IdWidth::Bits128);
+        assert_eq!(short, long);
         assert_eq!(parse_trace_id(b"0000000000000000", b, z), Err(z));
         assert_eq!(parse_trace_id(b"a3ce929d0e0e473", b, z), Err(b));
         assert_eq!(parse_trace_id(b"A3CE929D0E0E4736", b, z), Err(b));
