@@ -68,6 +68,9 @@ pub struct TraceId([u8; 16]);
 /// # Ok::<(), HexError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+// Aligned, as `TraceId`: an `Option<SpanId>` (a context's parent) kept its id at an odd offset, moved
+// in pieces a later 8-byte load could not be forwarded from (extract Jaeger 33 → 25 ns in a loop).
+#[repr(align(8))]
 pub struct SpanId([u8; 8]);
 
 macro_rules! id_type {
