@@ -33,6 +33,18 @@ pub enum IdWidth {
     Bits128,
 }
 
+impl IdWidth {
+    /// The width of a trace id received as `digits` hex digits: 16 or fewer is 64-bit (Jaeger and
+    /// OpenTracing clients strip leading zeros; B3 sends 16 or 32).
+    pub(crate) const fn of_digits(digits: usize) -> Self {
+        if digits <= 16 {
+            IdWidth::Bits64
+        } else {
+            IdWidth::Bits128
+        }
+    }
+}
+
 /// A 16-byte trace id that is never all zeros.
 ///
 /// ```

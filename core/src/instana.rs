@@ -95,7 +95,7 @@ fn parse_into<'a, 'o>(
     };
     let ctx = out.put(trace_id, span_id);
     ctx.set_sampling(sampling);
-    ctx.id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
+    ctx.id_width = IdWidth::of_digits(trace.len());
     ctx.instana_correlation = correlation.map(Text::Raw);
     Ok(ctx)
 }

@@ -158,7 +158,7 @@ fn parse_ids_inline([trace, span, parent, flags]: [&[u8]; 4]) -> Result<Ids, Err
         HexError::Zero => Error::JaegerTraceIdZero,
         _ => Error::JaegerTraceId,
     })?;
-    let id_width = if trace.len() <= 16 { IdWidth::Bits64 } else { IdWidth::Bits128 };
+    let id_width = IdWidth::of_digits(trace.len());
     let span_id = SpanId::from_hex_padded(span).map_err(|e| match e {
         HexError::Zero => Error::JaegerSpanIdZero,
         _ => Error::JaegerSpanId,

@@ -11,22 +11,22 @@
 //! | SamplingState | `0` deny, `1` accept, `d` debug, absent defer (single header) | [Sampling State](https://github.com/openzipkin/b3-propagation#sampling-state-2) |
 //!
 //! A 16-digit TraceId is a 64-bit id: it is held in the low 8 bytes of [`TraceId`] with
-//! [`IdWidth::Bits64`], and written back as 16 digits.
+//! [`IdWidth::Bits64`](crate::IdWidth::Bits64), and written back as 16 digits.
 
 pub mod multi;
 pub mod single;
 
 use crate::context::Sampling;
-use crate::id::{HexError, IdWidth, SpanId, TraceId};
+use crate::id::{HexError, SpanId, TraceId};
 use crate::Error;
 
 /// A TraceId of 16 (64-bit, low 8 bytes) or 32 lowercase hex digits; `bad`/`zero` are the header's
 /// error variants for a malformed or all-zero id.
-#[inline]
 ///
-/// The id alone, its width from [`trace_id_width`]: as a `Result<(TraceId, IdWidth), Error>` the
+/// The id alone, its width from [`IdWidth::of_digits`](crate::IdWidth::of_digits): as a `Result<(TraceId, IdWidth), Error>` the
 /// error shared the id's first byte (the width was the enum's niche), so LLVM moved every id as 1 +
 /// 15 bytes, and a later 16-byte load of it waited for those stores (`perf`, B3 extracts).
+#[inline]
 pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<TraceId, Error> {
     let map = |e: HexError| if e == HexError::Zero { zero } else { bad };
     match src.len() {
@@ -34,15 +34,6 @@ pub(crate) fn parse_trace_id(src: &[u8], bad: Error, zero: Error) -> Result<Trac
         16 => TraceId::from_hex_padded(src).map_err(map),
         32 => TraceId::from_hex(src).map_err(map),
         _ => Err(bad),
-    }
-}
-
-/// The width of a trace id [`parse_trace_id`] read from `src`.
-pub(crate) fn trace_id_width(src: &[u8]) -> IdWidth {
-    if src.len() <= 16 {
-        IdWidth::Bits64
-    } else {
-        IdWidth::Bits128
     }
 }
 
@@ -112,15 +103,15 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::TraceContext;
+    use crate::{IdWidth, TraceContext};
 
     #[test]
     fn trace_id_widths() {
         let (b, z) = (Error::B3TraceId, Error::B3TraceIdZero);
         let (s, l) = (&b"a3ce929d0e0e4736"[..], &b"0000000000000000a3ce929d0e0e4736"[..]);
         let (short, long) = (parse_trace_id(s, b, z), parse_trace_id(l, b, z));
-        assert_eq!((short.map(|t| t.fits_64()), trace_id_width(s)), (Ok(true), IdWidth::Bits64));
-        assert_eq!(trace_id_width(l), IdWidth::Bits128);
+        assert_eq!((short.map(|t| t.fits_64()), IdWidth::of_digits(s.len())), (Ok(true), IdWidth::Bits64));
+        assert_eq!(IdWidth::of_digits(l.len()), IdWidth::Bits128);
         assert_eq!(short, long);
         assert_eq!(parse_trace_id(b"0000000000000000", b, z), Err(z));
         assert_eq!(parse_trace_id(b"a3ce929d0e0e473", b, z), Err(b));

@@ -17,7 +17,7 @@
 //! (#multiple-headers), but a proxy that cannot tell which line is authentic should not pick one, so a
 //! repeated header is [`Error::XB3Duplicate`], as for every other trace header in this crate.
 
-use crate::b3::{parse_span_id, parse_trace_id, trace_id_width};
+use crate::b3::{parse_span_id, parse_trace_id};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
@@ -143,7 +143,7 @@ fn context<'a>(
         parent.map(|p| parse_span_id(p, Error::XB3ParentSpanId, Error::XB3ParentSpanId)).transpose()?;
     let sampling = sampling(sampled, flags)?;
     let ctx = out.put(trace_id, span_id);
-    (ctx.parent_span_id, ctx.id_width) = (parent_span_id, trace_id_width(trace));
+    (ctx.parent_span_id, ctx.id_width) = (parent_span_id, crate::IdWidth::of_digits(trace.len()));
     ctx.set_sampling(sampling);
     Ok(Read::Context)
 }

@@ -19,7 +19,7 @@
 use core::fmt;
 
 use crate::ascii_buf::AsciiBuf;
-use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state, trace_id_width};
+use crate::b3::{parse_sampling_state, parse_span_id, parse_trace_id, sampling_state};
 use crate::carrier::{self, Extractor, Injector};
 use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
@@ -124,7 +124,7 @@ fn parse_ids<'a>(
     fourth: Option<&[u8]>,
     out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
-    let (trace_id, id_width) = (parse_trace_id(first, Error::B3TraceId, Error::B3TraceIdZero)?, trace_id_width(first));
+    let trace_id = parse_trace_id(first, Error::B3TraceId, Error::B3TraceIdZero)?;
     let span_id = parse_span_id(span, Error::B3SpanId, Error::B3SpanIdZero)?;
     let parent = |p| parse_span_id(p, Error::B3ParentSpanId, Error::B3ParentSpanId).map(Some);
     let (sampling, parent_span_id) = match (third, fourth) {
@@ -140,7 +140,7 @@ fn parse_ids<'a>(
     };
     // Built where the caller keeps it: a context is a few hundred bytes, and this runs per request.
     let ctx = out.put(trace_id, span_id);
-    (ctx.parent_span_id, ctx.id_width) = (parent_span_id, id_width);
+    (ctx.parent_span_id, ctx.id_width) = (parent_span_id, crate::IdWidth::of_digits(first.len()));
     ctx.set_sampling(sampling);
     Ok(Read::Context)
 }
