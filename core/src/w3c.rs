@@ -99,6 +99,11 @@ impl Traceparent {
     }
 
     /// The version-00 value, written into a fixed buffer.
+    // Inlined: as a call, its 55 bytes were written by eight stores of 1 to 16 bytes at odd
+    // offsets and copied at once into the caller's result, loads the processor cannot forward from
+    // several stores (`perf`: two thirds of a parse+format was that copy). Inlined, the digits are
+    // written in place (parse+format 22 → 11 ns, with `encode_hex_table` inlined).
+    #[inline(always)]
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut out = [b'-'; Self::LEN];
         if let Some((head, rest)) = out.split_first_chunk_mut::<2>() {
