@@ -434,7 +434,7 @@ fn encode_lanes(bytes: &[u8; 16], out: &mut [u8; 32]) {
 
 // Inlined: its callers pass a constant length (a flags byte, the X-Ray epoch's four bytes), so the
 // loop is as many lookups; as a call it kept a `traceparent` being written in memory, to be copied
-// twice afterwards (parse+format 22 → 19.5 ns).
+// twice afterwards (parse+format 19.5 → 11 ns, with `Traceparent::encode` inlined already).
 #[inline(always)]
 fn encode_hex_table(src: &[u8], out: &mut [u8]) {
     for (&b, pair) in src.iter().zip(out.chunks_exact_mut(2)) {
