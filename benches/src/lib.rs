@@ -139,6 +139,14 @@ impl Extractor for Req<'_> {
     fn name_filter(&self) -> Option<tracebridge::carrier::NameFilter> {
         self.0.name_filter()
     }
+
+    fn gather<'s>(
+        &'s self,
+        wanted: &tracebridge::carrier::NameFilter,
+        out: &mut tracebridge::carrier::Gathered<'s>,
+    ) -> bool {
+        self.0.gather(wanted, out)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,7 @@ use crate::{lanes, Error};
 
 /// Reads header values by name. More than one value per name is allowed (repeated header lines).
 ///
-/// One required method (the other two, for baggage and for listing names, have defaults), object-safe:
+/// One required method (the others, for baggage and for listing or gathering names, have defaults), object-safe:
 /// `&dyn Extractor` works, so a caller can pick its carrier at run time.
 /// Values are handed to a callback rather than returned as an iterator, which is what keeps it
 /// `dyn`-compatible without a heap.
@@ -96,6 +96,77 @@ pub trait Extractor {
     fn name_filter(&self) -> Option<NameFilter> {
         let mut filter = NameFilter::EMPTY;
         self.visit_names(&mut |name| filter.insert(name)).then_some(filter)
+    }
+
+    /// Offers `out` every header line, in the order received ([`Gathered::offer`]: it keeps those
+    /// whose name `wanted` may hold), and returns `true`; `false` when the carrier cannot list its
+    /// headers (the default), or when more lines are kept than `out` holds (then `out` is emptied).
+    ///
+    /// The [`Translator`](crate::Translator) asks with every header name and baggage prefix it can
+    /// read, then reads the few lines gathered instead of the carrier: on a request of a dozen
+    /// headers, each name looked up in a slice was a scan of all of them. A carrier that finds a
+    /// name without a scan (a hash map, the Envoy filter's indexed header map) has no need of it.
+    ///
+    /// ```
+    /// use tracebridge::carrier::{Gathered, NameFilter};
+    /// use tracebridge::Extractor;
+    ///
+    /// let headers = [("B3", "1"), ("accept", "*/*")];
+    /// let mut wanted = NameFilter::EMPTY;
+    /// wanted.insert(b"b3");
+    /// let mut out = Gathered::new();
+    /// assert!(headers.gather(&wanted, &mut out));
+    /// assert_eq!(out.as_slice(), [(&b"B3"[..], &b"1"[..])]);
+    /// ```
+    fn gather<'s>(&'s self, wanted: &NameFilter, out: &mut Gathered<'s>) -> bool {
+        let _ = (wanted, out);
+        false
+    }
+}
+
+/// How many header lines a [`Gathered`] holds: every trace header of the ten formats with room for
+/// a few baggage lines and names that hit the filter by chance.
+const GATHERED: usize = 32;
+
+/// Header lines `(name, value)` copied out of a carrier by [`Extractor::gather`] (at most 32), read
+/// as a slice carrier, with the [`NameFilter`] of their names.
+#[derive(Debug, Clone, Default)]
+pub struct Gathered<'s> {
+    lines: arrayvec::ArrayVec<(&'s [u8], &'s [u8]), GATHERED>,
+    names: NameFilter,
+}
+
+impl<'s> Gathered<'s> {
+    /// None yet.
+    #[inline]
+    pub fn new() -> Self {
+        Gathered { lines: arrayvec::ArrayVec::new(), names: NameFilter::EMPTY }
+    }
+
+    /// Keep the line if `wanted` may hold its name ([`NameFilter::insert_if_held`]): false only
+    /// when it is to be kept and there is no room left.
+    #[inline]
+    pub fn offer(&mut self, name: &'s [u8], value: &'s [u8], wanted: &NameFilter) -> bool {
+        !self.names.insert_if_held(name, wanted) || self.lines.try_push((name, value)).is_ok()
+    }
+
+    /// Forget every line.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.lines.clear();
+        self.names = NameFilter::EMPTY;
+    }
+
+    /// The filter of the names of the lines kept.
+    #[inline]
+    pub fn names(&self) -> NameFilter {
+        self.names
+    }
+
+    /// The lines, in the order pushed.
+    #[inline]
+    pub fn as_slice(&self) -> &[(&'s [u8], &'s [u8])] {
+        &self.lines
     }
 }
 
@@ -371,6 +442,16 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
         self.iter().for_each(|(n, _)| filter.insert(n.as_ref()));
         Some(filter)
     }
+
+    fn gather<'s>(&'s self, wanted: &NameFilter, out: &mut Gathered<'s>) -> bool {
+        for (n, v) in self {
+            if !out.offer(n.as_ref(), v.as_ref(), wanted) {
+                out.clear();
+                return false;
+            }
+        }
+        true
+    }
 }
 
 impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
@@ -389,6 +470,10 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
     fn name_filter(&self) -> Option<NameFilter> {
         self.as_slice().name_filter()
     }
+
+    fn gather<'s>(&'s self, wanted: &NameFilter, out: &mut Gathered<'s>) -> bool {
+        self.as_slice().gather(wanted, out)
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for &E {
@@ -406,6 +491,10 @@ impl<E: Extractor + ?Sized> Extractor for &E {
 
     fn name_filter(&self) -> Option<NameFilter> {
         (**self).name_filter()
+    }
+
+    fn gather<'s>(&'s self, wanted: &NameFilter, out: &mut Gathered<'s>) -> bool {
+        (**self).gather(wanted, out)
     }
 }
 
@@ -431,6 +520,10 @@ mod vec {
 
         fn name_filter(&self) -> Option<super::NameFilter> {
             self.as_slice().name_filter()
+        }
+
+        fn gather<'s>(&'s self, wanted: &super::NameFilter, out: &mut super::Gathered<'s>) -> bool {
+            self.as_slice().gather(wanted, out)
         }
     }
 

@@ -78,6 +78,30 @@ impl NameFilter {
         self.prefixes |= prefix_bit(name);
     }
 
+    /// Add `name` (in any case) when `wanted` may hold it, i.e. unless it can be none of the names
+    /// `wanted` holds nor start with one of its prefixes; true when it was added. A pseudo-header is
+    /// never added. What a carrier [`gather`](Extractor::gather)s a translator's lines with
+    /// ([`Gathered::offer`](crate::carrier::Gathered::offer)): one hash of each name, and the
+    /// filter of the lines kept built on the way.
+    #[inline]
+    pub fn insert_if_held(&mut self, name: &[u8], wanted: &NameFilter) -> bool {
+        if name.first() == Some(&b':') {
+            return false;
+        }
+        let i = hash(name_key(name));
+        let prefix = prefix_bit(name);
+        let (word, bit) = ((i >> 6) as usize & 3, 1 << (i & 63));
+        let held = (wanted.names.get(word).copied().unwrap_or(0) & bit != 0) | (wanted.prefixes & prefix != 0);
+        if held {
+            // Indexed: only the few names held come here.
+            if let Some(w) = self.names.get_mut(word) {
+                *w |= bit;
+            }
+            self.prefixes |= prefix;
+        }
+        held
+    }
+
     /// The filter of the names `headers` holds, or [`ALL`](Self::ALL) when it cannot list them.
     pub(crate) fn of<E: Extractor + ?Sized>(headers: &E) -> Self {
         headers.name_filter().unwrap_or(Self::ALL)

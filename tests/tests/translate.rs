@@ -104,9 +104,21 @@ impl Extractor for Unlisted<'_> {
     }
 }
 
-/// The translator skips the formats none of whose names a listing carrier has (core's
-/// `name_filter`): the same plan must come out as from a carrier looked up name by name, for every
-/// vector of every file, under its own configuration and with every format read and written.
+/// The plan from `headers` as a slice (which gathers: `Extractor::gather`) and as an [`Unlisted`]
+/// carrier, as text.
+fn plans(t: &Translator, headers: &[(String, String)]) -> (String, String) {
+    let listed = t.plan(headers, || [7; 24]);
+    let unlisted = t.plan(&Unlisted(headers), || [7; 24]);
+    (
+        format!("{listed:?} {:?}", listed.removals().collect::<Vec<_>>()),
+        format!("{unlisted:?} {:?}", unlisted.removals().collect::<Vec<_>>()),
+    )
+}
+
+/// The translator reads a slice through the lines it gathers (those whose names a format or baggage
+/// source may read), and skips the formats none of whose names are there (core's `name_filter`):
+/// the same plan must come out as from a carrier looked up name by name, for every vector of every
+/// file, under its own configuration and with every format read and written.
 #[test]
 fn listing_the_names_changes_no_plan() {
     use tracebridge::translate::FormatList;
@@ -121,18 +133,32 @@ fn listing_the_names_changes_no_plan() {
             let own = serde_json::from_value::<Config>(v["config"].clone()).ok().and_then(|c| Translator::new(c).ok());
             let headers: Vec<(String, String)> = serde_json::from_value(v["headers"].clone()).unwrap_or_default();
             for t in own.iter().chain([&every]) {
-                let listed = t.plan(&headers[..], || [7; 24]);
-                let unlisted = t.plan(&Unlisted(&headers), || [7; 24]);
-                assert_eq!(
-                    format!("{listed:?} {:?}", listed.removals().collect::<Vec<_>>()),
-                    format!("{unlisted:?} {:?}", unlisted.removals().collect::<Vec<_>>()),
-                    "{}: {}",
-                    entry.path().display(),
-                    v["name"]
-                );
+                let (listed, unlisted) = plans(t, &headers);
+                assert_eq!(listed, unlisted, "{}: {}", entry.path().display(), v["name"]);
                 checked += 1;
             }
         }
     }
     assert!(checked > 400, "{checked} plans compared");
+}
+
+/// A slice gathers at most 32 lines: a request with more lines a translator may read (here Jaeger
+/// baggage, one line per key) is read from the slice itself, with the same plan; so is one just
+/// under the limit, read from the lines gathered.
+#[test]
+fn more_lines_than_a_slice_gathers_change_no_plan() {
+    use tracebridge::translate::FormatList;
+    let every =
+        Translator::new(Config { inject: FormatList::ALL, ..Config::default() }).unwrap_or_else(|e| panic!("{e}"));
+    for n in [20, 29, 30, 31, 32, 33, 60] {
+        let mut headers: Vec<(String, String)> = vec![
+            ("user-agent".into(), "curl".into()),
+            ("uber-trace-id".into(), "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1".into()),
+        ];
+        headers.extend((0..n).map(|i| (format!("UberCtx-k{i}"), format!("v{i}"))));
+        headers.push(("tracestate".into(), "a=1".into()));
+        let (listed, unlisted) = plans(&every, &headers);
+        assert_eq!(listed, unlisted, "{n} baggage lines");
+        assert!(listed.contains(&format!("v{}", n - 1)), "{n}: the last baggage entry is carried: {listed}");
+    }
 }

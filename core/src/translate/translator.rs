@@ -1,7 +1,7 @@
 //! The [`Translator`]: reads every configured format, chooses, and plans the writes.
 
 use crate::baggage::{self, Source};
-use crate::carrier::{Extractor, Injector};
+use crate::carrier::{Extractor, Gathered, Injector};
 use crate::context::{Read, Sampling, TraceContext, TraceFlags};
 use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
@@ -245,6 +245,22 @@ impl Translator {
     /// assert!(plan.is_noop() && plan.report().missing());
     /// ```
     pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
+        if self.list_names {
+            // A carrier that gathers ([`Extractor::gather`]) is read through the lines it gathered:
+            // each name looked up then scans those few, not every header of the request, and the
+            // name filter is built from those lines alone (the five-format request, a slice of 14
+            // headers: 7 257 → 6 518 instructions, callgrind; 425 → 370 ns in a loop).
+            let mut gathered = Gathered::new();
+            if headers.gather(&WANTED, &mut gathered) {
+                let lines = gathered.as_slice();
+                // The names of those lines only: all that is read from here on.
+                let present = gathered.names();
+                plan.present = present;
+                self.decide(lines, present, random, plan);
+                plan.drop_absent_removals(lines);
+                return;
+            }
+        }
         let present = self.name_filter(headers);
         plan.present = present;
         self.decide(headers, present, random, plan);
@@ -592,6 +608,19 @@ impl Translator {
     }
 }
 
+/// Every header name and baggage prefix a translator reads, of any format: what a carrier gathers
+/// for it ([`Extractor::gather`]). Any name read in a plan must be here, or a gathering carrier
+/// would seem not to hold it (tested: `every_name_read_is_wanted`).
+const WANTED: NameFilter = {
+    let mut wanted = NameFilter::probe(&[baggage::HEADER], &[baggage::JAEGER_PREFIX, baggage::OT_PREFIX]);
+    let mut formats: &[Format] = &Format::ALL;
+    while let [f, rest @ ..] = formats {
+        wanted = wanted.union(NameFilter::probe(f.headers(), &[]));
+        formats = rest;
+    }
+    wanted
+};
+
 /// The header names (W3C's `baggage`) and prefixes (`uberctx-`, `ot-baggage-`) of baggage source
 /// `s`, as a probe of the name filter.
 const fn baggage_probe(s: Source) -> NameFilter {
@@ -708,4 +737,41 @@ fn new_root<'a>(bytes: [u8; 24], sampling: Sampling, edge: Option<EdgeRoot<'a>>)
         None => ctx.trace_flags = TraceFlags(ctx.trace_flags.0 | TraceFlags::RANDOM),
     }
     ctx
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    fn held(name: &[u8]) -> bool {
+        let mut kept = NameFilter::EMPTY;
+        kept.insert_if_held(name, &WANTED)
+    }
+
+    /// Every header name and baggage prefix a plan reads hits [`WANTED`], in any case: a carrier that
+    /// gathers keeps all of their lines.
+    #[test]
+    fn every_name_read_is_wanted() {
+        let mut names: Vec<String> = Format::ALL.iter().flat_map(|f| f.headers()).map(|h| h.to_string()).collect();
+        names.push(baggage::HEADER.into());
+        for prefix in [baggage::JAEGER_PREFIX, baggage::OT_PREFIX] {
+            names.extend([prefix.to_string(), format!("{prefix}user-id")]);
+        }
+        for name in names {
+            for n in [name.clone(), name.to_ascii_uppercase()] {
+                let mut kept = NameFilter::EMPTY;
+                assert!(kept.insert_if_held(n.as_bytes(), &WANTED), "{n}");
+                assert!(kept != NameFilter::EMPTY, "{n}");
+            }
+        }
+        // And not everything: a common request's other names are mostly left out.
+        let common = ["user-agent", "accept", "accept-encoding", "authorization", "x-request-id", "content-length"];
+        let kept = common.iter().filter(|n| held(n.as_bytes())).count();
+        assert!(kept <= 2, "{kept} of {common:?}");
+        assert!(!held(b":authority"));
+    }
 }
