@@ -280,6 +280,15 @@ pub trait Injector {
     }
     /// Remove every line of header `name` (lowercase).
     fn remove(&mut self, name: &str);
+    /// Whether [`set_bytes`](Self::set_bytes) takes bytes as they are (the carrier overrides it).
+    /// The default, `false`, says it checks them as UTF-8 for [`set`](Self::set): then a
+    /// [`Plan`](crate::Plan) checks all of its values in one pass and calls `set` with each, rather
+    /// than have every value checked on its own (a value of a few dozen bytes is checked mostly a
+    /// byte at a time; the five-format request into a `str` carrier: ≈ 550 of its 6 500
+    /// instructions). A carrier that overrides `set_bytes` returns `true` and is handed bytes.
+    fn takes_bytes(&self) -> bool {
+        false
+    }
 }
 
 /// The longest single trace header value that is parsed at all. Every valid value of the single-line
@@ -594,6 +603,10 @@ mod http_impl {
             if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value)) {
                 self.insert(n, v);
             }
+        }
+
+        fn takes_bytes(&self) -> bool {
+            true
         }
 
         fn remove(&mut self, name: &str) {

@@ -320,6 +320,10 @@ impl Injector for Writes {
         }
     }
 
+    fn takes_bytes(&self) -> bool {
+        true
+    }
+
     fn remove(&mut self, name: &str) {
         if let Some(op) = self.slot(name) {
             op.3 = true;

@@ -376,6 +376,10 @@ impl Injector for RequestHeaders {
         abi::replace_header_bytes(MapType::RequestHeaders, name, value);
     }
 
+    fn takes_bytes(&self) -> bool {
+        true
+    }
+
     fn remove(&mut self, name: &str) {
         abi::remove_header(MapType::RequestHeaders, name);
     }

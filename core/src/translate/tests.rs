@@ -297,7 +297,8 @@ mod config_json_tests {
 }
 
 /// `Plan::apply` loops over the ops itself (the filter's hot path): it must do exactly what
-/// `removals` then `writes` list, in that order, baggage included.
+/// `removals` then `writes` list, in that order, baggage included, to a carrier of `str` values
+/// (whose byte values `apply` checks in one pass) and to one that takes bytes alike.
 #[test]
 fn apply_does_what_removals_and_writes_list() {
     #[derive(Default)]
@@ -308,6 +309,24 @@ fn apply_does_what_removals_and_writes_list() {
         }
         fn remove(&mut self, name: &str) {
             self.0.push((name.to_string(), None));
+        }
+    }
+    /// Takes bytes, and says so: `set_bytes` is what it gets for core's own values.
+    #[derive(Default)]
+    struct Bytes(Recorder, usize);
+    impl crate::Injector for Bytes {
+        fn set(&mut self, name: &str, value: &str) {
+            self.0.set(name, value);
+        }
+        fn set_bytes(&mut self, name: &str, value: &[u8]) {
+            self.1 += 1;
+            self.0.set(name, core::str::from_utf8(value).unwrap_or("not UTF-8"));
+        }
+        fn remove(&mut self, name: &str) {
+            self.0.remove(name);
+        }
+        fn takes_bytes(&self) -> bool {
+            true
         }
     }
     let list = |f: &[Format]| match FormatList::new(f) {
@@ -346,6 +365,10 @@ fn apply_does_what_removals_and_writes_list() {
             let mut got = Recorder::default();
             plan.apply(&mut got);
             assert_eq!(got.0, want, "{h:?}");
+            let mut bytes = Bytes::default();
+            plan.apply(&mut bytes);
+            assert_eq!(bytes.0 .0, want, "{h:?}");
+            assert_eq!(bytes.1 > 0, plan.writes().any(|(n, _)| n != "tracestate" && n != "baggage"), "{h:?}");
             checked += usize::from(!want.is_empty());
         }
     }
