@@ -5,7 +5,9 @@
 //!   both written and removed, or written twice;
 //! - after `apply`, every format written reads back as the reported trace (a B3 decision as the same
 //!   decision), and the formats written agree (no conflict) unless the trace id was truncated;
-//! - a second pass over the result continues the same trace.
+//! - a second pass over the result continues the same trace;
+//! - the same plan comes from the lines as a slice, which the translator reads through the lines it
+//!   gathers (`Extractor::gather`) and its name filter, as from `Headers`, which lists nothing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +17,9 @@ use tracebridge_fuzz::{assert_written, config, header_lines, Headers};
 
 fn run(t: &Translator, headers: &Headers, random: [u8; 24]) {
     let plan = t.plan(headers, || random);
+    let gathered = t.plan(&headers.0[..], || random);
+    // The plan's `Debug` shows its report, removals and writes.
+    assert_eq!(format!("{gathered:?}"), format!("{plan:?}"), "a slice planned otherwise");
     let report = *plan.report();
     let writes: Vec<_> = plan.writes().collect();
     let removals: Vec<_> = plan.removals().collect();
