@@ -30,7 +30,7 @@ CASES = (
     + [("translate", f) for f in FIVE if f != "w3c"]
     + [("tracestate-parse", n) for n in ("1", "8", "32")]
     + [("tracestate-mutate", n) for n in ("1", "8", "32")]
-    + [("request", "five-formats")]
+    + [("request", "five-formats"), ("request", "five-formats-no-member")]
 )
 FLOORED = {"extract", "remote", "inject", "translate", "request"}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 OPS = ["parse-format", "extract", "inject", "translate", "tracestate-parse", "tracestate-mutate", "request"]
 FORMATS = ["traceparent", "w3c", "b3-single", "b3-multi", "jaeger", "xray", "grpc-trace-bin", "datadog", "ot",
-           "instana", "gcp", "1", "8", "32", "five-formats"]
+           "instana", "gcp", "1", "8", "32", "five-formats", "five-formats-no-member"]
 
 
 def load(root: Path, stat: str):

@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracebridge::Plan;
+use tracebridge::{Plan, Translator};
 use tracebridge_benches::*;
 
 fn per_format(c: &mut Criterion) {
@@ -88,19 +88,26 @@ fn tracestate(c: &mut Criterion) {
 }
 
 fn request(c: &mut Criterion) {
-    let t = translator_five();
+    // The row, and the same request without tracebridge's own tracestate member (what it
+    // costs: `translator_five_no_member`).
+    for (name, t) in [("five-formats", translator_five()), ("five-formats-no-member", translator_five_no_member())] {
+        request_with(c, name, &t);
+    }
+}
+
+fn request_with(c: &mut Criterion, name: &str, t: &Translator) {
     let p = otel_composite_five();
     let req = Req(inputs::REQUEST);
-    let mut g = c.benchmark_group("request/five-formats");
+    let mut g = c.benchmark_group(format!("request/{name}"));
     let mut sink = Sink::default();
     let mut plan = Plan::new();
     g.bench_function("tracebridge", |b| {
-        b.iter(|| tb_request(&t, black_box(req), &mut plan, &mut sink).report().outcome)
+        b.iter(|| tb_request(t, black_box(req), &mut plan, &mut sink).report().outcome)
     });
     let mut sink = Sink::default();
     g.bench_function("otel", |b| b.iter(|| otel_request(&p, black_box(req), &mut sink)));
     let floor = Floor::reading(&FIVE).writing(|s| {
-        tb_request(&t, req, &mut Plan::new(), s);
+        tb_request(t, req, &mut Plan::new(), s);
     });
     let mut sink = Sink::default();
     g.bench_function("floor", |b| b.iter(|| floor.run(black_box(req), &mut sink)));

@@ -353,8 +353,24 @@ pub const FIVE: [Format; 5] = [Format::W3c, Format::B3Single, Format::B3Multi, F
 
 /// A translator reading and writing [`FIVE`] (other settings default).
 pub fn translator_five() -> Translator {
+    translator_five_with(Config::default())
+}
+
+/// [`translator_five`] with tracebridge's own tracestate member off (`tracestate.member: false`), to
+/// tell what the member costs. By default the request also gets a `tracestate` whose member keeps
+/// what W3C cannot carry (from the bench's B3 request: the parent span id), which OpenTelemetry
+/// drops; without it the headers written are OpenTelemetry's but for the parent span id that `b3`
+/// and `uber-trace-id` carry in their own fields (OpenTelemetry's span context has no parent: it
+/// writes none) and the empty `tracestate` OpenTelemetry writes (tested below).
+pub fn translator_five_no_member() -> Translator {
+    let mut config = Config::default();
+    config.tracestate.member = false;
+    translator_five_with(config)
+}
+
+fn translator_five_with(config: Config) -> Translator {
     let five = FormatList::new(&FIVE).unwrap_or(FormatList::ALL);
-    match Translator::new(Config { extract: five, inject: five, ..Config::default() }) {
+    match Translator::new(Config { extract: five, inject: five, ..config }) {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     }
@@ -572,5 +588,48 @@ mod tests {
         fx.tb_translate(req, &mut by_tb);
         assert!(by_tb.get("traceparent").is_some());
         assert_eq!(by_floor.headers().collect::<Vec<_>>(), by_tb.headers().collect::<Vec<_>>());
+    }
+
+    /// The request through each implementation, applied to the request's own headers, sorted.
+    fn after(write: impl FnOnce(&mut Sink)) -> Vec<(String, String)> {
+        let mut sink = Sink::default();
+        write(&mut sink);
+        let mut out: Vec<(String, String)> = inputs::REQUEST
+            .iter()
+            .filter(|(n, _)| sink.get(n).is_none())
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .chain(sink.headers().map(|(n, v)| (n.to_string(), v.to_string())))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// How the request ends through each: tracebridge with its member off differs from
+    /// OpenTelemetry's composite only in the parent span id that `b3` and `uber-trace-id` carry
+    /// (OpenTelemetry writes none) and OpenTelemetry's empty `tracestate`; by default (the member
+    /// on) tracebridge also writes the `tracestate` that keeps B3's parent span id for W3C.
+    #[test]
+    fn how_the_request_ends_against_opentelemetry() {
+        let req = Req(inputs::REQUEST);
+        let otel = after(|s| otel_request(&otel_composite_five(), req, s));
+        let only = |a: &[(String, String)], b: &[(String, String)]| -> Vec<String> {
+            a.iter().filter(|h| !b.contains(h)).map(|(n, v)| format!("{n}: {v}")).collect()
+        };
+        let no_member = after(|s| {
+            tb_request(&translator_five_no_member(), req, &mut Plan::new(), s);
+        });
+        let (trace, span, parent) = ("80f198ee56343ba864fe8b2a57d3eff7", "e457b5a2e4d86bd1", "05e3ac9a4f6e3b90");
+        assert_eq!(
+            only(&no_member, &otel),
+            [format!("b3: {trace}-{span}-1-{parent}"), format!("uber-trace-id: {trace}:{span}:{parent}:1")]
+        );
+        assert_eq!(
+            only(&otel, &no_member),
+            [format!("b3: {trace}-{span}-1"), "tracestate: ".to_string(), format!("uber-trace-id: {trace}:{span}:0:1")]
+        );
+        let default = after(|s| {
+            tb_request(&translator_five(), req, &mut Plan::new(), s);
+        });
+        assert_eq!(only(&default, &no_member), [format!("tracestate: tracebridge=s:{span};p:{parent}")]);
     }
 }

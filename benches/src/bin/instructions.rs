@@ -82,7 +82,7 @@ fn run(op: &str, format: &str, imp: &str, n: usize) -> Result<(), String> {
             }
         }
         "request" => {
-            let t = translator_five();
+            let t = if format.ends_with("no-member") { translator_five_no_member() } else { translator_five() };
             let req = Req(inputs::REQUEST);
             match imp {
                 "tracebridge" => {
