@@ -64,8 +64,7 @@ impl BaggageOps {
     }
 
     fn text(&self, (start, len): (u16, u16)) -> &str {
-        let (start, len) = (usize::from(start), usize::from(len));
-        core::str::from_utf8(self.arena.get(start..start + len).unwrap_or_default()).unwrap_or_default()
+        core::str::from_utf8(self.arena.get(span(start, len)).unwrap_or_default()).unwrap_or_default()
     }
 
     fn ops(&self) -> impl Iterator<Item = &BaggageOp> + '_ {
@@ -252,13 +251,11 @@ impl Plan {
     }
 
     fn value(&self, start: u16, len: u16) -> &str {
-        let (start, len) = (usize::from(start), usize::from(len));
-        self.arena.get(start..start + len).unwrap_or_default()
+        self.arena.get(span(start, len)).unwrap_or_default()
     }
 
     fn raw_value(&self, start: u16, len: u16) -> &[u8] {
-        let (start, len) = (usize::from(start), usize::from(len));
-        self.raw.get(start..start + len).unwrap_or_default()
+        self.raw.get(span(start, len)).unwrap_or_default()
     }
 
     /// The final header values to set, `(lowercase name, value)`, after [`removals`](Self::removals).
@@ -353,10 +350,9 @@ impl Plan {
                     headers.set(name, self.value(start, len));
                 }
                 Some(Op::SetBytes { name, start, len }) if self.is_final(i, name) => {
-                    let (start, len) = (usize::from(start), usize::from(len));
-                    match raw.and_then(|raw| raw.get(start..start + len)) {
+                    match raw.and_then(|raw| raw.get(span(start, len))) {
                         Some(value) => headers.set(name, value),
-                        None => headers.set_bytes(name, self.raw.get(start..start + len).unwrap_or_default()),
+                        None => headers.set_bytes(name, self.raw_value(start, len)),
                     }
                 }
                 Some(Op::SetTracestate) if self.is_final(i, tracestate::HEADER) => {
@@ -371,6 +367,12 @@ impl Plan {
             }
         }
     }
+}
+
+/// The bytes a `start` and `len` point at, in any of a plan's arenas.
+fn span(start: u16, len: u16) -> core::ops::Range<usize> {
+    let start = usize::from(start);
+    start..start + usize::from(len)
 }
 
 fn op_name(op: &Op) -> &'static str {
