@@ -98,7 +98,10 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start() -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("upstream bind: {e}"));
+        // A port from `free_port`, not the OS's pick: bound on port 0, an upstream could take a port
+        // just handed to an Envoy listener of a test running beside it, before that Envoy bound it
+        // (seen in CI: "cannot bind '127.0.0.1:…': Address already in use").
+        let listener = TcpListener::bind(("127.0.0.1", free_port())).unwrap_or_else(|e| panic!("upstream bind: {e}"));
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("upstream addr: {e}"));
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
