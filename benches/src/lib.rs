@@ -147,6 +147,10 @@ impl Extractor for Req<'_> {
     ) -> bool {
         self.0.gather(wanted, out)
     }
+
+    fn first_values<'s>(&'s self, names: &[&str], out: &mut [tracebridge::carrier::First<'s>]) {
+        self.0.first_values(names, out);
+    }
 }
 
 #[derive(Debug, Clone, Default)]

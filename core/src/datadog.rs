@@ -231,10 +231,9 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(
     warning: &mut Option<Error>,
     out: &mut impl Slot<'a>,
 ) -> Result<Read, Error> {
-    let one = |name| carrier::single(headers, name, Error::DatadogDuplicate);
     // Every header is read (and its limits checked) before the ids decide whether the format is there.
-    let (trace_id, parent_id) = (one(TRACE_ID)?, one(PARENT_ID)?);
-    let (priority, origin, tags) = (one(SAMPLING_PRIORITY)?, one(ORIGIN)?, one(TAGS)?);
+    let [trace_id, parent_id, priority, origin, tags] =
+        carrier::singles(headers, &[TRACE_ID, PARENT_ID, SAMPLING_PRIORITY, ORIGIN, TAGS], Error::DatadogDuplicate)?;
     let (trace_id, parent_id) = match (trace_id, parent_id) {
         (None, None) => return Ok(Read::Absent),
         (None, Some(_)) => return Err(Error::DatadogMissingTraceId),

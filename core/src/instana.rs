@@ -115,8 +115,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 
 /// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
-    let one = |name| carrier::single(headers, name, Error::InstanaDuplicate);
-    let (trace, span, level) = (one(TRACE_ID)?, one(SPAN_ID)?, one(LEVEL)?);
+    let [trace, span, level] = carrier::singles(headers, &[TRACE_ID, SPAN_ID, LEVEL], Error::InstanaDuplicate)?;
     match (trace, span, level) {
         (None, None, None) => Ok(Read::Absent),
         (None, None, Some(l)) => parse_level(l).map(|(s, _)| Read::SamplingOnly(s)),

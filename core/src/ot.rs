@@ -87,8 +87,7 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 
 /// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
-    let one = |name| carrier::single(headers, name, Error::OtDuplicate);
-    let (trace, span, sampled) = (one(TRACE_ID)?, one(SPAN_ID)?, one(SAMPLED)?);
+    let [trace, span, sampled] = carrier::singles(headers, &[TRACE_ID, SPAN_ID, SAMPLED], Error::OtDuplicate)?;
     match (trace, span) {
         (None, None) if sampled.is_none() => Ok(Read::Absent),
         (None, _) => Err(Error::OtMissingTraceId),

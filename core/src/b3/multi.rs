@@ -18,7 +18,7 @@
 //! repeated header is [`Error::XB3Duplicate`], as for every other trace header in this crate.
 
 use crate::b3::{parse_span_id, parse_trace_id};
-use crate::carrier::{self, Extractor, Injector};
+use crate::carrier::{self, Extractor, First, Injector};
 use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
 
@@ -35,32 +35,23 @@ pub const FLAGS: &str = "x-b3-flags";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS];
 
-/// One `X-B3-*` value: single line, optional whitespace trimmed, and visible ASCII when `check`.
-// Inlined into `read_all`: its `Result<Option<&[u8]>, Error>` came back through memory, written and
-// read back in differently sized pieces five times a request (`perf`).
-#[inline(always)]
-fn read<'a, E: Extractor + ?Sized>(headers: &'a E, name: &str, check: bool) -> Result<Option<&'a [u8]>, Error> {
-    match carrier::single(headers, name, Error::XB3Duplicate)? {
-        None => Ok(None),
-        Some(v) => {
+/// The five values, in the order of [`HEADERS`], read with one [`Extractor::first_values`]: each single
+/// (a repeated header is [`Error::XB3Duplicate`]), optional whitespace trimmed, and visible ASCII
+/// when `check`. The errors in the order of the headers, each header's before the next one's.
+fn read_all<E: Extractor + ?Sized>(headers: &E, check: bool) -> Result<[Option<&[u8]>; 5], Error> {
+    let mut firsts = [First::NONE; 5];
+    headers.first_values(&[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS], &mut firsts);
+    let mut out = [None; 5];
+    for (o, f) in out.iter_mut().zip(firsts) {
+        if let Some(v) = f.single(Error::XB3Duplicate)? {
             let v = carrier::trim_ows(v);
             if check {
                 carrier::check_visible_ascii(v)?;
             }
-            Ok(Some(v))
+            *o = Some(v);
         }
     }
-}
-
-/// The five values, in [`HEADERS`] order, each read with [`read`].
-fn read_all<E: Extractor + ?Sized>(headers: &E, check: bool) -> Result<[Option<&[u8]>; 5], Error> {
-    Ok([
-        read(headers, TRACE_ID, check)?,
-        read(headers, SPAN_ID, check)?,
-        read(headers, PARENT_SPAN_ID, check)?,
-        read(headers, SAMPLED, check)?,
-        read(headers, FLAGS, check)?,
-    ])
+    Ok(out)
 }
 
 /// The sampling decision of `X-B3-Sampled` and `X-B3-Flags` values.
