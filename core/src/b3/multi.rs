@@ -35,21 +35,25 @@ pub const FLAGS: &str = "x-b3-flags";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS];
 
-/// The five values, in the order of [`HEADERS`], read with one [`Extractor::first_values`]: each single
-/// (a repeated header is [`Error::XB3Duplicate`]), optional whitespace trimmed, and visible ASCII
-/// when `check`. The errors in the order of the headers, each header's before the next one's.
-fn read_all<E: Extractor + ?Sized>(headers: &E, check: bool) -> Result<[Option<&[u8]>; 5], Error> {
+/// The five values, in the order of [`HEADERS`], read with one [`Extractor::first_values`], each
+/// single (a repeated header is [`Error::XB3Duplicate`]). When `careful`, optional whitespace is
+/// trimmed and each value checked as visible ASCII, the errors in the order of the headers, each
+/// header's before the next one's. Otherwise the values come as received but for `X-B3-Flags`,
+/// always trimmed: a value other than `1` is ignored there, not refused, so an untrimmed ` 1` would
+/// be lost, where whitespace around an id or `X-B3-Sampled` fails its parse and sends
+/// [`read_into`] to the careful reading.
+fn read_all<E: Extractor + ?Sized>(headers: &E, careful: bool) -> Result<[Option<&[u8]>; 5], Error> {
+    const FLAGS_AT: usize = 4;
     let mut firsts = [First::NONE; 5];
     headers.first_values(&[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS], &mut firsts);
     let mut out = [None; 5];
-    for (o, f) in out.iter_mut().zip(firsts) {
-        if let Some(v) = f.single(Error::XB3Duplicate)? {
-            let v = carrier::trim_ows(v);
-            if check {
-                carrier::check_visible_ascii(v)?;
-            }
-            *o = Some(v);
+    for (i, (o, f)) in out.iter_mut().zip(firsts).enumerate() {
+        let Some(v) = f.single(Error::XB3Duplicate)? else { continue };
+        let v = if careful || i == FLAGS_AT { carrier::trim_ows(v) } else { v };
+        if careful {
+            carrier::check_visible_ascii(v)?;
         }
+        *o = Some(v);
     }
     Ok(out)
 }
@@ -93,10 +97,12 @@ pub fn extract<'a, E: Extractor + ?Sized>(headers: &'a E) -> Result<Option<Propa
 
 /// [`extract`], the context written into `out` ([`Read`]).
 pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut impl Slot<'a>) -> Result<Read, Error> {
-    // Values that parse are visible ASCII (hex digits, `0`, `1`, `true`, `false`), so the check of
-    // every value runs only when something failed, and then the whole reading again in order: its
-    // error is the one the checked reading gives (a value's `NotAscii` before a later header's
-    // duplicate). `out` is written only on success. Extract of B3 multi 1 323 → 1 202 instructions.
+    // Values that parse are visible ASCII (hex digits, `0`, `1`, `true`, `false`) without
+    // whitespace around them, so the first reading neither trims nor checks them (`read_all`), and
+    // the careful one runs only when something failed, the whole reading again in order: its error
+    // is the one the checked reading gives (a value's `NotAscii` before a later header's duplicate),
+    // and a value with whitespace around it parses there. `out` is written only on success. Extract
+    // of B3 multi 1 323 → 1 202 instructions without the check, 895 → 811 without the trim.
     match read_all(headers, false).and_then(|values| decide(values, out)) {
         Ok(read) => Ok(read),
         Err(_) => read_all(headers, true).and_then(|values| decide(values, out)),
@@ -238,6 +244,33 @@ mod tests {
 
     fn outcome(lines: &[(&str, &str)]) -> Result<Option<Sampling>, Error> {
         extract(&h(lines)).map(|p| p.map(|p| p.sampling()))
+    }
+
+    /// Optional whitespace around any value is trimmed, through a slice (one pass over the lines)
+    /// and through a carrier that looks each name up: the first reading takes values as received,
+    /// so a padded id or decision goes through the careful one, and a padded `X-B3-Flags: 1`
+    /// (ignored, not refused, when it is not `1`) must still be read as debug.
+    #[test]
+    fn whitespace_around_values_is_trimmed() {
+        let (trace, span) = ((TRACE_ID, T128), (SPAN_ID, SPAN));
+        let plain = [trace, span, (PARENT_SPAN_ID, PARENT), (SAMPLED, "0")];
+        let padded = [
+            (TRACE_ID, " 463ac35c9f6413ad48485a3953bb6124"),
+            (SPAN_ID, "a2fb4a1d1a96d312\t"),
+            (PARENT_SPAN_ID, "\t0020000000000001 "),
+            (SAMPLED, " 0"),
+        ];
+        let slice = |lines: &[(&str, &str)]| extract(lines).map(|p| p.map(|p| std::format!("{p:?}")));
+        assert_eq!(slice(&padded), slice(&plain));
+        assert_eq!(extract(&h(&padded)).map(|p| p.map(|p| std::format!("{p:?}"))), slice(&plain));
+        assert!(matches!(slice(&plain), Ok(Some(_))));
+        for flags in [" 1", "1\t", " 1 "] {
+            assert_eq!(outcome(&[trace, span, (FLAGS, flags)]), Ok(Some(Sampling::Debug)), "{flags:?}");
+            assert_eq!(outcome(&[(FLAGS, flags)]), Ok(Some(Sampling::Debug)), "{flags:?}");
+        }
+        assert_eq!(outcome(&[trace, span, (SAMPLED, "true ")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(outcome(&[(SAMPLED, " 1")]), Ok(Some(Sampling::Accept)));
+        assert_eq!(outcome(&[(TRACE_ID, " 463ac35c9f6413ad"), (SAMPLED, "1")]), Err(Error::XB3MissingSpanId));
     }
 
     #[test]
