@@ -33,12 +33,12 @@ mod envoy_support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use envoy_support::{free_port, is_trace_header, Envoy};
+use envoy_support::{is_trace_header, Envoy};
 use serde_json::Value;
 use tracebridge::translate::{Config, Status, Translator};
 use tracebridge::Format;
@@ -509,9 +509,8 @@ struct CheckUpstream {
 
 impl CheckUpstream {
     fn start() -> CheckUpstream {
-        // From `free_port`, as every test's upstream (`envoy_support::Upstream`): bound on port 0 it
-        // could take a port just handed to an Envoy listener.
-        let listener = TcpListener::bind(("127.0.0.1", free_port())).unwrap_or_else(|e| panic!("upstream bind: {e}"));
+        // As every test's upstream (`envoy_support::Upstream`): never a port just handed to an Envoy.
+        let listener = envoy_support::bind_loopback();
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("upstream addr: {e}"));
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);

@@ -71,23 +71,18 @@ pub fn envoy_binary() -> String {
     bin
 }
 
-/// A free TCP port on 127.0.0.1, never the same twice in this process. A port bound and released
-/// can be handed out again by the OS before Envoy binds it (seen in CI: two listeners of one Envoy got
-/// the same port), so every port given out is remembered and skipped.
-pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    for _ in 0..1000 {
-        let port =
-            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| {
-                panic!("cannot bind a loopback port: {e}");
-            });
-        let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-    panic!("no unused loopback port after 1000 tries");
+/// A listener on a loopback port the OS picks as it binds. No port is ever chosen first and bound
+/// later, here or by Envoy (its listeners and admin endpoint bind port 0 and report what they got):
+/// each way of choosing first failed in CI, by a port taken in between, by another test's listener
+/// ("cannot bind '127.0.0.1:…'") or by a connection's ephemeral port ("Address already in use").
+pub fn bind_loopback() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"))
+}
+
+/// The port of the admin address Envoy wrote to `path` (`127.0.0.1:PORT`), once it has.
+fn read_admin_port(path: &std::path::Path) -> Option<u16> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.trim().rsplit_once(':')?.1.parse().ok().filter(|&p| p != 0)
 }
 
 /// The upstream: answers every request with `200` and a body of `name\tvalue\n` lines, one per
@@ -98,10 +93,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start() -> Upstream {
-        // A port from `free_port`, not the OS's pick: bound on port 0, an upstream could take a port
-        // just handed to an Envoy listener of a test running beside it, before that Envoy bound it
-        // (seen in CI: "cannot bind '127.0.0.1:…': Address already in use").
-        let listener = TcpListener::bind(("127.0.0.1", free_port())).unwrap_or_else(|e| panic!("upstream bind: {e}"));
+        let listener = bind_loopback();
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("upstream addr: {e}"));
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
@@ -305,9 +297,11 @@ impl Envoy {
     ) -> Result<Envoy, String> {
         let bin = envoy_binary();
         let dir = TempDir::new();
-        let admin = free_port();
-        let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), free_port())).collect();
-        let yaml = envoy_yaml(admin, upstream, listeners, &ports, options, &dir.0);
+        // Port 0 everywhere: Envoy binds what the OS gives it, writes the admin address to a file,
+        // and lists the listeners' bound ports on `/listeners` (read below, before any request).
+        let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), 0)).collect();
+        let yaml = envoy_yaml(0, upstream, listeners, &ports, options, &dir.0);
+        let admin_address = dir.0.join("admin.address");
         let config = dir.0.join("envoy.yaml");
         let log = dir.0.join("envoy.log");
         std::fs::write(&config, yaml).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
@@ -324,6 +318,8 @@ impl Envoy {
             .args(["-c", script, "envoy-watchdog", &bin, "-c"])
             .arg(&config)
             .args(["--concurrency", "1", "--disable-hot-restart", "-l", "warning"])
+            .arg("--admin-address-path")
+            .arg(&admin_address)
             .args(["--component-log-level", &format!("wasm:{wasm_log}")])
             .stdin(Stdio::piped())
             .stdout(log_file.try_clone().unwrap_or_else(|e| panic!("log file: {e}")))
@@ -331,13 +327,20 @@ impl Envoy {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let watchdog = child.stdin.take();
-        let mut envoy = Envoy { child, watchdog, admin, ports, log, dir };
+        let mut envoy = Envoy { child, watchdog, admin: 0, ports, log, dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(_)) = envoy.child.try_wait() {
                 return Err(envoy.log_text());
             }
-            if envoy.admin_get("/ready").is_some_and(|(s, _)| s == 200) && envoy.listeners_accept() {
+            if envoy.admin == 0 {
+                envoy.admin = read_admin_port(&admin_address).unwrap_or(0);
+            }
+            if envoy.admin != 0
+                && envoy.admin_get("/ready").is_some_and(|(s, _)| s == 200)
+                && envoy.read_listener_ports()
+                && envoy.listeners_accept()
+            {
                 return Ok(envoy);
             }
             if Instant::now() > deadline {
@@ -346,6 +349,22 @@ impl Envoy {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The port each listener bound, from the admin endpoint's `/listeners`: true once every
+    /// listener has one.
+    fn read_listener_ports(&mut self) -> bool {
+        let Some((200, body)) = self.admin_get("/listeners?format=json") else { return false };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else { return false };
+        let statuses = json.get("listener_statuses").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+        for status in statuses {
+            let name = status.get("name").and_then(|v| v.as_str()).unwrap_or_default();
+            let port = status.pointer("/local_address/socket_address/port_value").and_then(|v| v.as_u64());
+            if let (Some(slot), Some(port)) = (self.ports.get_mut(name), port.and_then(|p| u16::try_from(p).ok())) {
+                *slot = port;
+            }
+        }
+        self.ports.values().all(|&p| p != 0)
     }
 
     fn listeners_accept(&self) -> bool {
