@@ -148,8 +148,8 @@ impl Extractor for Req<'_> {
         self.0.gather(wanted, out)
     }
 
-    fn first_values<'s>(&'s self, names: &[&str], out: &mut [tracebridge::carrier::First<'s>]) {
-        self.0.first_values(names, out);
+    fn lines_of<'s>(&'s self, names: &[&str], out: &mut [tracebridge::carrier::Lines<'s>]) {
+        self.0.lines_of(names, out);
     }
 }
 

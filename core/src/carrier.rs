@@ -123,55 +123,73 @@ pub trait Extractor {
         false
     }
 
-    /// For each header of `names` (given in lowercase), its first value and whether another line
-    /// repeats it ([`First`]), into the same index of `out`; entries of `out` past `names.len()` are
-    /// left as they are. A format carried in several single-valued headers (B3's five `X-B3-*`,
-    /// Datadog's, Instana's, OpenTracing's) reads them all with one call.
+    /// For each header of `names` (given in lowercase), how many lines carry it and the first one's
+    /// value ([`Lines`]), into the same index of `out`; entries of `out` past `names.len()` are left as
+    /// they are. A format carried in several single-valued headers (B3's five `X-B3-*`, Datadog's,
+    /// Instana's, OpenTracing's) reads them all with one call.
     ///
     /// The default looks each name up with [`visit_values`](Self::visit_values). A slice of pairs,
     /// where every lookup is a scan of all its lines, reads every name in one pass instead.
     ///
     /// ```
-    /// use tracebridge::carrier::First;
+    /// use tracebridge::carrier::Lines;
     /// use tracebridge::Extractor;
     ///
     /// let headers = [("X-B3-SpanId", "a2fb4a1d1a96d312"), ("x-b3-sampled", "1"), ("x-b3-sampled", "0")];
-    /// let mut out = [First::NONE; 3];
-    /// headers.first_values(&["x-b3-traceid", "x-b3-spanid", "x-b3-sampled"], &mut out);
-    /// assert_eq!(out[0], First::NONE);
-    /// assert_eq!(out[1], First { value: Some(b"a2fb4a1d1a96d312"), repeated: false });
-    /// assert_eq!(out[2], First { value: Some(b"1"), repeated: true });
+    /// let mut out = [Lines::Absent; 3];
+    /// headers.lines_of(&["x-b3-traceid", "x-b3-spanid", "x-b3-sampled"], &mut out);
+    /// assert_eq!(out, [Lines::Absent, Lines::One(b"a2fb4a1d1a96d312"), Lines::Many(b"1")]);
     /// ```
-    fn first_values<'s>(&'s self, names: &[&str], out: &mut [First<'s>]) {
+    fn lines_of<'s>(&'s self, names: &[&str], out: &mut [Lines<'s>]) {
         for (name, slot) in names.iter().zip(out) {
-            let ([value], n, repeated) = collect::<1, Self>(self, name);
-            *slot = First { value: (n > 0).then_some(value), repeated };
+            let ([value], n, more) = collect::<1, Self>(self, name);
+            *slot = Lines::of(value, n, more);
         }
     }
 }
 
-/// The first value of a header, and whether another line carries the same header: what
-/// [`Extractor::first_values`] reads for each name. Trace headers must not repeat.
+/// How many lines carry a header, with the first one's value: what [`Extractor::lines_of`] reads
+/// for each name. A trace header must come in one line at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct First<'s> {
-    /// The value of the header's first line; `None` when the header is absent.
-    pub value: Option<&'s [u8]>,
-    /// More than one line carries the header.
-    pub repeated: bool,
+pub enum Lines<'s> {
+    /// No line.
+    #[default]
+    Absent,
+    /// One line, with this value.
+    One(&'s [u8]),
+    /// Two or more; the value of the first.
+    Many(&'s [u8]),
 }
 
-impl<'s> First<'s> {
-    /// An absent header.
-    pub const NONE: First<'static> = First { value: None, repeated: false };
+impl<'s> Lines<'s> {
+    /// From what [`collect`] of one value found: the value, `n` values kept, and whether there were
+    /// `more`.
+    fn of(value: &'s [u8], n: usize, more: bool) -> Self {
+        match (n, more) {
+            (0, _) => Lines::Absent,
+            (_, false) => Lines::One(value),
+            (_, true) => Lines::Many(value),
+        }
+    }
 
-    /// The one value of a header that must not repeat: `dup` when it repeats, [`Error::TooLong`]
-    /// past [`MAX_VALUE_LEN`].
+    /// With one more line, of value `value`.
+    #[inline]
+    fn and(self, value: &'s [u8]) -> Self {
+        match self {
+            Lines::Absent => Lines::One(value),
+            Lines::One(first) | Lines::Many(first) => Lines::Many(first),
+        }
+    }
+
+    /// The one value of a header that must not repeat: `dup` when it does, [`Error::TooLong`] past
+    /// [`MAX_VALUE_LEN`].
     #[inline]
     pub(crate) fn single(self, dup: Error) -> Result<Option<&'s [u8]>, Error> {
-        match self.value {
-            _ if self.repeated => Err(dup),
-            Some(v) if v.len() > MAX_VALUE_LEN => Err(Error::TooLong),
-            value => Ok(value),
+        match self {
+            Lines::Absent => Ok(None),
+            Lines::Many(_) => Err(dup),
+            Lines::One(v) if v.len() > MAX_VALUE_LEN => Err(Error::TooLong),
+            Lines::One(v) => Ok(Some(v)),
         }
     }
 }
@@ -356,22 +374,22 @@ pub(crate) fn single<'a, E: Extractor + ?Sized>(
     name: &str,
     dup: Error,
 ) -> Result<Option<&'a [u8]>, Error> {
-    let ([value], n, repeated) = collect::<1, E>(headers, name);
-    First { value: (n > 0).then_some(value), repeated }.single(dup)
+    let ([value], n, more) = collect::<1, E>(headers, name);
+    Lines::of(value, n, more).single(dup)
 }
 
-/// [`single`] of each of `names`, read with one [`Extractor::first_values`]; the errors in the order
+/// [`single`] of each of `names`, read with one [`Extractor::lines_of`]; the errors in the order
 /// of `names`.
 pub(crate) fn singles<'a, const K: usize, E: Extractor + ?Sized>(
     headers: &'a E,
     names: &[&str; K],
     dup: Error,
 ) -> Result<[Option<&'a [u8]>; K], Error> {
-    let mut firsts = [First::NONE; K];
-    headers.first_values(names, &mut firsts);
+    let mut lines = [Lines::Absent; K];
+    headers.lines_of(names, &mut lines);
     let mut out = [None; K];
-    for (o, f) in out.iter_mut().zip(firsts) {
-        *o = f.single(dup)?;
+    for (o, l) in out.iter_mut().zip(lines) {
+        *o = l.single(dup)?;
     }
     Ok(out)
 }
@@ -449,7 +467,7 @@ pub(crate) fn next_only<I: Iterator>(mut iter: I) -> impl Iterator<Item = I::Ite
 /// and a call per header to learn it was most of a lookup (`perf`, the five-format request). So is
 /// the exact compare of a name of 8 to 24 bytes (nearly every trace header's), as its first and last
 /// eight bytes and, past 16, the eight between: the call to [`same_name`] was ≈ 36 instructions a
-/// name found (B3 multi extract 1 026 → 800 with [`Extractor::first_values`], OpenTracing's 1 209 →
+/// name found (B3 multi extract 1 026 → 800 with [`Extractor::lines_of`], OpenTracing's 1 209 →
 /// 1 089). The words are compared one by one: as `[u64; 3]`s, equality was a `bcmp` call, and every
 /// extract slower.
 #[inline(always)]
@@ -555,14 +573,13 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extractor for [(N, V)] {
 
     /// In one pass over the lines, not a scan per name.
     #[inline(always)]
-    fn first_values<'s>(&'s self, names: &[&str], out: &mut [First<'s>]) {
-        out.iter_mut().zip(names).for_each(|(slot, _)| *slot = First::NONE);
+    fn lines_of<'s>(&'s self, names: &[&str], out: &mut [Lines<'s>]) {
+        out.iter_mut().zip(names).for_each(|(slot, _)| *slot = Lines::Absent);
         for (n, v) in self {
             let n = n.as_ref();
             for (name, slot) in names.iter().zip(out.iter_mut()) {
                 if name_eq(n, name) {
-                    slot.repeated |= slot.value.is_some();
-                    slot.value = slot.value.or(Some(v.as_ref()));
+                    *slot = slot.and(v.as_ref());
                 }
             }
         }
@@ -590,8 +607,8 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extractor for [(N, V); K] {
         self.as_slice().gather(wanted, out)
     }
 
-    fn first_values<'s>(&'s self, names: &[&str], out: &mut [First<'s>]) {
-        self.as_slice().first_values(names, out);
+    fn lines_of<'s>(&'s self, names: &[&str], out: &mut [Lines<'s>]) {
+        self.as_slice().lines_of(names, out);
     }
 }
 
@@ -616,8 +633,8 @@ impl<E: Extractor + ?Sized> Extractor for &E {
         (**self).gather(wanted, out)
     }
 
-    fn first_values<'s>(&'s self, names: &[&str], out: &mut [First<'s>]) {
-        (**self).first_values(names, out);
+    fn lines_of<'s>(&'s self, names: &[&str], out: &mut [Lines<'s>]) {
+        (**self).lines_of(names, out);
     }
 }
 
@@ -649,8 +666,8 @@ mod vec {
             self.as_slice().gather(wanted, out)
         }
 
-        fn first_values<'s>(&'s self, names: &[&str], out: &mut [super::First<'s>]) {
-            self.as_slice().first_values(names, out);
+        fn lines_of<'s>(&'s self, names: &[&str], out: &mut [super::Lines<'s>]) {
+            self.as_slice().lines_of(names, out);
         }
     }
 
@@ -787,7 +804,7 @@ mod tests {
 
     proptest::proptest! {
         /// `name_eq` is `eq_ignore_ascii_case` against a lowercase name, at every length (each of
-        /// its paths: under 8 bytes, 8 to 16 inline, longer), for names that differ only in case,
+        /// its paths: under 8 bytes, 8 to 16 and 17 to 24 inline, longer), for names that differ only in case,
         /// in one byte, or in a byte that the `0x20` fold hides (`[`/`{`, `@`/`` ` ``).
         #[test]
         fn name_eq_ignores_ascii_case_only(
@@ -806,7 +823,7 @@ mod tests {
         /// A slice's one pass reads what a lookup of each name reads (the trait's default, through a
         /// carrier that only looks names up), names repeated or in any case among the lines.
         #[test]
-        fn first_values_of_a_slice_are_the_lookups(
+        fn lines_of_a_slice_are_the_lookups(
             lines in proptest::collection::vec(
                 (proptest::sample::select(std::vec!["x-b3-traceid", "X-B3-TraceId", "x-b3-sampled", "x-b3-spanid", "b3", "B3", "other"]),
                  proptest::sample::select(std::vec!["1", "2", "3"])),
@@ -820,10 +837,10 @@ mod tests {
                 }
             }
             let names = ["x-b3-traceid", "b3", "x-b3-sampled", "x-b3-flags"];
-            let (mut one_pass, mut looked_up) = ([First::NONE; 5], [First::NONE; 5]);
+            let (mut one_pass, mut looked_up) = ([Lines::Absent; 5], [Lines::Absent; 5]);
             let lookups = Lookups(&lines);
-            lines.first_values(&names, &mut one_pass);
-            lookups.first_values(&names, &mut looked_up);
+            lines.lines_of(&names, &mut one_pass);
+            lookups.lines_of(&names, &mut looked_up);
             proptest::prop_assert_eq!(one_pass, looked_up);
         }
     }

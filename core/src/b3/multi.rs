@@ -18,7 +18,7 @@
 //! repeated header is [`Error::XB3Duplicate`], as for every other trace header in this crate.
 
 use crate::b3::{parse_span_id, parse_trace_id};
-use crate::carrier::{self, Extractor, First, Injector};
+use crate::carrier::{self, Extractor, Injector, Lines};
 use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
 
@@ -35,7 +35,7 @@ pub const FLAGS: &str = "x-b3-flags";
 /// Every header this format reads or writes.
 pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS];
 
-/// The five values, in the order of [`HEADERS`], read with one [`Extractor::first_values`], each
+/// The five values, in the order of [`HEADERS`], read with one [`Extractor::lines_of`], each
 /// single (a repeated header is [`Error::XB3Duplicate`]). When `careful`, optional whitespace is
 /// trimmed and each value checked as visible ASCII, the errors in the order of the headers, each
 /// header's before the next one's. Otherwise the values come as received but for `X-B3-Flags`,
@@ -44,11 +44,11 @@ pub const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS
 /// [`read_into`] to the careful reading.
 fn read_all<E: Extractor + ?Sized>(headers: &E, careful: bool) -> Result<[Option<&[u8]>; 5], Error> {
     const FLAGS_AT: usize = 4;
-    let mut firsts = [First::NONE; 5];
-    headers.first_values(&[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS], &mut firsts);
+    let mut lines = [Lines::Absent; 5];
+    headers.lines_of(&[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS], &mut lines);
     let mut out = [None; 5];
-    for (i, (o, f)) in out.iter_mut().zip(firsts).enumerate() {
-        let Some(v) = f.single(Error::XB3Duplicate)? else { continue };
+    for (i, (o, l)) in out.iter_mut().zip(lines).enumerate() {
+        let Some(v) = l.single(Error::XB3Duplicate)? else { continue };
         let v = if careful || i == FLAGS_AT { carrier::trim_ows(v) } else { v };
         if careful {
             carrier::check_visible_ascii(v)?;
