@@ -300,7 +300,7 @@ impl Envoy {
         // Port 0 everywhere: Envoy binds what the OS gives it, writes the admin address to a file,
         // and lists the listeners' bound ports on `/listeners` (read below, before any request).
         let ports: BTreeMap<String, u16> = listeners.iter().map(|(n, _)| (n.to_string(), 0)).collect();
-        let yaml = envoy_yaml(0, upstream, listeners, &ports, options, &dir.0);
+        let yaml = envoy_yaml(upstream, listeners, options, &dir.0);
         let admin_address = dir.0.join("admin.address");
         let config = dir.0.join("envoy.yaml");
         let log = dir.0.join("envoy.log");
@@ -356,8 +356,7 @@ impl Envoy {
     fn read_listener_ports(&mut self) -> bool {
         let Some((200, body)) = self.admin_get("/listeners?format=json") else { return false };
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else { return false };
-        let statuses = json.get("listener_statuses").and_then(|v| v.as_array()).cloned().unwrap_or_default();
-        for status in statuses {
+        for status in json.get("listener_statuses").and_then(|v| v.as_array()).into_iter().flatten() {
             let name = status.get("name").and_then(|v| v.as_str()).unwrap_or_default();
             let port = status.pointer("/local_address/socket_address/port_value").and_then(|v| v.as_u64());
             if let (Some(slot), Some(port)) = (self.ports.get_mut(name), port.and_then(|p| u16::try_from(p).ok())) {
@@ -573,17 +572,12 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-fn envoy_yaml(
-    admin: u16,
-    upstream: u16,
-    listeners: &[(&str, Option<&str>)],
-    ports: &BTreeMap<String, u16>,
-    options: &Options,
-    dir: &Path,
-) -> String {
+/// Envoy's configuration: the admin endpoint and every listener on port 0 (Envoy binds what the OS
+/// gives it; [`Envoy::try_start_opts`] reads the ports back), in front of 127.0.0.1:`upstream`.
+fn envoy_yaml(upstream: u16, listeners: &[(&str, Option<&str>)], options: &Options, dir: &Path) -> String {
     // The tag of the per-caller counters, as scripts/envoy-config.sh writes it.
     let mut yaml = format!(
-        "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: {admin} }}\n\
+        "admin:\n  address:\n    socket_address: {{ address: 127.0.0.1, port_value: 0 }}\n\
          stats_config:\n  stats_tags:\n  - tag_name: caller\n    regex: '(caller=\\.=(.*?);\\.;)'\n\
          static_resources:\n  clusters:\n  - name: upstream\n    type: STATIC\n    connect_timeout: 1s\n\
          \x20   load_assignment:\n      cluster_name: upstream\n      endpoints:\n      - lb_endpoints:\n\
@@ -591,11 +585,10 @@ fn envoy_yaml(
          \x20 listeners:\n"
     );
     for (name, config) in listeners {
-        let port = ports.get(*name).copied().unwrap_or_default();
         yaml.push_str(&format!(
             r#"  - name: {name}
     address:
-      socket_address: {{ address: 127.0.0.1, port_value: {port} }}
+      socket_address: {{ address: 127.0.0.1, port_value: 0 }}
     filter_chains:
     - filters:
       - name: envoy.filters.network.http_connection_manager
