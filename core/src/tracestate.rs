@@ -325,6 +325,82 @@ fn next_member(line: &[u8], at: &mut usize, canonical: &mut bool) -> Option<Foun
     })
 }
 
+/// The list so far, while its lines are parsed: what [`TraceState`] keeps of it, and the keys
+/// seen for the duplicate check.
+struct Scan<'a> {
+    /// Bytes of the lines so far, with a separator each.
+    total: usize,
+    /// Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
+    raw: usize,
+    /// Keys kept so far: fingerprints, and the keys to confirm a fingerprint match (not zeroed up
+    /// front: most lists have a member or two).
+    seen: ArrayVec<(u32, &'a [u8]), MAX_MEMBERS>,
+    /// A 256-bit filter of the keys kept: a key not in it was not seen (no search), so a list of
+    /// distinct keys (the usual case) is not a quadratic scan.
+    filter: [u64; 4],
+    /// As [`TraceState`]'s fields of the same names.
+    canonical: bool,
+    len: u8,
+    skipped: u32,
+}
+
+impl<'a> Scan<'a> {
+    fn new() -> Self {
+        Scan { total: 0, raw: 0, seen: ArrayVec::new(), filter: [0; 4], canonical: true, len: 0, skipped: 0 }
+    }
+
+    /// Check the members of the `index`-th line and add them to the list.
+    #[inline(always)]
+    fn line(&mut self, line: &'a [u8], index: usize) -> Result<(), Error> {
+        self.total = self.total.saturating_add(line.len()).saturating_add(1);
+        if self.total > MAX_INPUT_LEN {
+            return Err(Error::TooLong);
+        }
+        // Every byte of a line whose members parse is visible ASCII or a tab (each one was a key,
+        // value, whitespace or separator byte of its class), so the line's own check of that runs
+        // only to name an error: `NotAscii` before any other, as when it ran first.
+        let name = |e: Error| if carrier::is_visible_ascii_or_tab(line) { e } else { Error::NotAscii };
+        if index >= MAX_LINES {
+            return Err(name(Error::TooLong));
+        }
+        self.canonical &= index == 0;
+        let mut at = 0usize;
+        while let Some(m) = next_member(line, &mut at, &mut self.canonical) {
+            let (key, value, fp) = (m.key.get(line), m.value.get(line), m.fp);
+            let (Some(key), Some(_)) = (key, value) else { return Err(name(m.error())) };
+            if self.raw >= MAX_MEMBERS {
+                return Err(name(Error::TracestateTooManyMembers));
+            }
+            let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
+            let maybe_seen = self.filter.get(word).is_some_and(|w| w & bit != 0);
+            if maybe_seen && self.seen.iter().any(|&(f, k)| f == fp && k == key) {
+                // Keep the first occurrence (module docs, w3c/trace-context#477).
+                self.skipped |= 1 << self.raw;
+                self.canonical = false;
+            } else if self.seen.try_push((fp, key)).is_ok() {
+                if let Some(w) = self.filter.get_mut(word) {
+                    *w |= bit;
+                }
+                self.len += 1;
+            }
+            self.raw += 1;
+        }
+        Ok(())
+    }
+
+    /// The list of `n_lines` lines (not yet in the result).
+    #[inline(always)]
+    fn finish(&self, n_lines: u8) -> TraceState<'static> {
+        TraceState {
+            len: self.len,
+            skipped: self.skipped,
+            canonical: self.canonical && n_lines == 1,
+            keys: self.filter.iter().fold(0, |keys, w| keys | w),
+            ..TraceState::EMPTY
+        }
+    }
+}
+
 impl<'a> TraceState<'a> {
     /// No members.
     pub const EMPTY: TraceState<'static> =
@@ -332,9 +408,16 @@ impl<'a> TraceState<'a> {
 
     /// Parse one header value.
     pub fn parse(value: &'a str) -> Result<Self, Error> {
-        let mut out = TraceState::EMPTY;
-        out.parse_into(core::iter::once(value))?;
-        Ok(out)
+        // Built as the value returned, not parsed into a `TraceState` of its own and moved out:
+        // that was 144 bytes zeroed, then copied, the copy's wide loads waiting on the parse's
+        // small stores (one member: 390 → 373 instructions, 20.4 → 18.2 ns in a loop).
+        let mut scan = Scan::new();
+        scan.line(value.as_bytes(), 0)?;
+        let mut lines = [None; MAX_LINES];
+        if let Some(first) = lines.first_mut() {
+            *first = Some(value);
+        }
+        Ok(TraceState { lines, n_lines: 1, ..scan.finish(1) })
     }
 
     /// Parse every `tracestate` line of `headers` as one list. `Ok(None)` when there is none.
@@ -383,63 +466,16 @@ impl<'a> TraceState<'a> {
 
     /// The body of [`parse_into`](Self::parse_into), on an empty `self`.
     fn fill<L: Line<'a>, I: IntoIterator<Item = L>>(&mut self, lines: I) -> Result<(), Error> {
-        let out = self;
-        let mut total = 0usize;
-        // Non-empty list-members so far (duplicates included: the 32 limit is on the list received).
-        let mut raw = 0usize;
-        // Keys kept so far: fingerprints, and the keys to confirm a fingerprint match (not zeroed
-        // up front: most lists have a member or two).
-        let mut seen: ArrayVec<(u32, &[u8]), MAX_MEMBERS> = ArrayVec::new();
-        let mut seen_filter = [0u64; 4];
-        let mut canonical = true;
+        let mut scan = Scan::new();
         for given in lines {
-            let line = given.bytes();
-            total = total.saturating_add(line.len()).saturating_add(1);
-            if total > MAX_INPUT_LEN {
-                return Err(Error::TooLong);
-            }
-            // Every byte of a line whose members parse is visible ASCII or a tab (each one was a key,
-            // value, whitespace or separator byte of its class), so the line's own check of that
-            // runs only to name an error: `NotAscii` before any other, as when it ran first.
-            let name = |e: Error| if carrier::is_visible_ascii_or_tab(line) { e } else { Error::NotAscii };
-            let index = usize::from(out.n_lines);
-            if index >= MAX_LINES {
-                return Err(name(Error::TooLong));
-            }
-            canonical &= index == 0;
-            let mut at = 0usize;
-            let members = 'members: {
-                while let Some(m) = next_member(line, &mut at, &mut canonical) {
-                    let (key, value, fp) = (m.key.get(line), m.value.get(line), m.fp);
-                    let (Some(key), Some(_)) = (key, value) else { break 'members Err(m.error()) };
-                    if raw >= MAX_MEMBERS {
-                        break 'members Err(Error::TracestateTooManyMembers);
-                    }
-                    // A 256-bit filter of the keys so far: a key not in it was not seen (no search), so
-                    // a list of distinct keys (the usual case) is not a quadratic scan.
-                    let (word, bit) = (usize::from((fp >> 6) as u8 & 3), 1u64 << (fp & 63));
-                    let maybe_seen = seen_filter.get(word).is_some_and(|w| w & bit != 0);
-                    if maybe_seen && seen.iter().any(|&(f, k)| f == fp && k == key) {
-                        // Keep the first occurrence (module docs, w3c/trace-context#477).
-                        out.skipped |= 1 << raw;
-                        canonical = false;
-                    } else if seen.try_push((fp, key)).is_ok() {
-                        if let Some(w) = seen_filter.get_mut(word) {
-                            *w |= bit;
-                        }
-                        out.len += 1;
-                    }
-                    raw += 1;
-                }
-                Ok(())
-            };
-            members.map_err(name)?;
-            let slot = out.lines.get_mut(index).ok_or(Error::TooLong)?;
+            let index = usize::from(self.n_lines);
+            scan.line(given.bytes(), index)?;
+            let slot = self.lines.get_mut(index).ok_or(Error::TooLong)?;
             *slot = Some(given.text()?);
-            out.n_lines += 1;
+            self.n_lines += 1;
         }
-        out.canonical = canonical && out.n_lines == 1;
-        out.keys = seen_filter.iter().fold(0, |keys, w| keys | w);
+        let Self { len, skipped, canonical, keys, .. } = scan.finish(self.n_lines);
+        (self.len, self.skipped, self.canonical, self.keys) = (len, skipped, canonical, keys);
         Ok(())
     }
 
