@@ -265,7 +265,10 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
 /// [`encode`] into `out` (empty), where the caller keeps it: [`inject`] writes the value from there.
 /// Returned in an [`Encoded`], the value was copied out with 16-byte loads right after it was
 /// written a few bytes at a time, and such a load waits for the stores to reach the cache (`perf`:
-/// a quarter of an inject's time).
+/// a quarter of an inject's time). Inlined, so that the buffer's length stays in a register and the
+/// bounds checks of its writes fold away (inject Jaeger 592 → 570 instructions, the five-format
+/// request 5 910 → 5 859; the time within noise).
+#[inline(always)]
 fn encode_into(ctx: &TraceContext<'_>, out: &mut AsciiBuf<{ Encoded::LEN }>) {
     out.put_hex_id(&ctx.trace_id_hex());
     out.extend(b":");
