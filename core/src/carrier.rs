@@ -529,15 +529,14 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Whether the first and the last eight bytes could be equal ignoring ASCII case (shorter names:
-/// yes): with the `0x20` bit set in every byte, a letter and its other case are the same byte, and
-/// bytes that are equal stay equal, so names equal ignoring case pass. Names of a request that share
+/// yes), by [`case_apart`]: a letter and its other case differ in the `0x20` bit alone, so names
+/// equal ignoring case pass. Names of a request that share
 /// a length mostly differ there, at the start (`x-b3-traceid`, `x-b3-sampled`, `content-type`,
 /// `x-request-id`) or at the end (`ot-tracer-traceid`, `ot-tracer-sampled`): two compares instead of
 /// the byte loop up to the first difference.
 fn same_folded_ends(a: &[u8], b: &[u8]) -> bool {
-    const CASE: u64 = 0x2020_2020_2020_2020;
     match (ends(a), ends(b)) {
-        (Some((x, y)), Some((p, q))) => (x | CASE == p | CASE) & (y | CASE == q | CASE),
+        (Some(x), Some(y)) => case_apart(x, y),
         _ => true,
     }
 }
