@@ -34,6 +34,7 @@ import argparse
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,9 @@ def measure(name, spec, work, args, index):
     if not dumps:
         raise SystemExit(f"callgrind: no dump for {name}")
     every, generated = totals(os.path.join(work, dumps[0]))
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        shutil.copy(os.path.join(work, dumps[0]), os.path.join(args.keep, f"{name}.cg"))
     per = {k: v / args.requests for k, v in every.items()}
     per_generated = {k: v / args.requests for k, v in generated.items()}
     bench.log(f"{name}: {per['Ir']:.0f} instructions/request ({per_generated['Ir']:.0f} in generated "
@@ -185,9 +189,9 @@ def cache_table(arms, results, args):
     cmp_added = cycle_estimate(results[args.compare][0]) - base if args.compare in results else None
     lines = ["", "Simulated caches, per request (I1, D1: L1 instruction and data caches; LL: last level; "
              "estimate = Ir + 10 × L1 misses + 100 × LL misses):", "",
-             "| arm | I1 misses | in generated code | D1 misses (read + write) | LL misses | estimate | "
-             f"added over {args.baseline} | added / {args.compare}'s added |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| arm | I1 misses | in generated code | D1 misses (read + write) | in generated code | LL misses | "
+             f"estimate | added over {args.baseline} | added / {args.compare}'s added |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, _ in arms:
         every, generated, _ = results[name]
         est = cycle_estimate(every)
@@ -195,7 +199,8 @@ def cache_table(arms, results, args):
         ratio = f"{added / cmp_added:.2f}" if cmp_added else "–"
         ll = every["ILmr"] + every["DLmr"] + every["DLmw"]
         lines.append(f"| {name} | {every['I1mr']:,.0f} | {generated['I1mr']:,.0f} | "
-                     f"{every['D1mr'] + every['D1mw']:,.0f} | {ll:,.1f} | {est:,.0f} | {added:+,.0f} | {ratio} |")
+                     f"{every['D1mr'] + every['D1mw']:,.0f} | {generated['D1mr'] + generated['D1mw']:,.0f} | "
+                     f"{ll:,.1f} | {est:,.0f} | {added:+,.0f} | {ratio} |")
     return lines
 
 
@@ -210,6 +215,9 @@ def main():
     ap.add_argument("--expect", action="append", default=[], metavar="NAME",
                     help="arms whose upstream must receive bench.py's expected traceparent")
     ap.add_argument("--cache", action="store_true", help="simulate the caches too (a second table)")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="copy each arm's callgrind dump to DIR/NAME.cg (for callgrind_annotate: which "
+                         "functions, and what the generated code calls out to)")
     ap.add_argument("--out")
     args = ap.parse_args()
     for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):

@@ -7,7 +7,8 @@
 #
 # Arms: passthrough, floor (benches/envoy/floor-filter), tracebridge {"inject":["w3c"]} (every format
 # extracted), lua (b3-to-w3c.lua), and with --before REV the filter as built at git revision REV.
-# --ladder adds ladder.sh's builds that stop after each step (callbacks, fetch, plan, apply); --cache
+# --ladder adds ladder.sh's builds that stop after each step (callbacks, fetch, plan, apply) and its
+# `direct` build (the B3 header read and the traceparent written by core, no plan); --cache
 # simulates the caches too (callgrind.py: misses and a cycle estimate, ≈ 2 min per arm).
 # Every request carries B3 single. Needs valgrind (Debian: apt-get install valgrind); ≈ 1 min per arm.
 set -euo pipefail
@@ -38,12 +39,13 @@ fi
 if [ -n "$ladder" ]; then
   out_dir=$target_dir/ladder
   mkdir -p "$out_dir"
-  for stage in empty fetch plan apply; do
+  for stage in empty fetch plan apply direct; do
     FILTER_FEATURES=ladder-$stage TRACEBRIDGE_WASM=$out_dir/$stage.wasm "$root/scripts/build-filter.sh" >&2
   done
   arms+=(--arm "callbacks=wasm:$out_dir/empty.wasm:$cfg" --arm "fetch=wasm:$out_dir/fetch.wasm:$cfg"
-    --arm "plan=wasm:$out_dir/plan.wasm:$cfg" --arm "apply=wasm:$out_dir/apply.wasm:$cfg")
-  expect+=(--expect apply)
+    --arm "plan=wasm:$out_dir/plan.wasm:$cfg" --arm "apply=wasm:$out_dir/apply.wasm:$cfg"
+    --arm "direct=wasm:$out_dir/direct.wasm:$cfg")
+  expect+=(--expect apply --expect direct)
 fi
 arms+=(--arm "tracebridge=wasm:$wasm:$cfg" --arm "lua=lua:$here/b3-to-w3c.lua")
 python3 "$here/callgrind.py" "${arms[@]}" "${expect[@]}" ${args[@]+"${args[@]}"}

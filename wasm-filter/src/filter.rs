@@ -238,6 +238,14 @@ pub fn on_request_headers(context_id: u32) {
             std::hint::black_box(&headers);
             return;
         }
+        // Ablation only: the least real translation (core reads `b3`, core writes `traceparent`), no
+        // plan: what the plan's generality (every format, conflicts, tracestate, counters) costs.
+        if cfg!(feature = "ladder-direct") {
+            if let Ok(Some(tracebridge::Propagation::Context(ctx))) = tracebridge::b3::single::extract(&headers) {
+                tracebridge::w3c::inject_traceparent(&ctx, &mut RequestHeaders);
+            }
+            return;
+        }
         let debug = s.logs(LogLevel::Debug);
         let State { plan, streams, pending, callers, line, .. } = s;
         let caller = config
