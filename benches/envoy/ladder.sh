@@ -25,7 +25,7 @@ before="" args=()
 while (($#)); do
   case "$1" in
     --before) before=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
