@@ -262,7 +262,20 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     out
 }
 
-/// [`encode`] into `out` (empty), where the caller keeps it: [`inject`] writes the value from there.
+/// The flags byte: the sampling decision's bits, and the other bits as they arrived.
+#[inline(always)]
+fn flags(ctx: &TraceContext<'_>) -> u8 {
+    let bits = match ctx.sampling {
+        Sampling::Debug => FLAG_SAMPLED | FLAG_DEBUG,
+        Sampling::Accept => FLAG_SAMPLED,
+        Sampling::Deny | Sampling::Defer => 0,
+    };
+    let carried = if bits == 0 { !FLAG_SAMPLED } else { !(FLAG_SAMPLED | FLAG_DEBUG) };
+    bits | (ctx.jaeger_flags & carried)
+}
+
+/// [`encode`] into `out` (empty), where the caller keeps it: [`inject`] writes the value from there
+/// (for the shapes it does not write at fixed places).
 /// Returned in an [`Encoded`], the value was copied out with 16-byte loads right after it was
 /// written a few bytes at a time, and such a load waits for the stores to reach the cache (`perf`:
 /// a quarter of an inject's time). Inlined, so that the buffer's length stays in a register and the
@@ -279,15 +292,8 @@ fn encode_into(ctx: &TraceContext<'_>, out: &mut AsciiBuf<{ Encoded::LEN }>) {
         None => out.extend(b"0"),
     }
     out.extend(b":");
-    let bits = match ctx.sampling {
-        Sampling::Debug => FLAG_SAMPLED | FLAG_DEBUG,
-        Sampling::Accept => FLAG_SAMPLED,
-        Sampling::Deny | Sampling::Defer => 0,
-    };
-    let carried = if bits == 0 { !FLAG_SAMPLED } else { !(FLAG_SAMPLED | FLAG_DEBUG) };
-    let flags = bits | (ctx.jaeger_flags & carried);
     let mut hex = [0u8; 2];
-    encode_hex(&[flags], &mut hex);
+    encode_hex(&[flags(ctx)], &mut hex);
     match hex {
         [b'0', d] => out.extend(&[d]),
         _ => out.extend(&hex),
@@ -312,7 +318,34 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut imp
 }
 
 /// Write `uber-trace-id` for `ctx` (see [`encode`]).
+///
+/// The usual shape (a 128-bit trace id, no parent: what every W3C or B3 context becomes) is written
+/// at fixed places, each id's digits where they stay; through `encode_into` they were written to a
+/// buffer of their own first and copied (inject Jaeger 570 → 520 instructions, 32.7 → 28.2 ns in a
+/// loop). The same value either way (tested against [`encode`]).
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
+    if ctx.id_width == IdWidth::Bits128 && ctx.parent_span_id.is_none() {
+        // `<32 digits>:<16 digits>:0:<flags>`.
+        let mut value = *b"00000000000000000000000000000000:0000000000000000:0:00";
+        if let Some(dst) = value.get_mut(..32) {
+            encode_hex(ctx.trace_id.as_bytes(), dst);
+        }
+        if let Some(dst) = value.get_mut(33..49) {
+            encode_hex(ctx.span_id.as_bytes(), dst);
+        }
+        let mut hex = [0u8; 2];
+        encode_hex(&[flags(ctx)], &mut hex);
+        // One digit when the high one is zero (as `encode`).
+        let (tail, len) = match hex {
+            [b'0', d] => ([d, b'0'], 53),
+            digits => (digits, 54),
+        };
+        if let Some(dst) = value.get_mut(52..54) {
+            dst.copy_from_slice(&tail);
+        }
+        headers.set_bytes(HEADER, value.get(..len).unwrap_or_default());
+        return;
+    }
     let mut value = AsciiBuf::<{ Encoded::LEN }>::new();
     encode_into(ctx, &mut value);
     headers.set_bytes(HEADER, value.as_bytes());
@@ -505,6 +538,17 @@ mod tests {
             if let Some(Ok(ids)) = fixed_fields(v.as_bytes()).map(parse_ids) {
                 prop_assert_eq!(Ok(ids), parse_general(v.as_bytes()));
             }
+        }
+
+        /// `inject` writes the usual shape (128-bit trace id, no parent) at fixed places and every
+        /// other one through `encode`: the same value either way.
+        #[test]
+        fn inject_writes_what_encode_writes(ctx in arb_ctx(), no_parent in any::<bool>(), defer in any::<bool>()) {
+            let ctx = if defer { ctx.with_sampling(Sampling::Defer) } else { ctx };
+            let ctx = TraceContext { parent_span_id: ctx.parent_span_id.filter(|_| !no_parent), ..ctx };
+            let mut out: std::vec::Vec<(String, String)> = std::vec::Vec::new();
+            inject(&ctx, &mut out);
+            prop_assert_eq!(out, std::vec![(HEADER.to_string(), encode(&ctx).as_str().to_string())]);
         }
 
         #[test]

@@ -1,5 +1,6 @@
 //! `jaeger::parse` and `extract`: no panic; a context is written back as a valid `uber-trace-id` that
-//! parses to the same context (ids, width, parent, sampling and other flag bits).
+//! parses to the same context (ids, width, parent, sampling and other flag bits), and `inject` (which
+//! writes the usual shape at fixed places) writes the same value as `encode`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
         let enc = jaeger::encode(&ctx);
         assert_written(jaeger::HEADER, enc.as_str());
         assert_eq!(jaeger::parse(enc.as_str().as_bytes()), Ok(ctx));
+        let mut out: Vec<(String, String)> = Vec::new();
+        jaeger::inject(&ctx, &mut out);
+        assert_eq!(out, [(jaeger::HEADER.to_string(), enc.as_str().to_string())]);
     }
     let h = [(b"Uber-Trace-Id".as_slice(), data)];
     let extracted = jaeger::extract(&h[..]);
