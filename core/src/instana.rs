@@ -162,7 +162,7 @@ fn set_level<I: Injector + ?Sized>(headers: &mut I, level: u8, correlation: Opti
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
+    ctx.set_trace_id_hex(TRACE_ID, headers);
     headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.sampling {
         Sampling::Accept | Sampling::Debug => set_level(headers, b'1', ctx.instana_correlation),

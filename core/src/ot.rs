@@ -116,7 +116,7 @@ pub(crate) fn read_into<'a, E: Extractor + ?Sized>(headers: &'a E, out: &mut imp
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes());
+    ctx.set_trace_id_hex(TRACE_ID, headers);
     headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.sampling {
         Sampling::Accept | Sampling::Debug => headers.set(SAMPLED, "true"),

@@ -21,7 +21,6 @@ use crate::b3::{parse_span_id, parse_trace_id};
 use crate::carrier::{self, Extractor, Injector, Lines};
 use crate::context::{Propagation, Read, Sampling, Slot, TraceContext};
 use crate::Error;
-use crate::IdWidth;
 
 /// `X-B3-TraceId`, lowercase.
 pub const TRACE_ID: &str = "x-b3-traceid";
@@ -198,11 +197,7 @@ fn inject_sampling<I: Injector + ?Sized>(sampling: Sampling, headers: &mut I) {
 /// # Ok::<(), tracebridge::id::HexError>(())
 /// ```
 pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
-    match ctx.id_width {
-        // The digits where they were written: a `HexId` is a copy of them.
-        IdWidth::Bits128 => headers.set_bytes(TRACE_ID, &ctx.trace_id.to_hex()),
-        IdWidth::Bits64 => headers.set_bytes(TRACE_ID, ctx.trace_id_hex().as_bytes()),
-    }
+    ctx.set_trace_id_hex(TRACE_ID, headers);
     headers.set_bytes(SPAN_ID, &ctx.span_id.to_hex());
     match ctx.parent_span_id {
         Some(p) => headers.set_bytes(PARENT_SPAN_ID, &p.to_hex()),
