@@ -262,16 +262,22 @@ pub fn encode(ctx: &TraceContext<'_>) -> Encoded {
     out
 }
 
-/// The flags byte: the sampling decision's bits, and the other bits as they arrived.
+/// The flags field as written, and how many of its two digits: the sampling decision's bits and the
+/// other bits as they arrived, in hex, one digit when the high one is zero.
 #[inline(always)]
-fn flags(ctx: &TraceContext<'_>) -> u8 {
+fn flag_digits(ctx: &TraceContext<'_>) -> ([u8; 2], usize) {
     let bits = match ctx.sampling {
         Sampling::Debug => FLAG_SAMPLED | FLAG_DEBUG,
         Sampling::Accept => FLAG_SAMPLED,
         Sampling::Deny | Sampling::Defer => 0,
     };
     let carried = if bits == 0 { !FLAG_SAMPLED } else { !(FLAG_SAMPLED | FLAG_DEBUG) };
-    bits | (ctx.jaeger_flags & carried)
+    let mut hex = [0u8; 2];
+    encode_hex(&[bits | (ctx.jaeger_flags & carried)], &mut hex);
+    match hex {
+        [b'0', d] => ([d, b'0'], 1),
+        digits => (digits, 2),
+    }
 }
 
 /// [`encode`] into `out` (empty), where the caller keeps it: [`inject`] writes the value from there
@@ -292,11 +298,10 @@ fn encode_into(ctx: &TraceContext<'_>, out: &mut AsciiBuf<{ Encoded::LEN }>) {
         None => out.extend(b"0"),
     }
     out.extend(b":");
-    let mut hex = [0u8; 2];
-    encode_hex(&[flags(ctx)], &mut hex);
-    match hex {
-        [b'0', d] => out.extend(&[d]),
-        _ => out.extend(&hex),
+    let ([first, second], n) = flag_digits(ctx);
+    out.push(first);
+    if n == 2 {
+        out.push(second);
     }
 }
 
@@ -333,17 +338,11 @@ pub fn inject<I: Injector + ?Sized>(ctx: &TraceContext<'_>, headers: &mut I) {
         if let Some(dst) = value.get_mut(33..49) {
             encode_hex(ctx.span_id.as_bytes(), dst);
         }
-        let mut hex = [0u8; 2];
-        encode_hex(&[flags(ctx)], &mut hex);
-        // One digit when the high one is zero (as `encode`).
-        let (tail, len) = match hex {
-            [b'0', d] => ([d, b'0'], 53),
-            digits => (digits, 54),
-        };
+        let (digits, n) = flag_digits(ctx);
         if let Some(dst) = value.get_mut(52..54) {
-            dst.copy_from_slice(&tail);
+            dst.copy_from_slice(&digits);
         }
-        headers.set_bytes(HEADER, value.get(..len).unwrap_or_default());
+        headers.set_bytes(HEADER, value.get(..52 + n).unwrap_or_default());
         return;
     }
     let mut value = AsciiBuf::<{ Encoded::LEN }>::new();
