@@ -7,7 +7,9 @@
 //!   decision), and the formats written agree (no conflict) unless the trace id was truncated;
 //! - a second pass over the result continues the same trace;
 //! - the same plan comes from the lines as a slice, which the translator reads through the lines it
-//!   gathers (`Extractor::gather`) and its name filter, as from `Headers`, which lists nothing.
+//!   gathers (`Extractor::gather`) and its name filter, as from `Headers`, which lists nothing;
+//! - `translate_into` (its direct route for a request of one format, else plan and apply) leaves
+//!   the same headers, and reports the same, as `plan` and `apply`, from either carrier.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -34,6 +36,21 @@ fn run(t: &Translator, headers: &Headers, random: [u8; 24]) {
     }
     let mut after = headers.clone();
     plan.apply(&mut after);
+    let mut planned = after.0.clone();
+    planned.sort();
+    for slice in [true, false] {
+        let mut out = headers.clone();
+        let mut scratch = tracebridge::translate::Plan::new();
+        let got = if slice {
+            *t.translate_into(&headers.0[..], &mut out, || random, &mut scratch)
+        } else {
+            *t.translate_into(headers, &mut out, || random, &mut scratch)
+        };
+        assert_eq!(got, report, "translate_into reported otherwise (slice: {slice})");
+        // Lines of different names may come in another order.
+        out.0.sort();
+        assert_eq!(out.0, planned, "translate_into wrote otherwise (slice: {slice})");
+    }
     // X-B3-* values are checked as a group here: every written format reads back.
     let written: Vec<Format> = Format::ALL.into_iter().filter(|f| report.injected(*f)).collect();
     for f in &written {

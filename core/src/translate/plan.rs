@@ -6,6 +6,7 @@ use crate::carrier::{self, Extractor, Injector};
 use crate::format::Format;
 use crate::name_filter::NameFilter;
 use crate::tracestate::{self, TraceStateBuf};
+use crate::Error;
 use arrayvec::{ArrayString, ArrayVec};
 
 use super::*;
@@ -189,6 +190,18 @@ impl Plan {
 
     /// Empty again, with a report of what `ins` read.
     pub(super) fn reset(&mut self, ins: &Inspection<'_>) {
+        self.clear(ins.source, ins.status, ins.tracestate_error, ins.warnings);
+    }
+
+    /// Empty again, with a report of what was read: the chosen format, every format's status, why
+    /// the tracestate or part of a format was dropped; the rest of the report as for a pass-through.
+    pub(super) fn clear(
+        &mut self,
+        read_source: Option<Format>,
+        read_status: [Status; N],
+        read_tracestate_error: Option<Error>,
+        read_warnings: [Option<Error>; N],
+    ) {
         // Field by field where the report lies: a report built and moved in was a copy on every
         // request. Destructured without `..`, so that a new field cannot be left out here.
         let Report {
@@ -208,7 +221,8 @@ impl Plan {
             baggage_dropped,
             baggage_error,
         } = &mut self.report;
-        (*source, *status, *tracestate_error, *warnings) = (ins.source, ins.status, ins.tracestate_error, ins.warnings);
+        (*source, *status, *tracestate_error, *warnings) =
+            (read_source, read_status, read_tracestate_error, read_warnings);
         (*outcome, *trace_id, *span_id, *sampling) = (Outcome::PassThrough, None, None, None);
         (*injected, *removed, *trace_id_truncated) = ([false; N], [false; N], false);
         (*tracestate_dropped, *member_fields_lost, *baggage_dropped, *baggage_error) = (0, 0, 0, None);
@@ -295,6 +309,11 @@ impl Plan {
             Op::SetTracestate => Some((tracestate::HEADER, self.tracestate.as_str())),
             Op::Remove(_) => None,
         }
+    }
+
+    /// True when no operation is planned (nothing at all, not even a removal that was dropped).
+    pub(super) fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.baggage.ops.is_empty()
     }
 
     /// True when applying changes nothing.

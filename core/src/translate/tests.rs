@@ -439,3 +439,126 @@ fn a_reused_plan_is_a_fresh_plan() {
         }
     }
 }
+
+/// `translate_into` against `plan_into` and `apply`: the direct route (one format arrived, continued)
+/// must leave the same headers and report the same as the general one, for every format as the one
+/// that arrived, alone or with lines that send the request down the general route, under
+/// configurations that take the direct route and some that do not.
+mod direct_route {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines of every format (valid, several shapes: 64-bit ids, defer, debug, parents, X-Ray and
+    /// Datadog extras that our member or `dd=` carries), invalid ones, tracestate, baggage, others.
+    const LINES: &[(&str, &str)] = &[
+        ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"),
+        ("b3", "e457b5a2e4d86bd1-e457b5a2e4d86bd1-d"),
+        ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1"),
+        ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0-05e3ac9a4f6e3b90"),
+        ("b3", "0"),
+        ("b3", "garbage"),
+        ("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"),
+        ("x-b3-spanid", "e457b5a2e4d86bd1"),
+        ("x-b3-parentspanid", "05e3ac9a4f6e3b90"),
+        ("x-b3-sampled", "1"),
+        ("x-b3-flags", "1"),
+        ("uber-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"),
+        ("uber-trace-id", "463ac35c9f6413ad:72485a3953bb6124:0:0"),
+        ("uber-trace-id", "garbage"),
+        ("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+        ("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Self=1-67891233-abcdef012345678912345678;Lineage=a87bd80c:1"),
+        ("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+        ("grpc-trace-bin", "AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE"),
+        ("x-datadog-trace-id", "1234"),
+        ("x-datadog-parent-id", "5678"),
+        ("x-datadog-sampling-priority", "2"),
+        ("x-datadog-origin", "synthetics"),
+        ("x-datadog-tags", "_dd.p.tid=4bf92f3577b34da6,_dd.p.dm=-4"),
+        ("x-datadog-tags", "not a tag"),
+        ("ot-tracer-traceid", "463ac35c9f6413ad"),
+        ("ot-tracer-spanid", "72485a3953bb6124"),
+        ("ot-tracer-sampled", "true"),
+        ("x-instana-t", "463ac35c9f6413ad"),
+        ("x-instana-s", "72485a3953bb6124"),
+        ("x-instana-l", "1"),
+        ("x-cloud-trace-context", "105445aa7843bc8bf206b12000100000/1;o=1"),
+        ("traceparent", TP),
+        ("tracestate", "a=1,tracebridge=s:1234567890abcdef"),
+        ("baggage", "user=alice"),
+        ("uberctx-user", "bob"),
+        ("ot-baggage-user", "carol"),
+        ("user-agent", "curl"),
+        ("x-request-id", "1"),
+    ];
+
+    fn config(inject: &[Format], bits: u8) -> Config {
+        Config {
+            inject: FormatList::new(inject).unwrap_or(Config::default().inject),
+            drop_forced_sampling: bits & 1 != 0,
+            id_width: match (bits >> 1) & 3 {
+                0 | 3 => WidthPolicy::Keep,
+                1 => WidthPolicy::Bits64,
+                _ => WidthPolicy::Bits128,
+            },
+            tracestate: TracestateConfig { member: bits & 8 == 0, ..TracestateConfig::default() },
+            baggage: bits & 16 == 0,
+            trust: if bits & 32 == 0 { Trust::Continue } else { Trust::Restart },
+            remove_other_formats: bits & 64 != 0,
+            ..Config::default()
+        }
+    }
+
+    const INJECT: &[&[Format]] = &[
+        &[Format::W3c],
+        &[Format::W3c, Format::B3Multi],
+        &[Format::B3Single, Format::W3c],
+        &[Format::Datadog, Format::W3c, Format::XRay],
+        &[Format::Jaeger],
+        &[Format::W3c, Format::Instana, Format::Ot, Format::GrpcTraceBin, Format::Gcp],
+    ];
+
+    fn compare(t: &Translator, lines: &[(&str, &str)]) -> Result<(), TestCaseError> {
+        let owned = headers(lines);
+        let plan = t.plan(&owned, rng);
+        let mut planned = owned.clone();
+        plan.apply(&mut planned);
+        planned.sort();
+        let mut scratch = Plan::new();
+        // Through a slice (which gathers its lines and names them) and a `Vec`.
+        let mut out = owned.clone();
+        let report = *t.translate_into(lines, &mut out, rng, &mut scratch);
+        out.sort();
+        prop_assert_eq!(&report, plan.report(), "report, slice: {:?}", lines);
+        prop_assert_eq!(&out, &planned, "headers, slice: {:?}", lines);
+        let mut out = owned.clone();
+        let report = *t.translate_into(&owned, &mut out, rng, &mut scratch);
+        out.sort();
+        prop_assert_eq!(&report, plan.report(), "report, Vec: {:?}", lines);
+        prop_assert_eq!(&out, &planned, "headers, Vec: {:?}", lines);
+        Ok(())
+    }
+
+    /// Every line alone, under every configuration: most take the direct route.
+    #[test]
+    fn one_line_under_every_configuration() {
+        for inject in INJECT {
+            for bits in 0..128u8 {
+                let t = Translator::new(config(inject, bits)).unwrap_or_default();
+                for line in LINES {
+                    let result = compare(&t, &[*line]);
+                    assert!(result.is_ok(), "{inject:?} {bits}: {result:?}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #[test]
+        fn any_lines(picks in proptest::collection::vec(0..LINES.len(), 0..5), inject in 0..INJECT.len(), bits in 0..128u8) {
+            let lines: Vec<(&str, &str)> = picks.iter().filter_map(|&i| LINES.get(i).copied()).collect();
+            let t = Translator::new(config(INJECT.get(inject).copied().unwrap_or_default(), bits)).unwrap_or_default();
+            compare(&t, &lines)?;
+        }
+    }
+}

@@ -40,6 +40,10 @@ pub struct Translator {
     /// The baggage headers and prefixes of [`baggage_read`](Self::baggage_read), to rule them all
     /// out in one test: most requests carry no baggage.
     baggage_probe: NameFilter,
+    /// The configuration lets [`translate_into`](Self::translate_into) take its direct route for a
+    /// request of one format: an incoming context is continued (`trust: continue`), and no other
+    /// format's headers are removed (`remove_other_formats: false`).
+    direct: bool,
 }
 
 impl Default for Translator {
@@ -75,7 +79,8 @@ impl Translator {
             .iter()
             .take(usize::from(baggage_read.1))
             .fold(NameFilter::EMPTY, |p, s| p.union(baggage_probe(*s)));
-        Translator { config, list_names: names >= 6, baggage_read, baggage_probe }
+        let direct = config.trust == Trust::Continue && !config.remove_other_formats;
+        Translator { config, list_names: names >= 6, baggage_read, baggage_probe, direct }
     }
 
     /// The configuration.
@@ -245,6 +250,57 @@ impl Translator {
     /// assert!(plan.is_noop() && plan.report().missing());
     /// ```
     pub fn plan_into<E: Extractor + ?Sized>(&self, headers: &E, random: impl FnOnce() -> [u8; 24], plan: &mut Plan) {
+        self.run(headers, random, plan, None::<&mut Plan>);
+    }
+
+    /// Plan and apply in one go, reading `headers` and writing `out` (two carriers: the Envoy
+    /// filter reads the host's header map and writes through host calls). `plan` is the caller's,
+    /// kept for reuse as for [`plan_into`](Self::plan_into); afterwards its [`report`](Plan::report)
+    /// is this request's, and what it lists as [`writes`](Plan::writes) and
+    /// [`removals`](Plan::removals) is not specified (they may have gone straight to `out`). `out`
+    /// ends with the headers and values `plan_into` and [`Plan::apply`] would leave in it (lines of
+    /// different names may come in another order), and the report is the same: compared on every
+    /// input by the `translator` fuzz target and by the tests of `translate::tests::direct_route`.
+    ///
+    /// A request that brings one format (by the names it carries) and whose context is continued
+    /// takes the *direct route*: that format is read, and the formats to inject are written to `out`
+    /// as they are made, with the report filled as a plan's would be. No inspection of the other
+    /// formats, no choice between contexts, no list of operations to fill and then walk: in the Envoy
+    /// filter, those were most of what a request cost over reading one header and writing one
+    /// (`benches/envoy`, the ladder's `direct` arm; BENCHMARKS.md). Every other request is planned
+    /// and applied.
+    ///
+    /// ```
+    /// use tracebridge::translate::{Outcome, Plan};
+    /// use tracebridge::{Format, Translator};
+    ///
+    /// let translator = Translator::default();
+    /// let read = [("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1")];
+    /// let mut written: Vec<(String, String)> = Vec::new();
+    /// let mut plan = Plan::new();
+    /// let report = translator.translate_into(&read[..], &mut written, || [7; 24], &mut plan);
+    /// assert_eq!((report.source, report.outcome), (Some(Format::B3Single), Outcome::Continued));
+    /// assert_eq!(written, [("traceparent".to_string(), "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01".to_string())]);
+    /// ```
+    pub fn translate_into<'p, E: Extractor + ?Sized, I: Injector + ?Sized>(
+        &self,
+        headers: &E,
+        out: &mut I,
+        random: impl FnOnce() -> [u8; 24],
+        plan: &'p mut Plan,
+    ) -> &'p Report {
+        self.run(headers, random, plan, Some(out));
+        &plan.report
+    }
+
+    /// [`plan_into`](Self::plan_into), and with `out`, [`translate_into`](Self::translate_into).
+    fn run<E: Extractor + ?Sized, I: Injector + ?Sized>(
+        &self,
+        headers: &E,
+        random: impl FnOnce() -> [u8; 24],
+        plan: &mut Plan,
+        out: Option<&mut I>,
+    ) {
         if self.list_names {
             // A carrier that gathers ([`Extractor::gather`]) is read through the lines it gathered:
             // each name looked up then scans those few, not every header of the request, and the
@@ -253,10 +309,124 @@ impl Translator {
             let mut gathered = Gathered::new();
             if headers.gather(&WANTED, &mut gathered) {
                 // The names of those lines only: all that is read from here on.
-                return self.decide(gathered.as_slice(), gathered.names(), random, plan);
+                return self.route(gathered.as_slice(), gathered.names(), random, plan, out);
             }
         }
-        self.decide(headers, self.name_filter(headers), random, plan);
+        self.route(headers, self.name_filter(headers), random, plan, out);
+    }
+
+    /// Plan (and with `out`, apply) from `headers`, which may hold only the names in `present`: the
+    /// direct route when it applies, else [`decide`](Self::decide).
+    fn route<E: Extractor + ?Sized, I: Injector + ?Sized>(
+        &self,
+        headers: &E,
+        present: NameFilter,
+        random: impl FnOnce() -> [u8; 24],
+        plan: &mut Plan,
+        out: Option<&mut I>,
+    ) {
+        match out {
+            None => self.decide(headers, present, random, plan),
+            Some(out) => {
+                if !self.direct(headers, present, out, plan) {
+                    self.decide(headers, present, random, plan);
+                    plan.apply(out);
+                }
+            }
+        }
+    }
+
+    /// The one format among those read whose header names may be present, unless it is W3C (whose
+    /// tracestate and our member in it take the general route) or none or several may be: then
+    /// [`inspect_into`](Self::inspect_into) would find every other format absent without a lookup.
+    fn single_source(&self, present: NameFilter) -> Option<Format> {
+        let mut found = None;
+        for f in self.config.extract.iter() {
+            if present.may_have_any(f.name_mask()) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(f);
+            }
+        }
+        found.filter(|f| *f != Format::W3c)
+    }
+
+    /// The direct route of [`translate_into`](Self::translate_into): false, with nothing written,
+    /// when the request needs the general one. Taken when the configuration continues contexts
+    /// without removing other formats (the `direct` field), one format other than W3C may be
+    /// present ([`single_source`](Self::single_source)), no baggage header of a format read may be,
+    /// and that format gives a context. Then `decide` would find every other format absent and no
+    /// conflict, continue that context ([`choose`](Self::choose)), collect no baggage, and plan the
+    /// formats injected and the tracestate ([`plan_context`](Self::plan_context)); this makes the
+    /// same writes and the same report. W3C is written straight to `out`; any other format injected
+    /// is planned and applied as `decide` would (its writers are built for a plan already: one more
+    /// copy of all ten for the filter's carrier made the `.wasm` 7 KiB larger).
+    fn direct<E: Extractor + ?Sized, I: Injector + ?Sized>(
+        &self,
+        headers: &E,
+        present: NameFilter,
+        out: &mut I,
+        plan: &mut Plan,
+    ) -> bool {
+        if !self.direct || (self.config.baggage && present.intersects(self.baggage_probe)) {
+            return false;
+        }
+        let Some(f) = self.single_source(present) else { return false };
+        let (mut warning, mut read) = (None, None);
+        if f.read(headers, &mut warning, &mut read) != Ok(Read::Context) {
+            return false;
+        }
+        let Some(ctx) = read.as_mut() else { return false };
+        let arrived = (ctx.sampling, ctx.id_width);
+        ctx.set_sampling(self.incoming(ctx.sampling));
+        let truncated = self.apply_width(ctx);
+        let unchanged = arrived == (ctx.sampling, ctx.id_width);
+        let (mut status, mut warnings) = ([Status::NotRead; N], [None; N]);
+        for g in self.config.extract.iter() {
+            if let Some(slot) = status.get_mut(g.index()) {
+                *slot = if g == f { Status::Valid } else { Status::Absent };
+            }
+        }
+        if let Some(slot) = warnings.get_mut(f.index()) {
+            *slot = warning;
+        }
+        plan.clear(Some(f), status, None, warnings);
+        plan.present = present;
+        let report = &mut plan.report;
+        report.outcome = Outcome::Continued;
+        (report.trace_id, report.span_id, report.sampling) =
+            (Some(ctx.trace_id), Some(ctx.span_id), Some(ctx.sampling));
+        report.trace_id_truncated = truncated;
+        let ctx = &*ctx;
+        for g in self.config.inject.iter() {
+            if g == f && unchanged {
+                continue;
+            }
+            if g == Format::W3c {
+                // Written as made: the format nearly every request is translated to.
+                crate::w3c::inject_traceparent(ctx, out);
+                let dd = self.datadog_member(f == Format::Datadog, f == Format::Datadog, ctx);
+                match self.tracestate_of(plan, dd, ctx, false, None) {
+                    // A `tracestate` cannot have come: its name is W3C's, and with W3C's names
+                    // present there is no single source. Nor can a member and `dd=` come out
+                    // empty (each far below `max_len`); removed all the same if it did.
+                    Tracestate::Leave => {}
+                    Tracestate::Remove => out.remove(tracestate::HEADER),
+                    Tracestate::Set => out.set(tracestate::HEADER, plan.tracestate.as_str()),
+                }
+            } else {
+                plan.inject_as(g, |p| inject_format(g, ctx, p));
+            }
+            if let Some(slot) = plan.report.injected.get_mut(g.index()) {
+                *slot = !(g == Format::Datadog && ctx.trace_id.low_64().is_none());
+            }
+        }
+        if !plan.is_empty() {
+            plan.drop_absent_removals(headers);
+            plan.apply(out);
+        }
+        true
     }
 
     /// Read, choose, write: the three steps of a plan, from `headers`, which may hold only the
@@ -286,7 +456,7 @@ impl Translator {
                 let unchanged = ins.context.as_mut().map(|ctx| {
                     let arrived = (ctx.sampling, ctx.id_width);
                     ctx.set_sampling(sampling);
-                    self.apply_width(plan, ctx);
+                    plan.report.trace_id_truncated = self.apply_width(ctx);
                     arrived == (ctx.sampling, ctx.id_width)
                 });
                 if let (Some(ctx), Some(unchanged)) = (&ins.context, unchanged) {
@@ -296,7 +466,7 @@ impl Translator {
             }
             Choice::Root { reason, sampling, restarted_from, ignored } => {
                 let mut ctx = new_root(random(), sampling, edge);
-                self.apply_width(plan, &mut ctx);
+                plan.report.trace_id_truncated = self.apply_width(&mut ctx);
                 self.plan_context(plan, &ins, &ctx, Written::Root { reason, restarted_from, ignored });
                 if ignored {
                     // dd-trace-go `DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT=ignore`: "Baggage is dropped".
@@ -393,10 +563,7 @@ impl Translator {
     /// What to do with what arrived, by the configuration (module docs, "Trust", precedence).
     fn choose(&self, ins: &Inspection<'_>, edge: Option<EdgeRoot<'_>>) -> Choice {
         let cfg = &self.config;
-        let incoming = |s: Sampling| match s {
-            Sampling::Accept | Sampling::Debug if cfg.drop_forced_sampling => Sampling::Defer,
-            s => s,
-        };
+        let incoming = |s| self.incoming(s);
         let root_sampling = match cfg.root_sampling {
             RootSampling::Defer => Sampling::Defer,
             RootSampling::Accept => Sampling::Accept,
@@ -436,6 +603,15 @@ impl Translator {
         }
     }
 
+    /// An incoming decision as the configuration takes it: `drop_forced_sampling` turns sampled and
+    /// debug into defer.
+    fn incoming(&self, s: Sampling) -> Sampling {
+        match s {
+            Sampling::Accept | Sampling::Debug if self.config.drop_forced_sampling => Sampling::Defer,
+            s => s,
+        }
+    }
+
     /// A B3 decision without ids and no context: `b3: 0` stays a deny, passed to the B3 formats
     /// written (both say nothing for defer).
     fn plan_decision(&self, plan: &mut Plan, ins: &Inspection<'_>, s: Sampling) {
@@ -467,14 +643,18 @@ impl Translator {
         }
     }
 
-    /// The width policy for B3/Jaeger, applied to the context to write.
-    fn apply_width(&self, plan: &mut Plan, ctx: &mut TraceContext<'_>) {
+    /// The width policy for B3/Jaeger, applied to the context to write: true when it cut the trace
+    /// id ([`Report::trace_id_truncated`]).
+    fn apply_width(&self, ctx: &mut TraceContext<'_>) -> bool {
         match self.config.id_width {
-            WidthPolicy::Keep => {}
-            WidthPolicy::Bits128 => ctx.id_width = IdWidth::Bits128,
+            WidthPolicy::Keep => false,
+            WidthPolicy::Bits128 => {
+                ctx.id_width = IdWidth::Bits128;
+                false
+            }
             WidthPolicy::Bits64 => {
                 ctx.id_width = IdWidth::Bits64;
-                plan.report.trace_id_truncated = !ctx.trace_id.fits_64();
+                !ctx.trace_id.fits_64()
             }
         }
     }
@@ -532,16 +712,13 @@ impl Translator {
         }
     }
 
-    /// The `dd=` member to write next to a traceparent, when Datadog was read (valid) or is written:
-    /// its `p:` is the last Datadog span, i.e. the parent when the context came from Datadog headers.
-    fn datadog_member(&self, ins: &Inspection<'_>, ctx: &TraceContext<'_>) -> Option<datadog_fields::Member> {
-        let cfg = &self.config;
-        let read = ins.status(Format::Datadog) == Status::Valid;
-        if !(read || cfg.inject.contains(Format::Datadog)) {
+    /// The `dd=` member to write next to a traceparent, when Datadog was read (`read`: valid) or is
+    /// written: its `p:` is the last Datadog span, i.e. the parent when `ctx` is the context the
+    /// Datadog headers brought (`from_datadog`).
+    fn datadog_member(&self, read: bool, from_datadog: bool, ctx: &TraceContext<'_>) -> Option<datadog_fields::Member> {
+        if !(read || self.config.inject.contains(Format::Datadog)) {
             return None;
         }
-        let from_datadog =
-            ins.source == Some(Format::Datadog) && ins.context.as_ref().is_some_and(|c| c.span_id == ctx.span_id);
         let last_parent = ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id));
         Some(datadog_fields::encode_member(ctx, last_parent)).filter(|m| !m.as_str().is_empty())
     }
@@ -554,11 +731,31 @@ impl Translator {
         continued_w3c: bool,
         restarted_from: Option<(TraceId, SpanId)>,
     ) {
+        let read = ins.status(Format::Datadog) == Status::Valid;
+        let from_datadog =
+            ins.source == Some(Format::Datadog) && ins.context.as_ref().is_some_and(|c| c.span_id == ctx.span_id);
+        let dd = self.datadog_member(read, from_datadog, ctx);
+        match self.tracestate_of(plan, dd, ctx, continued_w3c, restarted_from) {
+            Tracestate::Leave => {}
+            Tracestate::Remove => plan.push(Op::Remove(tracestate::HEADER)),
+            Tracestate::Set => plan.push(Op::SetTracestate),
+        }
+    }
+
+    /// The tracestate to write next to `ctx`'s traceparent (into `plan`'s buffer, with the report's
+    /// counts of what it dropped): the incoming list when `continued_w3c`, our member, Datadog's `dd`.
+    fn tracestate_of(
+        &self,
+        plan: &mut Plan,
+        dd: Option<datadog_fields::Member>,
+        ctx: &TraceContext<'_>,
+        continued_w3c: bool,
+        restarted_from: Option<(TraceId, SpanId)>,
+    ) -> Tracestate {
         let ts_cfg = &self.config.tracestate;
         let mut value = ext::MemberValue::new();
         let member = (ts_cfg.member && ext::encode_into(ctx, restarted_from, &mut value)).then_some(&value);
         plan.report.member_fields_lost = member.map_or(0, |m| usize::from(m.lost));
-        let dd = self.datadog_member(ins, ctx);
         // A tracestate travels only with the traceparent it came with.
         // By reference: a `TraceState` is a few hundred bytes, and this runs on every request.
         let base = if continued_w3c { &ctx.tracestate } else { &tracestate::TraceState::EMPTY };
@@ -566,9 +763,9 @@ impl Translator {
         if base.is_empty() && value.is_none() && dd.is_none() {
             // Most requests carry none: then there is nothing to remove (and nothing to drop later).
             if plan.present.may_have_any(const { name_filter::mask(&[tracestate::HEADER]) }) {
-                plan.push(Op::Remove(tracestate::HEADER));
+                return Tracestate::Remove;
             }
-            return;
+            return Tracestate::Leave;
         }
         // Written in place: the 4 KiB buffer is neither zeroed nor copied unless a tracestate is written.
         let (buf, scratch) = plan.tracestate_buffers();
@@ -581,11 +778,10 @@ impl Translator {
             scratch,
         );
         plan.report.tracestate_dropped = dropped;
-        let buf = &plan.tracestate;
-        if buf.as_str().is_empty() {
-            plan.push(Op::Remove(tracestate::HEADER));
+        if plan.tracestate.as_str().is_empty() {
+            Tracestate::Remove
         } else {
-            plan.push(Op::SetTracestate);
+            Tracestate::Set
         }
     }
 
@@ -698,6 +894,16 @@ enum Written {
     /// A new root; `restarted_from`: the ids it replaces, if not those our member carried;
     /// `ignored`: the incoming trace was dropped (`trust: ignore`).
     Root { reason: RootReason, restarted_from: Option<(TraceId, SpanId)>, ignored: bool },
+}
+
+/// What [`Translator::tracestate_of`] found to do with `tracestate`.
+enum Tracestate {
+    /// Nothing: none is written, and none can be there.
+    Leave,
+    /// Remove the one that came, if one did.
+    Remove,
+    /// Write the plan's tracestate buffer.
+    Set,
 }
 
 /// What [`Translator::choose`] decided. Small: the context it continues stays in the inspection.
