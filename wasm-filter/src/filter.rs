@@ -1,5 +1,6 @@
 //! The filter: the proxy-wasm callbacks ([`crate::abi`] exports only the ones needed), each plugin's
-//! configuration, and per request one plan from core, applied and counted. All format logic is core's.
+//! configuration, and per request core's translation (`Translator::translate_into`: a request of one
+//! format written as it is read, any other planned and applied), counted. All format logic is core's.
 //!
 //! Per request the host makes two calls into the module (`proxy_on_request_headers`,
 //! `proxy_on_response_headers`), and the module makes one host call to read the request headers (plus
@@ -252,24 +253,32 @@ pub fn on_request_headers(context_id: u32) {
             .caller
             .as_ref()
             .map(|source| callers.slot(caller_name(source, &headers).as_ref(), config.max_callers));
-        config.translator.plan_into(&headers, random_ids, plan);
-        if cfg!(feature = "ladder-plan") {
-            std::hint::black_box(&plan);
-            return;
-        }
-        let report = plan.report();
-        if config.shadow {
-            if let Some(name) = &config.shadow_header {
-                abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
+        let writes_response = config.response_trace_id_header.is_some() || config.traceresponse;
+        if config.shadow || writes_response || cfg!(feature = "ladder-plan") {
+            // The plan itself is needed: shown (shadow mode), or what it wrote read back (the
+            // response's headers).
+            config.translator.plan_into(&headers, random_ids, plan);
+            if cfg!(feature = "ladder-plan") {
+                std::hint::black_box(&plan);
+                return;
             }
-        } else {
-            plan.apply(&mut RequestHeaders);
-            if config.response_trace_id_header.is_some() || config.traceresponse {
+            if config.shadow {
+                if let Some(name) = &config.shadow_header {
+                    abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
+                }
+            } else {
+                plan.apply(&mut RequestHeaders);
+                let report = plan.report();
                 let flags = if config.traceresponse { written_flags(plan, &headers) } else { 0 };
                 let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
                 streams.open(context_id, root, written);
             }
+        } else {
+            // Planned and written in one go: a request with one format is written as it is read
+            // (core's direct route), without a plan to fill and walk.
+            config.translator.translate_into(&headers, &mut RequestHeaders, random_ids, plan);
         }
+        let report = plan.report();
         if config.access_log != access_log::Fields::NONE {
             access_log::write(line, config.access_log, report, caller.map(|c| callers.name(c)));
             abi::set_property(access_log::PROPERTY, line.as_bytes());
