@@ -44,6 +44,8 @@ pub struct Translator {
     /// request of one format: an incoming context is continued (`trust: continue`), and no other
     /// format's headers are removed (`remove_other_formats: false`).
     direct: bool,
+    /// Every format's status when none arrived: absent if read, else not read.
+    none_arrived: [Status; N],
 }
 
 impl Default for Translator {
@@ -80,7 +82,13 @@ impl Translator {
             .take(usize::from(baggage_read.1))
             .fold(NameFilter::EMPTY, |p, s| p.union(baggage_probe(*s)));
         let direct = config.trust == Trust::Continue && !config.remove_other_formats;
-        Translator { config, list_names: names >= 6, baggage_read, baggage_probe, direct }
+        let mut none_arrived = [Status::NotRead; N];
+        for f in config.extract.iter() {
+            if let Some(slot) = none_arrived.get_mut(f.index()) {
+                *slot = Status::Absent;
+            }
+        }
+        Translator { config, list_names: names >= 6, baggage_read, baggage_probe, direct, none_arrived }
     }
 
     /// The configuration.
@@ -382,18 +390,12 @@ impl Translator {
         ctx.set_sampling(self.incoming(ctx.sampling));
         let truncated = self.apply_width(ctx);
         let unchanged = arrived == (ctx.sampling, ctx.id_width);
-        let (mut status, mut warnings) = ([Status::NotRead; N], [None; N]);
-        for g in self.config.extract.iter() {
-            if let Some(slot) = status.get_mut(g.index()) {
-                *slot = if g == f { Status::Valid } else { Status::Absent };
-            }
-        }
-        if let Some(slot) = warnings.get_mut(f.index()) {
-            *slot = warning;
-        }
-        plan.clear(Some(f), status, None, warnings);
+        plan.clear(Some(f), self.none_arrived, None, [None; N]);
         plan.present = present;
         let report = &mut plan.report;
+        if let (Some(s), Some(w)) = (report.status.get_mut(f.index()), report.warnings.get_mut(f.index())) {
+            (*s, *w) = (Status::Valid, warning);
+        }
         report.outcome = Outcome::Continued;
         (report.trace_id, report.span_id, report.sampling) =
             (Some(ctx.trace_id), Some(ctx.span_id), Some(ctx.sampling));
