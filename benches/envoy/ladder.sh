@@ -9,10 +9,11 @@
 #   before        (with --before REV) the filter as built at git revision REV
 #   callbacks     tracebridge built to return at once: the cost of its exported callbacks alone
 #   fetch         ... to stop after reading the request headers
-#   plan          ... after core's Translator::plan
-#   apply         ... after writing the plan to the request (no counters)
-#   direct        ... to translate without a plan: core reads `b3` and writes `traceparent`, nothing
-#                 else (the least real translation; what the plan's generality costs is the rest)
+#   plan          ... after core's Translator::plan_into (the general route: every format inspected)
+#   apply         ... after translating as shipped (Translator::translate_into: a request of one
+#                 format takes its direct route, which plans nothing), no counters
+#   direct        ... to translate without the translator: core reads `b3` and writes `traceparent`,
+#                 nothing else (the least real translation; what the policy's generality costs is the rest)
 #   tracebridge   the filter as shipped (+ counters)
 #   lua           benches/envoy/b3-to-w3c.lua, the hand-written comparison
 # Every tracebridge arm runs {"inject":["w3c"]} with every format extracted (the default); requests carry
@@ -25,7 +26,7 @@ before="" args=()
 while (($#)); do
   case "$1" in
     --before) before=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
