@@ -4,7 +4,10 @@
 // is what benches/envoy/bench.py measures; this isolates the wasm work a configuration adds.
 //
 //   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--slice 2000] [--rotations 20]
-//       [--rounds 21] [--arm NAME[@WASM]=JSON ...]
+//       [--rounds 21] [--arm NAME[@WASM]=JSON ...] [--requests N]
+//
+// --requests N: run the first arm for N requests, untimed, and exit (for a profiler around node:
+// benches/envoy/code-lines.sh).
 //
 // An arm may name a .wasm of its own (`before@/tmp/before.wasm={"inject":["w3c"]}`): another build of
 // the filter measured interleaved with this one, as the same requests through the same host.
@@ -24,6 +27,7 @@ const { values: opt } = parseArgs({
     rotations: { type: "string", default: "20" },
     rounds: { type: "string", default: "21" },
     arm: { type: "string", multiple: true },
+    requests: { type: "string" },
   },
 });
 const arms = (opt.arm ?? [
@@ -130,6 +134,11 @@ function instance(name, config) {
   };
 }
 
+if (opt.requests !== undefined) {
+  const [[name, config]] = arms;
+  instance(name, config)(Number(opt.requests));
+  process.exit(0);
+}
 const runs = arms.map(([name, config]) => [name, instance(name, config)]);
 for (const [, run] of runs) run(50000); // warm-up: V8 tiers up
 const per = Object.fromEntries(arms.map(([n]) => [n, []]));
