@@ -38,7 +38,8 @@ rm -f "$out"/callgrind.out "$out"/perf-*.map
 # Every function compiled up front by TurboFan (no Liftoff tier, no lazy compilation): one copy of
 # each function's code, named in the perf map (V8 writes it to /tmp/perf-<pid>.map).
 valgrind --tool=callgrind --smc-check=all --dump-instr=yes --callgrind-out-file="$out/callgrind.out" \
-  node --perf-basic-prof --no-liftoff --no-wasm-tier-up --no-wasm-lazy-compilation --no-warnings \
+  node --perf-basic-prof --logfile="$out/v8.log" --no-logfile-per-isolate --no-liftoff --no-wasm-tier-up \
+  --no-wasm-lazy-compilation --no-warnings \
   "$here/module-host.mjs" --wasm "$out/named.wasm" --requests "$requests" --arm "tracebridge=$config" \
   2>"$out/valgrind.log" &
 pid=$!
