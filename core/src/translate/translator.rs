@@ -347,17 +347,20 @@ impl Translator {
     /// The one format among those read whose header names may be present, unless it is W3C (whose
     /// tracestate and our member in it take the general route) or none or several may be: then
     /// [`inspect_into`](Self::inspect_into) would find every other format absent without a lookup.
+    /// Stops at the first format that rules the route out: a request that takes the general route
+    /// (W3C in, first in the default order) pays for this as little as it can, since `decide` asks
+    /// the same of every format again.
     fn single_source(&self, present: NameFilter) -> Option<Format> {
         let mut found = None;
         for f in self.config.extract.iter() {
             if present.may_have_any(f.name_mask()) {
-                if found.is_some() {
+                if found.is_some() || f == Format::W3c {
                     return None;
                 }
                 found = Some(f);
             }
         }
-        found.filter(|f| *f != Format::W3c)
+        found
     }
 
     /// The direct route of [`translate_into`](Self::translate_into): false, with nothing written,
