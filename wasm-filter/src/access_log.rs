@@ -21,6 +21,7 @@
 //! In shadow mode the fields say what the filter would have done. Keys are in this order whatever the
 //! order of the configured list; values never contain a space.
 
+use crate::prelude::*;
 use tracebridge::translate::{Report, Status};
 use tracebridge::Format;
 

@@ -17,6 +17,7 @@
 //! configuration's `max_callers` (at most [`MAX_CALLERS_CAP`]); callers past it are counted as
 //! [`OTHER`], requests without a caller as [`UNKNOWN`].
 
+use crate::prelude::*;
 use crate::stats::Pending;
 
 /// Longest caller name kept; longer ones are cut (two callers sharing the first 64 bytes are one).

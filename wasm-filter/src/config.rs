@@ -4,6 +4,7 @@
 //! Parsed once per `on_configure`; an error is one line that names the offending key, so an
 //! operator reading Envoy's log sees what to fix.
 
+use crate::prelude::*;
 use tracebridge::json::{self, Value};
 use tracebridge::translate::{Config, ConfigKeysSeen, Translator};
 

@@ -10,13 +10,13 @@
 //! what the configuration asks for costs more host calls: a caller read from a host property (one
 //! `proxy_get_property`), the access-log fields (one `proxy_set_property`), the response headers.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::prelude::*;
+use alloc::rc::Rc;
 
 use tracebridge::translate::{Plan, Report, Status};
 use tracebridge::{Format, Injector, TraceId};
 
-use crate::abi::{self, LogLevel, MapType};
+use crate::abi::{self, LogLevel, MapType, VmLocal};
 use crate::access_log;
 use crate::callers::{Callers, Name};
 use crate::config::{self, CallerSource, FilterConfig};
@@ -61,9 +61,7 @@ struct State {
     line: String,
 }
 
-thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
-}
+static STATE: VmLocal<State> = VmLocal::new();
 
 impl State {
     fn logs(&mut self, level: LogLevel) -> bool {
@@ -236,7 +234,7 @@ pub fn on_request_headers(context_id: u32) {
         headers.read(bytes.as_ref().map_or(&[][..], |b| b.as_slice()));
         // Ablation ladder (benches/envoy/ladder.sh): builds that stop after one step.
         if cfg!(feature = "ladder-fetch") {
-            std::hint::black_box(&headers);
+            core::hint::black_box(&headers);
             return;
         }
         // Ablation only: the least real translation (core reads `b3`, core writes `traceparent`), no
@@ -259,7 +257,7 @@ pub fn on_request_headers(context_id: u32) {
             // response's headers).
             config.translator.plan_into(&headers, random_ids, plan);
             if cfg!(feature = "ladder-plan") {
-                std::hint::black_box(&plan);
+                core::hint::black_box(&plan);
                 return;
             }
             if config.shadow {
@@ -522,12 +520,11 @@ fn random_ids() -> [u8; 24] {
     if let Err(e) = getrandom::fill(&mut bytes) {
         // Never seen with Envoy's runtimes; ids must still differ per request, so fall back to a
         // clock-seeded SplitMix64 stream rather than fail the request.
-        thread_local!(static SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+        static SEQ: VmLocal<u64> = VmLocal::new();
         log(LogLevel::Error, &format!("random_get failed ({e}); using a clock-seeded generator"));
-        let mut x = SEQ.with(|c| {
-            let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-            c.set(v);
-            v
+        let mut x = SEQ.with_borrow_mut(|c| {
+            *c = c.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            *c
         }) ^ abi::now_ns();
         for chunk in bytes.chunks_mut(8) {
             x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);

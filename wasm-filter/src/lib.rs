@@ -6,6 +6,20 @@
 //! The configuration, stat names, header view and stream table are plain Rust, unit-tested on the
 //! host. See `README.md` for the configuration reference.
 #![deny(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// In the VM, core and alloc only: std's panic machinery, its stderr and environment, and libc's
+// dlmalloc stay out (≈ 23 KiB of the `.wasm`; see `abi` for the allocator and the panic
+// handler). On the host (unit tests) std is there as usual.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+/// What std's prelude gives and a `no_std` crate imports from `alloc`.
+mod prelude {
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod access_log;
 pub mod callers;

@@ -12,6 +12,7 @@
 //! With `caller` configured, every counter but `injected.<format>` ([`per_caller`]) is also kept per
 //! caller, under [`caller_stat`] names (see `crate::callers`).
 
+use crate::prelude::*;
 use tracebridge::Format;
 
 /// Every request the filter saw.
@@ -146,7 +147,7 @@ impl Pending {
 
     /// Every non-zero count as `(index, count)`, leaving all at zero.
     pub fn drain(&mut self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.counts.iter_mut().enumerate().filter(|(_, c)| **c != 0).map(|(i, c)| (i, std::mem::take(c)))
+        self.counts.iter_mut().enumerate().filter(|(_, c)| **c != 0).map(|(i, c)| (i, core::mem::take(c)))
     }
 }
 

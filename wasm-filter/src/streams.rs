@@ -10,6 +10,7 @@
 //! many newer ones does not get `response_trace_id_header` or `traceresponse`). Each slot remembers its context id, so a
 //! stale slot is never mistaken for another stream's.
 
+use crate::prelude::*;
 use tracebridge::{SpanId, TraceId};
 
 /// Slots: streams alive at once per Envoy worker that are tracked exactly.
