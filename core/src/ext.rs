@@ -192,7 +192,8 @@ const HEAD_MAX: usize = S_LEN + 5 + 4 + (3 + 16) + (3 + 2) + (3 + 32 + 1 + 16);
 const _: () = assert!(HEAD_MAX < MAX_VALUE);
 
 /// True when [`encode_into`] writes a field after `s`: the conditions of its fields, in its order.
-fn needed(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> bool {
+#[inline(never)]
+pub(crate) fn needed(ctx: &TraceContext<'_>, restarted_from: Option<(TraceId, SpanId)>) -> bool {
     (ctx.id_width == IdWidth::Bits64 && ctx.trace_id.fits_64())
         || matches!(ctx.sampling, Sampling::Defer | Sampling::Debug)
         || ctx.parent_span_id.is_some()
