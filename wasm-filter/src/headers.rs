@@ -92,6 +92,10 @@ impl<'a> Pairs<'a> {
                 return;
             }
         }
+        if self.sizes.len() <= INDEXED * 8 {
+            // Every pair is indexed (nearly every request): nothing past it to decode.
+            return;
+        }
         for (name, value) in self.past_index() {
             if name.len() == want.len() && name.eq_ignore_ascii_case(want) && each(name, value).is_break() {
                 return;
