@@ -5,7 +5,7 @@ use crate::carrier::{Extractor, Gathered, Injector};
 use crate::context::{Read, Sampling, TraceContext, TraceFlags};
 use crate::format::Format;
 use crate::id::{IdWidth, SpanId, TraceId};
-use crate::name_filter::{self, NameFilter};
+use crate::name_filter::{self, NameFilter, Owners};
 use crate::tracestate::{self, TraceState, TraceStateBuf};
 use crate::{b3, datadog_fields, ext, instana, xray, Error};
 
@@ -46,6 +46,9 @@ pub struct Translator {
     direct: bool,
     /// Every format's status when none arrived: absent if read, else not read.
     none_arrived: [Status; N],
+    /// Which format read owns each bit of the name filter, to find the one a request brings
+    /// ([`single_source`](Self::single_source)); W3C is never found.
+    owners: Owners,
 }
 
 impl Default for Translator {
@@ -82,13 +85,15 @@ impl Translator {
             .take(usize::from(baggage_read.1))
             .fold(NameFilter::EMPTY, |p, s| p.union(baggage_probe(*s)));
         let direct = config.trust == Trust::Continue && !config.remove_other_formats;
-        let mut none_arrived = [Status::NotRead; N];
+        const { assert!(N <= Owners::SETS) };
+        let (mut none_arrived, mut owners) = ([Status::NotRead; N], Owners::EMPTY);
         for f in config.extract.iter() {
             if let Some(slot) = none_arrived.get_mut(f.index()) {
                 *slot = Status::Absent;
             }
+            owners.add(f.index() as u8, f.name_mask(), f != Format::W3c);
         }
-        Translator { config, list_names: names >= 6, baggage_read, baggage_probe, direct, none_arrived }
+        Translator { config, list_names: names >= 6, baggage_read, baggage_probe, direct, none_arrived, owners }
     }
 
     /// The configuration.
@@ -347,20 +352,10 @@ impl Translator {
     /// The one format among those read whose header names may be present, unless it is W3C (whose
     /// tracestate and our member in it take the general route) or none or several may be: then
     /// [`inspect_into`](Self::inspect_into) would find every other format absent without a lookup.
-    /// Stops at the first format that rules the route out: a request that takes the general route
-    /// (W3C in, first in the default order) pays for this as little as it can, since `decide` asks
-    /// the same of every format again.
+    /// Found from the bits the request's names set ([`Owners`]) rather than by asking each format
+    /// read: the request pays a few dozen instructions, not ten questions (≈ 175 natively).
     fn single_source(&self, present: NameFilter) -> Option<Format> {
-        let mut found = None;
-        for f in self.config.extract.iter() {
-            if present.may_have_any(f.name_mask()) {
-                if found.is_some() || f == Format::W3c {
-                    return None;
-                }
-                found = Some(f);
-            }
-        }
-        found
+        self.owners.sole(present).and_then(|i| Format::ALL.get(usize::from(i)).copied())
     }
 
     /// The direct route of [`translate_into`](Self::translate_into): false, with nothing written,
