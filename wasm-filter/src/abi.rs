@@ -209,8 +209,21 @@ impl<T: Default> VmLocal<T> {
     /// `f` with the value, made by `T::default()` the first time. Not reentrant (as
     /// `LocalKey::with_borrow_mut`): the callbacks do not call one another.
     pub fn with_borrow_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        f(self.0.borrow_mut().get_or_insert_with(T::default))
+        let mut slot = self.0.borrow_mut();
+        let value = match &mut *slot {
+            Some(value) => value,
+            none => make(none),
+        };
+        f(value)
     }
+}
+
+/// The value of a [`VmLocal`], made once: out of line, so that the callbacks' code (fetched into the
+/// instruction cache on every request) does not hold the making of the VM's state.
+#[cold]
+#[inline(never)]
+fn make<T: Default>(slot: &mut Option<T>) -> &mut T {
+    slot.insert(T::default())
 }
 
 /// A panic is logged (critical, as std's hook wrote it to stderr) and traps: Envoy then fails the VM

@@ -247,45 +247,70 @@ pub fn on_request_headers(context_id: u32) {
         }
         let debug = s.logs(LogLevel::Debug);
         let State { plan, streams, pending, callers, line, .. } = s;
-        let caller = config
-            .caller
-            .as_ref()
-            .map(|source| callers.slot(caller_name(source, &headers).as_ref(), config.max_callers));
-        let writes_response = config.response_trace_id_header.is_some() || config.traceresponse;
-        if config.shadow || writes_response || cfg!(feature = "ladder-plan") {
-            // The plan itself is needed: shown (shadow mode), or what it wrote read back (the
-            // response's headers).
-            config.translator.plan_into(&headers, random_ids, plan);
+        let caller = config.caller.as_ref().map(|source| caller_slot(callers, source, &headers, config.max_callers));
+        if config.shadow || config.response_option().is_some() || cfg!(feature = "ladder-plan") {
+            planned(context_id, root, &config, &headers, plan, streams);
             if cfg!(feature = "ladder-plan") {
-                core::hint::black_box(&plan);
                 return;
-            }
-            if config.shadow {
-                if let Some(name) = &config.shadow_header {
-                    abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
-                }
-            } else {
-                plan.apply(&mut RequestHeaders);
-                let report = plan.report();
-                let flags = if config.traceresponse { written_flags(plan, &headers) } else { 0 };
-                let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
-                streams.open(context_id, root, written);
             }
         } else {
             // Planned and written in one go: a request with one format is written as it is read
             // (core's direct route), without a plan to fill and walk.
             config.translator.translate_into(&headers, &mut RequestHeaders, random_ids, plan);
         }
-        let report = plan.report();
         if config.access_log != access_log::Fields::NONE {
-            access_log::write(line, config.access_log, report, caller.map(|c| callers.name(c)));
-            abi::set_property(access_log::PROPERTY, line.as_bytes());
+            log_access(line, &config, plan.report(), caller.map(|c| callers.name(c)));
         }
         if !cfg!(feature = "ladder-apply") {
             let caller = caller.and_then(|c| callers.get_mut(c)).map(|c| &mut c.pending);
             count(pending, caller, debug, &config, plan);
         }
     });
+}
+
+// Out of line, each of the next three: what only some configurations do stays out of the request
+// callback's code, which V8 fetches into the instruction cache on every request
+// (benches/envoy/code-lines.sh).
+
+/// The caller's slot among those counted (`caller` configured).
+#[inline(never)]
+fn caller_slot(callers: &mut Callers, source: &CallerSource, headers: &Pairs<'_>, max: usize) -> usize {
+    callers.slot(caller_name(source, headers).as_ref(), max)
+}
+
+/// Plan, then show (shadow mode) or apply the plan and remember what it wrote for the response.
+#[inline(never)]
+fn planned(
+    context_id: u32,
+    root: u32,
+    config: &FilterConfig,
+    headers: &Pairs<'_>,
+    plan: &mut Plan,
+    streams: &mut Streams,
+) {
+    config.translator.plan_into(headers, random_ids, plan);
+    if cfg!(feature = "ladder-plan") {
+        core::hint::black_box(&plan);
+        return;
+    }
+    if config.shadow {
+        if let Some(name) = &config.shadow_header {
+            abi::replace_header(MapType::RequestHeaders, name, &describe(plan));
+        }
+    } else {
+        plan.apply(&mut RequestHeaders);
+        let report = plan.report();
+        let flags = if config.traceresponse { written_flags(plan, headers) } else { 0 };
+        let written = report.trace_id.map(|trace_id| Written { trace_id, span_id: report.span_id, flags });
+        streams.open(context_id, root, written);
+    }
+}
+
+/// The access-log fields, handed to Envoy as a filter state property.
+#[inline(never)]
+fn log_access(line: &mut String, config: &FilterConfig, report: &Report, caller: Option<&str>) {
+    access_log::write(line, config.access_log, report, caller);
+    abi::set_property(access_log::PROPERTY, line.as_bytes());
 }
 
 /// The caller of the request, from where the configuration says.
@@ -419,7 +444,7 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
             Status::Invalid(e) => {
                 // Malformed trace headers never fail a request: count, and tell at debug level.
                 if debug {
-                    log(LogLevel::Debug, &format!("ignoring malformed {} headers: {e}", f.name()));
+                    log_malformed(*f, e);
                 }
                 PerFormat::Invalid
             }
@@ -443,13 +468,27 @@ fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &
     }
     if report.dropped_input() {
         if debug {
-            log(LogLevel::Debug, &dropped_detail(report));
+            log_dropped(report);
         }
         c.inc(index::DROPPED);
     }
     if config.shadow && !plan.is_noop() {
         c.inc(index::SHADOW);
     }
+}
+
+/// Debug log: a format's headers were malformed. Out of line (formatting), as is [`log_dropped`].
+#[cold]
+#[inline(never)]
+fn log_malformed(f: Format, e: tracebridge::Error) {
+    log(LogLevel::Debug, &format!("ignoring malformed {} headers: {e}", f.name()));
+}
+
+/// Debug log: what [`Report::dropped_input`] counted.
+#[cold]
+#[inline(never)]
+fn log_dropped(report: &Report) {
+    log(LogLevel::Debug, &dropped_detail(report));
 }
 
 /// What [`Report::dropped_input`] counted, for the debug log: `dropped: tracestate (tracestate_key);
