@@ -11,7 +11,7 @@
 use core::ops::ControlFlow;
 
 use arrayvec::ArrayVec;
-use tracebridge::carrier::NameFilter;
+use tracebridge::carrier::{Lines, NameFilter};
 use tracebridge::Extractor;
 
 /// Pairs located once, up front: a request has a dozen or two headers, and every format looks up its
@@ -82,7 +82,8 @@ impl<'a> Pairs<'a> {
     /// Visit the pairs named `want` (compared case-insensitively, lengths first) in order, until
     /// `each` breaks. A plain loop over the index: this runs for every format whose names may be
     /// present, on every request.
-    fn each_named(&self, want: &[u8], each: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+    #[inline]
+    fn each_named(&self, want: &[u8], mut each: impl FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         for (i, &entry) in self.index().iter().enumerate() {
             if entry[1] as usize != want.len() {
                 continue;
@@ -101,6 +102,25 @@ impl<'a> Pairs<'a> {
                 return;
             }
         }
+    }
+
+    /// How many lines carry `want` (compared case-insensitively, lengths first), with the first's
+    /// value; stops at the second. [`each_named`](Self::each_named) with the count inlined: no
+    /// callback through a pointer.
+    fn named_lines(&self, want: &[u8]) -> Lines<'a> {
+        let mut lines = Lines::Absent;
+        let mut add = |value| match lines {
+            Lines::Absent => {
+                lines = Lines::One(value);
+                ControlFlow::Continue(())
+            }
+            Lines::One(first) | Lines::Many(first) => {
+                lines = Lines::Many(first);
+                ControlFlow::Break(())
+            }
+        };
+        self.each_named(want, |_, value| add(value));
+        lines
     }
 
     /// The filled part of the index.
@@ -144,7 +164,7 @@ impl<'a> Pairs<'a> {
     /// name: the lookup core's formats make, without a host call.
     pub fn first(&self, name: &str) -> Option<&'a [u8]> {
         let mut found = None;
-        self.each_named(name.as_bytes(), &mut |_, v| {
+        self.each_named(name.as_bytes(), |_, v| {
             found = Some(v);
             ControlFlow::Break(())
         });
@@ -186,10 +206,16 @@ fn decode<'a>(sizes: &'a [u8], data: &'a [u8], mut at: usize) -> impl Iterator<I
 }
 
 impl Extractor for Pairs<'_> {
+    /// A plain loop over the index ([`Pairs::named_lines`]), no callback per value: how every format
+    /// reads its single-valued headers, on every request.
+    fn lines<'s>(&'s self, name: &str) -> Lines<'s> {
+        self.named_lines(name.as_bytes())
+    }
+
     fn visit_values<'s>(&'s self, name: &str, each: &mut dyn FnMut(&'s [u8]) -> ControlFlow<()>) {
         // Envoy hands over lowercase names (HTTP/2 requires them, HTTP/1 names are lowercased), but
         // the comparison stays case-insensitive; lengths are compared first.
-        self.each_named(name.as_bytes(), &mut |_, v| each(v));
+        self.each_named(name.as_bytes(), |_, v| each(v));
     }
 
     /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`).
@@ -266,6 +292,28 @@ mod tests {
         assert_eq!(p.len(), INDEXED + 7);
         assert_eq!(values(&p, "tracestate"), [&b"early=1"[..], b"late=1"]);
         assert_eq!(values(&p, &format!("x-{}", INDEXED + 4)).len(), 1);
+    }
+
+    /// `lines` (and through it `lines_of`) answers as core's slice carrier does for the same pairs (a second reader of the
+    /// same lines), inside the index and past it, in any case, for one line, two and none.
+    #[test]
+    fn lines_of_answers_as_a_slice_of_the_same_pairs() {
+        let names: Vec<String> = (0..INDEXED + 3).map(|i| format!("x-{i}")).collect();
+        let mut pairs = vec![("B3", "1"), ("tracestate", "a=1"), ("TraceState", "b=2"), ("uber-trace-id", "u")];
+        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
+        pairs.extend([("uber-trace-id", "late"), ("traceparent", "past"), ("baggage", "")]);
+        let bytes = serialize(&pairs);
+        let p = Pairs::new(&bytes);
+        let want = ["b3", "tracestate", "uber-trace-id", "traceparent", "baggage", "x-1", "x-34", "absent", "b"];
+        let (mut got, mut expected) = ([Lines::Absent; 9], [Lines::Absent; 9]);
+        p.lines_of(&want, &mut got);
+        pairs.as_slice().lines_of(&want, &mut expected);
+        assert_eq!(got, expected);
+        assert_eq!(
+            got[..5],
+            [Lines::One(b"1"), Lines::Many(b"a=1"), Lines::Many(b"u"), Lines::One(b"past"), Lines::One(b"")]
+        );
+        assert_eq!(got[7..], [Lines::Absent, Lines::Absent]);
     }
 
     #[test]
