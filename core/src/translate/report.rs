@@ -247,6 +247,7 @@ impl Report {
     /// tracestate, tracestate members (a repeated key, over the length limit), a format's optional
     /// part ([`warnings`](Self::warnings)), baggage members. The request is never failed for these,
     /// so a door counts them: nothing the caller sent is lost without a trace of it.
+    #[inline]
     pub fn dropped_input(&self) -> bool {
         self.tracestate_error.is_some()
             || self.tracestate_dropped > 0
