@@ -4,7 +4,11 @@ instructions per request. From a callgrind dump (`--dump-instr=yes`) of node run
 each compiled wasm function. A line counts when its instructions ran at least N times in all: once
 per request or more (configuration-time code runs once and is left out).
 
-    python3 code_lines.py DUMP PERF_MAP N [--top 40]
+    python3 code_lines.py DUMP PERF_MAP N [--top 40] [--data]
+
+--data (a dump made with `--cache-sim=yes`, the module's data evicted between requests): each
+function's data-cache misses per request (D1 read + write misses of its instructions), the lines of
+data it brings in on every request, sorted by them.
 
 In Envoy every request finds these lines evicted by Envoy's own code since the last one (the cache
 model of callgrind.sh --cache), so their number is what the module's code costs beyond its
@@ -32,12 +36,16 @@ def ranges_of(perf_map):
     return sorted(out)
 
 
-def costs_of(dump):
-    """Instructions per address, from a callgrind dump with `positions: instr line`."""
+def costs_of(dump, events=("Ir",)):
+    """Per address, the sum of `events` (instructions by default), from a callgrind dump with
+    `positions: instr line`."""
     cost = collections.Counter()
-    addr, skip = 0, False
+    addr, skip, columns = 0, False, [0]
     for line in open(dump):
         first = line[:1]
+        if line.startswith("events:"):
+            names = line.split()[1:]
+            columns = [names.index(e) for e in events if e in names]
         if not first or first.isalpha() or first in "#\n":
             # The cost line after `calls=` is the call's inclusive cost: not this address's own.
             skip = line.startswith("calls=")
@@ -53,8 +61,9 @@ def costs_of(dump):
         if skip:
             skip = False
             continue
-        if len(parts) > 2 and parts[2].isdigit():
-            cost[addr] += int(parts[2])
+        # After the two positions, the events in `events:` order (trailing zeros left out).
+        values = parts[2:]
+        cost[addr] += sum(int(values[c]) for c in columns if c < len(values) and values[c].isdigit())
     return cost
 
 
@@ -64,6 +73,7 @@ def main():
     ap.add_argument("perf_map")
     ap.add_argument("requests", type=int)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--data", action="store_true")
     a = ap.parse_args()
     ranges = ranges_of(a.perf_map)
     starts = [r[0] for r in ranges]
@@ -82,6 +92,18 @@ def main():
             instr[name] += c
     lines = collections.Counter(name for (name, _), c in per_line.items() if c >= a.requests)
     n = a.requests
+    if a.data:
+        misses = collections.Counter()
+        for addr, c in costs_of(a.dump, ("D1mr", "D1mw")).items():
+            name = owner(addr)
+            if name and name.startswith("wasm "):
+                misses[name] += c
+        print("| wasm function | data-cache misses per request | code lines run every request |")
+        print("|---|---:|---:|")
+        for name, m in misses.most_common(a.top):
+            print(f"| `{name[5:][:100]}` | {m / n:.1f} | {lines[name]} |")
+        print(f"| **all** | **{sum(misses.values()) / n:.1f}** | **{sum(lines.values())}** |")
+        return
     print(f"| wasm function | code lines run every request | instructions per request |")
     print("|---|---:|---:|")
     for name, count in lines.most_common(a.top):

@@ -4,10 +4,12 @@
 // is what benches/envoy/bench.py measures; this isolates the wasm work a configuration adds.
 //
 //   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--slice 2000] [--rotations 20]
-//       [--rounds 21] [--arm NAME[@WASM]=JSON ...] [--requests N]
+//       [--rounds 21] [--arm NAME[@WASM]=JSON ...] [--requests N [--evict KIB]]
 //
 // --requests N: run the first arm for N requests, untimed, and exit (for a profiler around node:
-// benches/envoy/code-lines.sh).
+// benches/envoy/code-lines.sh). --evict KIB: between requests, write KIB KiB of a buffer of its own,
+// as Envoy's work between two requests evicts the module's data from the caches (code-lines.sh
+// --data counts what the module then misses).
 //
 // An arm may name a .wasm of its own (`before@/tmp/before.wasm={"inject":["w3c"]}`): another build of
 // the filter measured interleaved with this one, as the same requests through the same host.
@@ -28,6 +30,7 @@ const { values: opt } = parseArgs({
     rounds: { type: "string", default: "21" },
     arm: { type: "string", multiple: true },
     requests: { type: "string" },
+    evict: { type: "string", default: "0" },
   },
 });
 const arms = (opt.arm ?? [
@@ -120,10 +123,13 @@ function instance(name, config) {
   create(1, 0);
   if (!ex.proxy_on_configure(1, cfg.length)) throw new Error(`configuration refused: ${config}`);
   let ctx = 2;
+  // One write per 64-byte line: nothing of the module's data stays in the caches.
+  const evict = new Float64Array((Number(opt.evict) * 1024) / 8);
   // `n` requests; returns the ns they took.
   return (n) => {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
+      for (let j = 0; j < evict.length; j += 8) evict[j] += 1;
       create(ctx, 1);
       ex.proxy_on_request_headers(ctx, 11, 1);
       respond(ctx, 2, 1);
