@@ -192,9 +192,19 @@ impl<'s> Lines<'s> {
         }
     }
 
-    /// With one more line, of value `value`.
+    /// With one more line, of value `value`: how a carrier that answers
+    /// [`lines`](Extractor::lines) itself counts the lines it finds (it may stop at
+    /// [`Many`](Lines::Many)).
+    ///
+    /// ```
+    /// use tracebridge::carrier::Lines;
+    ///
+    /// assert_eq!(Lines::Absent.and(b"1"), Lines::One(b"1"));
+    /// assert_eq!(Lines::One(b"1").and(b"2"), Lines::Many(b"1"));
+    /// ```
     #[inline]
-    fn and(self, value: &'s [u8]) -> Self {
+    #[must_use]
+    pub fn and(self, value: &'s [u8]) -> Self {
         match self {
             Lines::Absent => Lines::One(value),
             Lines::One(first) | Lines::Many(first) => Lines::Many(first),

@@ -105,21 +105,18 @@ impl<'a> Pairs<'a> {
     }
 
     /// How many lines carry `want` (compared case-insensitively, lengths first), with the first's
-    /// value; stops at the second. [`each_named`](Self::each_named) with the count inlined: no
-    /// callback through a pointer.
+    /// value ([`Lines::and`]); stops at the second. [`each_named`](Self::each_named) with the count
+    /// inlined: no callback through a pointer.
     fn named_lines(&self, want: &[u8]) -> Lines<'a> {
         let mut lines = Lines::Absent;
-        let mut add = |value| match lines {
-            Lines::Absent => {
-                lines = Lines::One(value);
+        self.each_named(want, |_, value| {
+            lines = lines.and(value);
+            if matches!(lines, Lines::Many(_)) {
+                ControlFlow::Break(())
+            } else {
                 ControlFlow::Continue(())
             }
-            Lines::One(first) | Lines::Many(first) => {
-                lines = Lines::Many(first);
-                ControlFlow::Break(())
-            }
-        };
-        self.each_named(want, |_, value| add(value));
+        });
         lines
     }
 
