@@ -419,9 +419,8 @@ impl Translator {
                 // came (`single_source`): nothing to write. Asked here rather than by calling the
                 // policy's functions, which answer the same: their code, fetched into the
                 // instruction cache on every request, was ≈ 20 cache lines (V8, callgrind).
-                let quiet = !(self.config.tracestate.member && ext::needed(ctx, None))
-                    && f != Format::Datadog
-                    && !self.injects_datadog;
+                let quiet = !(self.wants_datadog_member(f == Format::Datadog)
+                    || (self.config.tracestate.member && ext::needed(ctx, None)));
                 let dd =
                     if quiet { None } else { self.datadog_member(f == Format::Datadog, f == Format::Datadog, ctx) };
                 match if quiet { Tracestate::Leave } else { self.tracestate_of(plan, dd, ctx, false, None) } {
@@ -736,11 +735,19 @@ impl Translator {
         }
     }
 
+    /// Whether a `dd=` member goes next to the traceparent: Datadog was read (`read`: valid) or is
+    /// injected. Asked by [`datadog_member`](Self::datadog_member), and by the direct route before
+    /// it calls anything.
+    #[inline(always)]
+    fn wants_datadog_member(&self, read: bool) -> bool {
+        read || self.injects_datadog
+    }
+
     /// The `dd=` member to write next to a traceparent, when Datadog was read (`read`: valid) or is
     /// written: its `p:` is the last Datadog span, i.e. the parent when `ctx` is the context the
     /// Datadog headers brought (`from_datadog`).
     fn datadog_member(&self, read: bool, from_datadog: bool, ctx: &TraceContext<'_>) -> Option<datadog_fields::Member> {
-        if !(read || self.config.inject.contains(Format::Datadog)) {
+        if !self.wants_datadog_member(read) {
             return None;
         }
         let last_parent = ctx.datadog.parent.or(from_datadog.then_some(ctx.span_id));
