@@ -6,7 +6,7 @@
 //! (body, trailers, log, done, delete, …) and dispatches each through a `HashMap`, which made an
 //! *empty* SDK filter cost more per request than a whole Lua filter (BENCHMARKS.md, "Envoy gateway").
 //! This module exports the callbacks the filter needs and nothing else (not even
-//! `proxy_on_context_create`: see `filter::State::stream_root`):
+//! `proxy_on_context_create`: see `filter::stream_root`):
 //!
 //! | export | why |
 //! |---|---|

@@ -5,7 +5,7 @@
 //! Per request the host makes two calls into the module (`proxy_on_request_headers`,
 //! `proxy_on_response_headers`), and the module makes one host call to read the request headers (plus
 //! the host's call back to allocate them) and one per header written. Which configuration a stream
-//! belongs to is known without a call when the VM serves one ([`State::stream_root`]).
+//! belongs to is known without a call when the VM serves one ([`stream_root`]).
 //! Counters, per caller too, are added up here and handed to Envoy on a tick ([`FLUSH_MS`]). Only
 //! what the configuration asks for costs more host calls: a caller read from a host property (one
 //! `proxy_get_property`), the access-log fields (one `proxy_set_property`), the response headers.
@@ -72,30 +72,31 @@ impl State {
     fn root(&self, id: u32) -> Option<Rc<FilterConfig>> {
         self.roots.iter().find(|r| r.id == id).map(|r| Rc::clone(&r.config))
     }
+}
 
-    /// The configuration of the current stream, and its root's id.
-    ///
-    /// The filter does not export `proxy_on_context_create`, which would tell the stream's root
-    /// context, because Envoy would then call into the VM once more on every request (≈ 2 000
-    /// instructions of Envoy's, measured with callgrind: `benches/envoy/callgrind.sh`). A VM that
-    /// serves one configuration (the usual case: one filter per `vm_id`) needs no call at all. A VM
-    /// shared by several asks the host for the stream's plugin `name` (one `proxy_get_property`),
-    /// which Envoy documents as what identifies a filter among those sharing a VM
-    /// (`envoy.extensions.wasm.v3.PluginConfig.name`: "A unique name for a filters/services in a VM
-    /// for use in identifying the filter/service if multiple filters/services are sharing the same
-    /// VM").
-    fn stream_root(&self) -> Option<(u32, Rc<FilterConfig>)> {
-        let found = match self.roots.as_slice() {
-            [only] => only,
-            [] => return None,
-            several => {
-                let name = abi::property(b"plugin_name");
-                let name = name.as_ref().map_or(&[][..], |n| n.as_slice());
-                several.iter().find(|r| r.name == name)?
-            }
-        };
-        Some((found.id, Rc::clone(&found.config)))
-    }
+/// The configuration of the current stream, and its root's id: borrowed, not an `Rc` cloned and
+/// dropped on every request (a write to the configuration's count, and the drop's branch).
+///
+/// The filter does not export `proxy_on_context_create`, which would tell the stream's root
+/// context, because Envoy would then call into the VM once more on every request (≈ 2 000
+/// instructions of Envoy's, measured with callgrind: `benches/envoy/callgrind.sh`). A VM that
+/// serves one configuration (the usual case: one filter per `vm_id`) needs no call at all. A VM
+/// shared by several asks the host for the stream's plugin `name` (one `proxy_get_property`),
+/// which Envoy documents as what identifies a filter among those sharing a VM
+/// (`envoy.extensions.wasm.v3.PluginConfig.name`: "A unique name for a filters/services in a VM
+/// for use in identifying the filter/service if multiple filters/services are sharing the same
+/// VM").
+fn stream_root(roots: &[Root]) -> Option<(u32, &FilterConfig)> {
+    let found = match roots {
+        [only] => only,
+        [] => return None,
+        several => {
+            let name = abi::property(b"plugin_name");
+            let name = name.as_ref().map_or(&[][..], |n| n.as_slice());
+            several.iter().find(|r| r.name == name)?
+        }
+    };
+    Some((found.id, &found.config))
 }
 
 fn log(level: LogLevel, message: &str) {
@@ -225,7 +226,9 @@ pub fn on_tick() {
 /// `proxy_on_request_headers`: the work. The request always continues.
 pub fn on_request_headers(context_id: u32) {
     STATE.with_borrow_mut(|s| {
-        let Some((root, config)) = s.stream_root() else { return };
+        let debug = s.logs(LogLevel::Debug);
+        let State { roots, plan, streams, pending, callers, line, .. } = s;
+        let Some((root, config)) = stream_root(roots) else { return };
         if cfg!(feature = "ladder-empty") {
             return;
         }
@@ -245,11 +248,9 @@ pub fn on_request_headers(context_id: u32) {
             }
             return;
         }
-        let debug = s.logs(LogLevel::Debug);
-        let State { plan, streams, pending, callers, line, .. } = s;
         let caller = config.caller.as_ref().map(|source| caller_slot(callers, source, &headers, config.max_callers));
         if config.shadow || config.response_option().is_some() || cfg!(feature = "ladder-plan") {
-            planned(context_id, root, &config, &headers, plan, streams);
+            planned(context_id, root, config, &headers, plan, streams);
             if cfg!(feature = "ladder-plan") {
                 return;
             }
@@ -259,11 +260,11 @@ pub fn on_request_headers(context_id: u32) {
             config.translator.translate_into(&headers, &mut RequestHeaders, random_ids, plan);
         }
         if config.access_log != access_log::Fields::NONE {
-            log_access(line, &config, plan.report(), caller.map(|c| callers.name(c)));
+            log_access(line, config, plan.report(), caller.map(|c| callers.name(c)));
         }
         if !cfg!(feature = "ladder-apply") {
             let caller = caller.and_then(|c| callers.get_mut(c)).map(|c| &mut c.pending);
-            count(pending, caller, debug, &config, plan);
+            count(pending, caller, debug, config, plan);
         }
     });
 }
