@@ -37,6 +37,12 @@ pub struct NameFilter {
     names: Bits,
     /// 64 bits are enough here: two prefixes are asked about.
     prefixes: u64,
+    /// The first bytes of the names and prefixes, case-folded to 64 bits: a name whose first byte
+    /// no name or prefix of `wanted` has is not held ([`insert_if_held`](Self::insert_if_held))
+    /// without hashing it. The names a translator reads start with six letters (`b3`, `baggage`;
+    /// `grpc-trace-bin`; `ot-*`; `traceparent`, `tracestate`; `uber-trace-id`, `uberctx-*`; `x-*`):
+    /// `accept*`, `content-*`, `cookie`, `host`, `referer` and the pseudo-headers do not.
+    firsts: u64,
 }
 
 impl Default for NameFilter {
@@ -47,10 +53,10 @@ impl Default for NameFilter {
 
 impl NameFilter {
     /// No names: what a carrier starts from before [`insert`](Self::insert)ing its own.
-    pub const EMPTY: Self = Self { names: [0; 4], prefixes: 0 };
+    pub const EMPTY: Self = Self { names: [0; 4], prefixes: 0, firsts: 0 };
 
     /// Everything may be present: for a carrier that cannot list its names.
-    pub(crate) const ALL: Self = Self { names: [u64::MAX; 4], prefixes: u64::MAX };
+    pub(crate) const ALL: Self = Self { names: [u64::MAX; 4], prefixes: u64::MAX, firsts: u64::MAX };
 
     /// Add header `name` (in any case).
     #[inline]
@@ -76,6 +82,7 @@ impl NameFilter {
             set(&mut self.names, key);
         }
         self.prefixes |= prefix_bit(name);
+        self.firsts |= first_bit(name);
     }
 
     /// Add `name` (in any case) when `wanted` may hold it, i.e. unless it can be none of the names
@@ -85,7 +92,8 @@ impl NameFilter {
     /// filter of the lines kept built on the way.
     #[inline]
     pub fn insert_if_held(&mut self, name: &[u8], wanted: &NameFilter) -> bool {
-        if name.first() == Some(&b':') {
+        let first = first_bit(name);
+        if name.first() == Some(&b':') || wanted.firsts & first == 0 {
             return false;
         }
         let i = hash(name_key(name));
@@ -98,8 +106,23 @@ impl NameFilter {
                 *w |= bit;
             }
             self.prefixes |= prefix;
+            self.firsts |= first;
         }
         held
+    }
+
+    /// True when [`insert_if_held`](Self::insert_if_held) would keep `name` (in any case): its bit
+    /// or its first two bytes' bit is here. Every line of the same name (ignoring ASCII case) gets
+    /// the same answer, so a carrier that kept the lines held can tell, for any name asked, whether
+    /// those lines are all of its lines (the Envoy filter's header view).
+    #[inline]
+    pub fn holds(&self, name: &[u8]) -> bool {
+        if name.first() == Some(&b':') || self.firsts & first_bit(name) == 0 {
+            return false;
+        }
+        let i = hash(name_key(name));
+        let word = self.names.get((i >> 6) as usize & 3).copied().unwrap_or(0);
+        (word & 1 << (i & 63) != 0) | (self.prefixes & prefix_bit(name) != 0)
     }
 
     /// The filter of the names `headers` holds, or [`ALL`](Self::ALL) when it cannot list them.
@@ -110,10 +133,16 @@ impl NameFilter {
     /// A probe of names and prefixes (two bytes or more, lowercase), for
     /// [`intersects`](Self::intersects): one test for several.
     pub(crate) const fn probe(names: &[&str], prefixes: &[&str]) -> Self {
-        let mut probe = Self { names: mask(names), prefixes: 0 };
+        let mut probe = Self { names: mask(names), prefixes: 0, firsts: 0 };
         let mut rest = prefixes;
         while let [first, tail @ ..] = rest {
             probe.prefixes |= prefix_bit(first.as_bytes());
+            probe.firsts |= first_bit(first.as_bytes());
+            rest = tail;
+        }
+        let mut rest = names;
+        while let [first, tail @ ..] = rest {
+            probe.firsts |= first_bit(first.as_bytes());
             rest = tail;
         }
         probe
@@ -122,7 +151,11 @@ impl NameFilter {
     /// What either filter holds.
     pub(crate) const fn union(self, other: Self) -> Self {
         let ([a, b, c, d], [w, x, y, z]) = (self.names, other.names);
-        Self { names: [a | w, b | x, c | y, d | z], prefixes: self.prefixes | other.prefixes }
+        Self {
+            names: [a | w, b | x, c | y, d | z],
+            prefixes: self.prefixes | other.prefixes,
+            firsts: self.firsts | other.firsts,
+        }
     }
 
     /// False only when none of `probe`'s names nor any name with one of its prefixes can be here.
@@ -249,6 +282,7 @@ const fn fold(b: u8) -> u64 {
 /// A name's key, from its length and its first, middle and last bytes: what tells the header names
 /// of the formats apart from each other and from common headers, at a few instructions a name
 /// (without the middle byte, a third more formats were looked up on a common request).
+#[inline(always)]
 const fn name_key(name: &[u8]) -> u64 {
     let middle = match name.split_at_checked(name.len() / 2) {
         Some((_, [m, ..])) => fold(*m),
@@ -259,6 +293,16 @@ const fn name_key(name: &[u8]) -> u64 {
         [only] => 1 << 24 | fold(*only) << 16,
         [] => 0,
     }
+}
+
+/// A name's bit among 64 from its first byte, case-folded (`:` shares `z`'s bit; no trace header
+/// starts with either).
+const fn first_bit(name: &[u8]) -> u64 {
+    let b = match name {
+        [b, ..] => *b,
+        [] => 0,
+    };
+    1 << (fold(b) & 63)
 }
 
 /// A name's bit among 64 from its first two bytes: a prefix of two bytes or more has the bit of
@@ -374,5 +418,34 @@ mod tests {
         // Not only `None`s: most requests of one format's names find it.
         assert!(found > names.len() * 2, "{found}");
         assert_eq!(owners.sole(NameFilter::EMPTY), None);
+    }
+
+    /// A name whose first byte no wanted name has is not held, even when its hash hits a wanted
+    /// name's bit; with that first byte it would be.
+    #[test]
+    fn a_name_of_another_first_byte_is_not_held_even_when_its_bit_is() {
+        let wanted = NameFilter::probe(&["b3"], &["uberctx-"]);
+        let bit = hash(name_key(b"b3"));
+        // Two-byte names hash like `b3` when their first byte and last byte do (middle = last).
+        let twin = (b'a'..=b'z')
+            .flat_map(|a| (b'0'..=b'z').map(move |b| [a, b]))
+            .find(|n| n[0] != b'b' && hash(name_key(n)) == bit);
+        assert!(twin.is_some(), "some two-byte name shares b3's bit");
+        let Some(twin) = twin else { return };
+        let mut kept = NameFilter::EMPTY;
+        assert!(!kept.insert_if_held(&twin, &wanted), "{:?}", core::str::from_utf8(&twin));
+        assert!(!wanted.holds(&twin));
+        assert_eq!(kept, NameFilter::EMPTY);
+        // The same bit under a wanted first byte: held.
+        let mut with_b = wanted;
+        with_b.firsts |= first_bit(&twin);
+        assert!(with_b.holds(&twin) && kept.insert_if_held(&twin, &with_b));
+        // Names and prefixes alike, in any case.
+        for name in ["b3", "B3", "uberctx-user", "UBERCTX-X"] {
+            assert!(wanted.holds(name.as_bytes()), "{name}");
+        }
+        for name in ["accept", "content-type", ":path", "", "z"] {
+            assert!(!wanted.holds(name.as_bytes()), "{name}");
+        }
     }
 }

@@ -61,6 +61,12 @@ impl Default for Translator {
 }
 
 impl Translator {
+    /// Every header name and baggage prefix a translator reads, of any format and configuration: a
+    /// carrier that keeps only the lines whose names this [`holds`](NameFilter::holds) (and builds
+    /// its [`name_filter`](Extractor::name_filter) from them) answers every read of a translation
+    /// as if it kept them all. What [`Extractor::gather`] is asked with.
+    pub const WANTED: NameFilter = WANTED;
+
     /// A translator for `config`, checked.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         if config.extract.is_empty() {
