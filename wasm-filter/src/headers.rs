@@ -12,25 +12,34 @@ use core::ops::ControlFlow;
 
 use arrayvec::ArrayVec;
 use tracebridge::carrier::{Lines, NameFilter};
-use tracebridge::Extractor;
+use tracebridge::{Extractor, Translator};
 
-/// Pairs located once, up front: a request has a dozen or two headers, and every format looks up its
-/// names in this table rather than decoding the buffer again (most of a plan's time, measured).
-const INDEXED: usize = 32;
+/// How many lines the view keeps the place of: every trace header of the ten formats, with room
+/// for baggage lines and names that hit the filter by chance (core's `Gathered` holds as many).
+const KEPT: usize = 32;
+
+/// What the view keeps: the lines a translator may read ([`Translator::WANTED`]).
+const WANTED: &NameFilter = &Translator::WANTED;
 
 /// The serialized pairs of one header map.
 #[derive(Debug, Clone)]
 pub struct Pairs<'a> {
     sizes: &'a [u8],
     data: &'a [u8],
-    /// Where each of the first [`INDEXED`] pairs starts in `data`, and its name's length (compared
-    /// before any byte); the value's length is in `sizes`. Offsets rather than slices keep the index
-    /// small to set up on every request (slices were copied in and out, 512 bytes in wasm32). Pairs
-    /// past the index (rare) are decoded when looked up. A fixed-capacity vector: nothing to zero
-    /// per request.
-    starts: ArrayVec<[u32; 2], INDEXED>,
-    /// Every name, as core's filter of the names present, built in the same pass as the index
-    /// ([`Extractor::name_filter`]): core would otherwise walk the names once more, calling back per name.
+    /// Where each line a translator may read starts in `data` (`[at, name length, value length]`),
+    /// in order: located once, up front, as core's `Extractor::gather` would copy them out. A
+    /// request has a dozen or two headers and one or two of them are trace headers; a format's
+    /// lookup scans these few, not every header (lookups were a scan of all of them: 367 V8
+    /// instructions for the one `b3` of the benchmark's request). Offsets rather than slices keep the
+    /// view small to set up on every request; a fixed-capacity vector: nothing to zero per request.
+    kept: ArrayVec<[u32; 3], KEPT>,
+    /// More lines were held than `kept` has room for (a request of many baggage headers): then
+    /// every lookup decodes the whole map.
+    overflow: bool,
+    /// The names of the lines kept, as core's filter of the names present
+    /// ([`Extractor::name_filter`]), built in the same pass: core would otherwise walk the names
+    /// once more, calling back per name. It holds no name a translator does not read, as the filter
+    /// of the lines `gather` keeps.
     names: NameFilter,
 }
 
@@ -46,20 +55,21 @@ impl<'a> Pairs<'a> {
     /// bytes, and built and then moved it was copied on every request (V8 calls out of the module
     /// for a copy that size).
     pub const fn empty() -> Self {
-        Pairs { sizes: &[], data: &[], starts: ArrayVec::new_const(), names: NameFilter::EMPTY }
+        Pairs { sizes: &[], data: &[], kept: ArrayVec::new_const(), overflow: false, names: NameFilter::EMPTY }
     }
 
     /// View `bytes` (in place); an empty map when they are not a well-formed serialized map.
     pub fn read(&mut self, bytes: &'a [u8]) {
-        self.starts.clear();
+        self.kept.clear();
+        self.overflow = false;
         self.names = NameFilter::EMPTY;
         if self.fill(bytes).is_none() {
             *self = Pairs::empty();
         }
     }
 
-    /// One pass: check the layout (so that lookups can trust it), fill the index and the name filter;
-    /// `None` when `bytes` are not a serialized map.
+    /// One pass: check the layout (so that lookups can trust it), keep the lines a translator may
+    /// read and fill the name filter; `None` when `bytes` are not a serialized map.
     fn fill(&mut self, bytes: &'a [u8]) -> Option<()> {
         let (count, rest) = bytes.split_first_chunk::<4>()?;
         let count = usize::try_from(u32::from_le_bytes(*count)).ok()?;
@@ -71,33 +81,42 @@ impl<'a> Pairs<'a> {
         for (n, v) in self.lengths() {
             let end = at.checked_add(n)?;
             let name = data.get(at..end)?;
-            // Full past INDEXED pairs: the rest are decoded when looked up.
-            let _ = self.starts.try_push([at as u32, n as u32]);
-            self.names.insert(name);
+            if self.names.insert_if_held(name, WANTED) && self.kept.try_push([at as u32, n as u32, v as u32]).is_err() {
+                self.overflow = true;
+            }
             at = end.checked_add(v)?.checked_add(2)?;
         }
         (at <= data.len()).then_some(())
     }
 
     /// Visit the pairs named `want` (compared case-insensitively, lengths first) in order, until
-    /// `each` breaks. A plain loop over the index: this runs for every format whose names may be
-    /// present, on every request.
+    /// `each` breaks. `want` is a name a translator reads ([`Translator::WANTED`] holds it): core's
+    /// reads are ([`Extractor`]'s methods here answer them alone, as a carrier's `gather`ed lines
+    /// do), and [`first`](Self::first) asks only then. Among the lines kept, unless more were held
+    /// than kept.
     #[inline]
     fn each_named(&self, want: &[u8], mut each: impl FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        for (i, &entry) in self.index().iter().enumerate() {
-            if entry[1] as usize != want.len() {
+        debug_assert!(WANTED.holds(want), "{:?} is not a name a translator reads", core::str::from_utf8(want));
+        if self.overflow {
+            self.each_decoded(want, each);
+            return;
+        }
+        for &[at, n, v] in &self.kept {
+            if n as usize != want.len() {
                 continue;
             }
-            let name = self.name_at(entry);
-            if name.eq_ignore_ascii_case(want) && each(name, self.value_at(i, entry)).is_break() {
+            let name = self.slice(at, n);
+            if name.eq_ignore_ascii_case(want) && each(name, self.slice(at + n + 1, v)).is_break() {
                 return;
             }
         }
-        if self.sizes.len() <= INDEXED * 8 {
-            // Every pair is indexed (nearly every request): nothing past it to decode.
-            return;
-        }
-        for (name, value) in self.past_index() {
+    }
+
+    /// [`each_named`](Self::each_named) over every pair of the map: more lines held than kept, or
+    /// a name no translator reads (a caller's header, [`first`](Self::first)).
+    #[inline(never)]
+    fn each_decoded(&self, want: &[u8], mut each: impl FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        for (name, value) in self.iter() {
             if name.len() == want.len() && name.eq_ignore_ascii_case(want) && each(name, value).is_break() {
                 return;
             }
@@ -120,51 +139,28 @@ impl<'a> Pairs<'a> {
         lines
     }
 
-    /// The filled part of the index.
-    fn index(&self) -> &[[u32; 2]] {
-        &self.starts
-    }
-
-    /// The name of the indexed pair at `[at, name length]`.
-    fn name_at(&self, [at, n]: [u32; 2]) -> &'a [u8] {
-        self.data.get(at as usize..at as usize + n as usize).unwrap_or_default()
-    }
-
-    /// The value of indexed pair `i`, at `[at, name length]`.
-    fn value_at(&self, i: usize, [at, n]: [u32; 2]) -> &'a [u8] {
-        let value_at = at as usize + n as usize + 1;
-        self.data.get(value_at..value_at + self.value_len(i)).unwrap_or_default()
-    }
-
-    /// The pairs past the index (more than [`INDEXED`] headers: rare), decoded from where the last
-    /// indexed pair ends; nothing to decode on a request of [`INDEXED`] headers or fewer.
-    fn past_index(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
-        let sizes = self.sizes.get(INDEXED * 8..).unwrap_or_default();
-        let at = match self.starts.last() {
-            Some(&[at, n]) if !sizes.is_empty() => at as usize + n as usize + self.value_len(INDEXED - 1) + 2,
-            _ => 0,
-        };
-        decode(sizes, self.data, at)
+    /// `len` bytes of `data` at `at` (checked in [`fill`](Self::fill)).
+    fn slice(&self, at: u32, len: u32) -> &'a [u8] {
+        self.data.get(at as usize..at as usize + len as usize).unwrap_or_default()
     }
 
     fn lengths(&self) -> impl Iterator<Item = (usize, usize)> + 'a {
         lengths(self.sizes)
     }
 
-    /// The value length of pair `i`, from `sizes`.
-    fn value_len(&self, i: usize) -> usize {
-        let at = i * 8 + 4;
-        self.sizes.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_le_bytes) as usize
-    }
-
     /// The first value of header `name` (compared case-insensitively), as the filter reads a caller's
     /// name: the lookup core's formats make, without a host call.
     pub fn first(&self, name: &str) -> Option<&'a [u8]> {
         let mut found = None;
-        self.each_named(name.as_bytes(), |_, v| {
+        let first = |_, v| {
             found = Some(v);
             ControlFlow::Break(())
-        });
+        };
+        if WANTED.holds(name.as_bytes()) {
+            self.each_named(name.as_bytes(), first);
+        } else {
+            self.each_decoded(name.as_bytes(), first);
+        }
         found
     }
 
@@ -203,8 +199,8 @@ fn decode<'a>(sizes: &'a [u8], data: &'a [u8], mut at: usize) -> impl Iterator<I
 }
 
 impl Extractor for Pairs<'_> {
-    /// A plain loop over the index ([`Pairs::named_lines`]), no callback per value: how every format
-    /// reads its single-valued headers, on every request.
+    /// A plain loop over the lines kept ([`Pairs::named_lines`]), no callback per value: how every
+    /// format reads its single-valued headers, on every request.
     fn lines<'s>(&'s self, name: &str) -> Lines<'s> {
         self.named_lines(name.as_bytes())
     }
@@ -215,23 +211,19 @@ impl Extractor for Pairs<'_> {
         self.each_named(name.as_bytes(), |_, v| each(v));
     }
 
-    /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`).
+    /// Baggage headers with a prefix in their name (`uberctx-`, `ot-baggage-`): over the whole map
+    /// (core asks only when the name filter holds the prefix).
     fn visit_prefixed<'s>(&'s self, prefix: &str, each: &mut dyn FnMut(&'s [u8], &'s [u8]) -> ControlFlow<()>) {
-        let index = self.index().iter().enumerate().map(|(i, &entry)| (self.name_at(entry), self.value_at(i, entry)));
-        tracebridge::carrier::visit_each_prefixed(index.chain(self.past_index()), prefix, each);
+        tracebridge::carrier::visit_each_prefixed(self.iter(), prefix, each);
     }
 
-    /// Every name, so that the translator looks up only the formats that may be present.
+    /// Every name (core's default name filter would be built from it; this view has its own).
     fn visit_names(&self, each: &mut dyn FnMut(&[u8])) -> bool {
-        // A plain loop over the index (every request fills the name filter from it).
-        for &entry in self.index() {
-            each(self.name_at(entry));
-        }
-        self.past_index().for_each(|(n, _)| each(n));
+        self.iter().for_each(|(n, _)| each(n));
         true
     }
 
-    /// Built with the index, in [`Pairs::new`].
+    /// The names of the lines kept ([`Pairs::read`]): those a translator reads.
     fn name_filter(&self) -> Option<NameFilter> {
         Some(self.names)
     }
@@ -266,6 +258,7 @@ pub(crate) fn serialize(pairs: &[(&str, &str)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracebridge::Format;
 
     #[test]
     fn reads_every_pair_in_place() {
@@ -273,59 +266,97 @@ mod tests {
         let p = Pairs::new(&bytes);
         assert_eq!(p.len(), 5);
         assert_eq!(values(&p, "tracestate"), [&b"a=1"[..], b"b=2"]);
-        assert_eq!(values(&p, "x"), [&b""[..]]);
+        assert_eq!(p.first("x"), Some(&b""[..]));
         assert_eq!(values(&p, "traceparent").len(), 0);
         assert_eq!(p.iter().next(), Some((&b":path"[..], &b"/"[..])));
     }
 
-    #[test]
-    fn pairs_past_the_index_are_found_too() {
-        let names: Vec<String> = (0..INDEXED + 5).map(|i| format!("x-{i}")).collect();
-        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
-        pairs.push(("tracestate", "late=1"));
-        pairs.insert(0, ("tracestate", "early=1"));
-        let bytes = serialize(&pairs);
-        let p = Pairs::new(&bytes);
-        assert_eq!(p.len(), INDEXED + 7);
-        assert_eq!(values(&p, "tracestate"), [&b"early=1"[..], b"late=1"]);
-        assert_eq!(values(&p, &format!("x-{}", INDEXED + 4)).len(), 1);
+    /// Many headers (more than the view keeps the place of, held or not): every line is still found.
+    fn crowded(held: bool) -> Vec<(String, String)> {
+        let name = |i: usize| if held { format!("uberctx-k{i}") } else { format!("x-{i}") };
+        let mut pairs: Vec<(String, String)> = (0..KEPT + 5).map(|i| (name(i), format!("v{i}"))).collect();
+        pairs.insert(0, ("tracestate".into(), "early=1".into()));
+        pairs.push(("tracestate".into(), "late=1".into()));
+        pairs
     }
 
-    /// `lines` (and through it `lines_of`) answers as core's slice carrier does for the same pairs (a second reader of the
-    /// same lines), inside the index and past it, in any case, for one line, two and none.
+    #[test]
+    fn every_line_is_found_however_many_are_held() {
+        for held in [false, true] {
+            let pairs = crowded(held);
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let bytes = serialize(&refs);
+            let p = Pairs::new(&bytes);
+            assert_eq!(p.len(), KEPT + 7);
+            assert_eq!(p.overflow, held);
+            assert_eq!(values(&p, "tracestate"), [&b"early=1"[..], b"late=1"]);
+            let last = &pairs[KEPT + 5].0;
+            assert_eq!(values(&p, last), [format!("v{}", KEPT + 4).as_bytes()], "{last}");
+        }
+    }
+
+    /// `lines` (and through it `lines_of`) answers as core's slice carrier does for the same pairs (a
+    /// second reader of the same lines) for every name a translator reads, in any case, for one line,
+    /// two and none, and `first` for other names; with few lines held and with more than the view
+    /// keeps.
     #[test]
     fn lines_of_answers_as_a_slice_of_the_same_pairs() {
-        let names: Vec<String> = (0..INDEXED + 3).map(|i| format!("x-{i}")).collect();
-        let mut pairs = vec![("B3", "1"), ("tracestate", "a=1"), ("TraceState", "b=2"), ("uber-trace-id", "u")];
-        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
-        pairs.extend([("uber-trace-id", "late"), ("traceparent", "past"), ("baggage", "")]);
-        let bytes = serialize(&pairs);
-        let p = Pairs::new(&bytes);
-        let want = ["b3", "tracestate", "uber-trace-id", "traceparent", "baggage", "x-1", "x-34", "absent", "b"];
-        let (mut got, mut expected) = ([Lines::Absent; 9], [Lines::Absent; 9]);
-        p.lines_of(&want, &mut got);
-        pairs.as_slice().lines_of(&want, &mut expected);
-        assert_eq!(got, expected);
-        assert_eq!(
-            got[..5],
-            [Lines::One(b"1"), Lines::Many(b"a=1"), Lines::Many(b"u"), Lines::One(b"past"), Lines::One(b"")]
-        );
-        assert_eq!(got[7..], [Lines::Absent, Lines::Absent]);
+        for held in [false, true] {
+            let crowd = crowded(held);
+            let mut pairs = vec![("B3", "1"), ("tracestate", "a=1"), ("TraceState", "b=2"), ("uber-trace-id", "u")];
+            pairs.extend(crowd.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            pairs.extend([("uber-trace-id", "late"), ("traceparent", "past"), ("baggage", "")]);
+            let bytes = serialize(&pairs);
+            let p = Pairs::new(&bytes);
+            // Core reads names a translator reads: every header of every format, and baggage's.
+            let mut want: Vec<&str> = Format::ALL.iter().flat_map(|f| f.headers()).copied().collect();
+            want.extend(["baggage", "uberctx-k34", "UBERCTX-K1", "B3"]);
+            let (mut got, mut expected) = (vec![Lines::Absent; want.len()], vec![Lines::Absent; want.len()]);
+            p.lines_of(&want, &mut got);
+            pairs.as_slice().lines_of(&want, &mut expected);
+            assert_eq!(got, expected);
+            let at = |name: &str| want.iter().position(|w| *w == name).map(|i| got[i]);
+            assert_eq!(at("b3"), Some(Lines::One(b"1")));
+            assert_eq!(at("tracestate"), Some(Lines::Many(b"a=1")));
+            assert_eq!(at("uber-trace-id"), Some(Lines::Many(b"u")));
+            assert_eq!(at("traceparent"), Some(Lines::One(b"past")));
+            assert_eq!(at("baggage"), Some(Lines::One(b"")));
+            assert_eq!(at("x-b3-sampled"), Some(Lines::Absent));
+            // Any other name, through `first` (a caller's header): the first line's value.
+            for name in ["x-1", "X-1", "absent", "b", "uberctx"] {
+                let mut first = [Lines::Absent];
+                pairs.as_slice().lines_of(&[name], &mut first);
+                let expected = match first[0] {
+                    Lines::Absent => None,
+                    Lines::One(v) | Lines::Many(v) => Some(v),
+                };
+                assert_eq!(p.first(name), expected, "{name}");
+            }
+        }
     }
 
+    /// The view's name filter is the one core builds from the lines it gathers for a translator
+    /// (`Extractor::gather` of a slice: another reader of the same pairs); any name listed.
     #[test]
-    fn the_name_filter_is_the_one_core_builds_from_the_names() {
-        let names: Vec<String> = (0..INDEXED + 3).map(|i| format!("x-{i}")).collect();
-        let mut pairs = vec![(":path", "/"), ("B3", "1"), ("Uberctx-User", "alice")];
-        pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
-        pairs.push(("traceparent", "past the index"));
-        let bytes = serialize(&pairs);
-        let p = Pairs::new(&bytes);
-        let mut listed = NameFilter::EMPTY;
-        assert!(p.visit_names(&mut |n| listed.insert(n)));
-        assert_eq!(p.name_filter(), Some(listed));
-        assert_eq!(p.name_filter(), pairs.as_slice().name_filter());
+    fn the_name_filter_is_the_one_core_gathers_for_a_translator() {
+        let crowd = crowded(true);
+        let mut pairs = vec![(":path", "/"), ("B3", "1"), ("Uberctx-User", "alice"), ("user-agent", "curl")];
+        pairs.extend(crowd.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        for len in [3, 5, pairs.len()] {
+            let bytes = serialize(&pairs[..len]);
+            let p = Pairs::new(&bytes);
+            let mut gathered = tracebridge::carrier::Gathered::new();
+            let fits = pairs[..len].gather(&Translator::WANTED, &mut gathered);
+            assert_eq!(fits, !p.overflow, "{len} lines");
+            if fits {
+                assert_eq!(p.name_filter(), Some(gathered.names()), "{len} lines");
+            }
+            let mut listed = Vec::new();
+            assert!(p.visit_names(&mut |n| listed.push(n.to_vec())));
+            assert_eq!(listed.len(), len);
+        }
         // A map that does not parse reads as empty, its filter too.
+        let bytes = serialize(&pairs);
         assert_eq!(Pairs::new(&bytes[..bytes.len() - 3]).name_filter(), Some(NameFilter::EMPTY));
     }
 
@@ -346,8 +377,8 @@ mod tests {
     }
 
     #[test]
-    fn prefixed_names_in_order_past_the_index_too() {
-        let names: Vec<String> = (0..INDEXED).map(|i| format!("x-{i}")).collect();
+    fn prefixed_names_in_order_among_many() {
+        let names: Vec<String> = (0..KEPT).map(|i| format!("x-{i}")).collect();
         let mut pairs = vec![("uberctx-user", "alice"), ("uberctx", "no"), ("UberCtx-Tenant", "t1")];
         pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
         pairs.push(("uberctx-late", "l"));
@@ -372,14 +403,14 @@ mod tests {
     #[test]
     fn first_value_of_a_header() {
         let mut pairs = vec![("x-client-name", "alpha"), ("X-Client-Name", "beta")];
-        let names: Vec<String> = (0..INDEXED).map(|i| format!("x-{i}")).collect();
+        let names: Vec<String> = (0..KEPT).map(|i| format!("x-{i}")).collect();
         pairs.extend(names.iter().map(|n| (n.as_str(), "v")));
         pairs.push(("x-late", "late"));
         let bytes = serialize(&pairs);
         let p = Pairs::new(&bytes);
         assert_eq!(p.first("x-client-name"), Some(&b"alpha"[..]));
         assert_eq!(p.first("X-CLIENT-NAME"), Some(&b"alpha"[..]));
-        assert_eq!(p.first("x-late"), Some(&b"late"[..]), "past the index");
+        assert_eq!(p.first("x-late"), Some(&b"late"[..]), "past the lines a translator reads");
         assert_eq!(p.first("x-client"), None);
         assert_eq!(Pairs::new(&[]).first("x-client-name"), None);
     }
