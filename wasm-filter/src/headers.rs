@@ -32,10 +32,10 @@ pub struct Pairs<'a> {
     /// lookup scans these few, not every header (lookups were a scan of all of them: 367 V8
     /// instructions for the one `b3` of the benchmark's request). Offsets rather than slices keep the
     /// view small to set up on every request; a fixed-capacity vector: nothing to zero per request.
+    /// Full (as many lines held as it has room for, or more: a request of many baggage headers),
+    /// every lookup decodes the whole map. (A flag beside it made LLVM zero the whole array, 389
+    /// bytes, on every request: V8 runs a `memory.fill` through a call out of the module.)
     kept: ArrayVec<[u32; 3], KEPT>,
-    /// More lines were held than `kept` has room for (a request of many baggage headers): then
-    /// every lookup decodes the whole map.
-    overflow: bool,
     /// The names of the lines kept, as core's filter of the names present
     /// ([`Extractor::name_filter`]), built in the same pass: core would otherwise walk the names
     /// once more, calling back per name. It holds no name a translator does not read, as the filter
@@ -55,13 +55,12 @@ impl<'a> Pairs<'a> {
     /// bytes, and built and then moved it was copied on every request (V8 calls out of the module
     /// for a copy that size).
     pub const fn empty() -> Self {
-        Pairs { sizes: &[], data: &[], kept: ArrayVec::new_const(), overflow: false, names: NameFilter::EMPTY }
+        Pairs { sizes: &[], data: &[], kept: ArrayVec::new_const(), names: NameFilter::EMPTY }
     }
 
     /// View `bytes` (in place); an empty map when they are not a well-formed serialized map.
     pub fn read(&mut self, bytes: &'a [u8]) {
         self.kept.clear();
-        self.overflow = false;
         self.names = NameFilter::EMPTY;
         if self.fill(bytes).is_none() {
             *self = Pairs::empty();
@@ -81,8 +80,9 @@ impl<'a> Pairs<'a> {
         for (n, v) in self.lengths() {
             let end = at.checked_add(n)?;
             let name = data.get(at..end)?;
-            if self.names.insert_if_held(name, WANTED) && self.kept.try_push([at as u32, n as u32, v as u32]).is_err() {
-                self.overflow = true;
+            if self.names.insert_if_held(name, WANTED) {
+                // Full: lookups decode the whole map (`overflow`).
+                let _ = self.kept.try_push([at as u32, n as u32, v as u32]);
             }
             at = end.checked_add(v)?.checked_add(2)?;
         }
@@ -97,7 +97,7 @@ impl<'a> Pairs<'a> {
     #[inline]
     fn each_named(&self, want: &[u8], mut each: impl FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         debug_assert!(WANTED.holds(want), "{:?} is not a name a translator reads", core::str::from_utf8(want));
-        if self.overflow {
+        if self.overflow() {
             self.each_decoded(want, each);
             return;
         }
@@ -137,6 +137,11 @@ impl<'a> Pairs<'a> {
             }
         });
         lines
+    }
+
+    /// True when `kept` may not hold every line held: lookups then decode the whole map.
+    fn overflow(&self) -> bool {
+        self.kept.is_full()
     }
 
     /// `len` bytes of `data` at `at` (checked in [`fill`](Self::fill)).
@@ -288,7 +293,7 @@ mod tests {
             let bytes = serialize(&refs);
             let p = Pairs::new(&bytes);
             assert_eq!(p.len(), KEPT + 7);
-            assert_eq!(p.overflow, held);
+            assert_eq!(p.overflow(), held);
             assert_eq!(values(&p, "tracestate"), [&b"early=1"[..], b"late=1"]);
             let last = &pairs[KEPT + 5].0;
             assert_eq!(values(&p, last), [format!("v{}", KEPT + 4).as_bytes()], "{last}");
@@ -347,7 +352,7 @@ mod tests {
             let p = Pairs::new(&bytes);
             let mut gathered = tracebridge::carrier::Gathered::new();
             let fits = pairs[..len].gather(&Translator::WANTED, &mut gathered);
-            assert_eq!(fits, !p.overflow, "{len} lines");
+            assert_eq!(fits, !p.overflow(), "{len} lines");
             if fits {
                 assert_eq!(p.name_filter(), Some(gathered.names()), "{len} lines");
             }
