@@ -4,12 +4,19 @@
 // is what benches/envoy/bench.py measures; this isolates the wasm work a configuration adds.
 //
 //   node benches/envoy/module-host.mjs [--wasm target/tracebridge.wasm] [--slice 2000] [--rotations 20]
-//       [--rounds 21] [--arm NAME[@WASM]=JSON ...] [--requests N [--evict KIB]]
+//       [--rounds 21] [--arm NAME[@WASM]=JSON ...] [--requests N [--evict KIB]] [--touched IDS.json]
 //
 // --requests N: run the first arm for N requests, untimed, and exit (for a profiler around node:
 // benches/envoy/code-lines.sh). --evict KIB: between requests, write KIB KiB of a buffer of its own,
 // as Envoy's work between two requests evicts the module's data from the caches (code-lines.sh
 // --data counts what the module then misses).
+//
+// --touched IDS.json: the first arm's module is one that binaryen's --instrument-memory rewrote (every
+// load and store calls the host; `memory.copy` and `memory.fill` are calls of imports `copy` and
+// `fill`: touched.sh builds it), and IDS.json names the function of each instrumented access and
+// gives `heap_base`. One request after 50 is traced, and every 64-byte line of module memory it
+// touches is listed: where (the shadow stack below 1 MiB, static data, the heap), how (loaded,
+// stored, copied, filled) and by which functions.
 //
 // An arm may name a .wasm of its own (`before@/tmp/before.wasm={"inject":["w3c"]}`): another build of
 // the filter measured interleaved with this one, as the same requests through the same host.
@@ -31,6 +38,7 @@ const { values: opt } = parseArgs({
     arm: { type: "string", multiple: true },
     requests: { type: "string" },
     evict: { type: "string", default: "0" },
+    touched: { type: "string" },
   },
 });
 const arms = (opt.arm ?? [
@@ -48,6 +56,11 @@ const load = (path) => {
   return modules.get(path);
 };
 const enc = new TextEncoder();
+// --touched: the accesses of the request being traced, as [address, bytes, kind, function].
+let trace = null;
+const traced = (kind, id, addr, bytes) => { trace?.push([addr, bytes, kind, id]); return addr; };
+// The function a copy or fill runs in, from the stack V8 reports (`at <name> (wasm://...)`).
+const caller = () => new Error().stack.split("\n").map((l) => l.match(/at (\S+) \(wasm:/)?.[1]).find((n) => n && !/\.(copy|fill)$/.test(n))?.replace(/^.*\.wasm\./, "") ?? "?";
 
 // `count:u32 (name_len:u32 value_len:u32)* (name NUL value NUL)*`, the ABI's header map.
 function serialize(pairs) {
@@ -110,6 +123,18 @@ function instance(name, config) {
     proxy_get_property: (_p, _l, pp, sp) => give(client, pp, sp),
     proxy_set_property: () => 0,
     proxy_get_header_map_value: () => 1, // NotFound: the upstream sent no traceresponse
+    // A module instrumented for --touched (imports that others do not have are not asked for).
+    load_ptr: (id, bytes, offset, addr) => traced("load", id, addr + offset, bytes) - offset,
+    store_ptr: (id, bytes, offset, addr) => traced("store", id, addr + offset, bytes) - offset,
+    ...Object.fromEntries(["load", "store"].flatMap((k) => ["i32", "i64", "f32", "f64"].map((t) => [`${k}_val_${t}`, (_id, v) => v]))),
+    copy: (dst, src, n) => {
+      if (trace && n) trace.push([src, n, "copied from", caller()], [dst, n, "copied to", caller()]);
+      u8().copyWithin(dst, src, src + n);
+    },
+    fill: (dst, value, n) => {
+      if (trace && n) trace.push([dst, n, "filled", caller()]);
+      u8().fill(value, dst, dst + n);
+    },
   };
   const wasi = new WASI({ version: "preview1" });
   const inst = new WebAssembly.Instance(module, { env, wasi_snapshot_preview1: wasi.wasiImport });
@@ -138,6 +163,37 @@ function instance(name, config) {
     }
     return Number(process.hrtime.bigint() - t0);
   };
+}
+
+if (opt.touched !== undefined) {
+  const [[name, config]] = arms;
+  const run = instance(name, config);
+  const ids = JSON.parse(readFileSync(opt.touched, "utf8"));
+  run(50);
+  trace = [];
+  run(1);
+  const lines = new Map();
+  for (const [addr, bytes, kind, id] of trace) {
+    const fn = (typeof id === "number" ? ids.functions[id] ?? "?" : id).replace(/17h[0-9a-f]{16}E$/, "");
+    for (let l = Math.floor(addr / 64); l <= Math.floor((addr + bytes - 1) / 64); l++) {
+      const line = lines.get(l) ?? { kinds: new Set(), fns: new Set() };
+      line.kinds.add(kind);
+      line.fns.add(fn);
+      lines.set(l, line);
+    }
+  }
+  // wasm-ld's layout: the shadow stack grows down from 1 MiB, static data follows it, then the heap.
+  const region = (l) => (l * 64 < 1 << 20 ? "stack" : l * 64 < ids.heap_base ? "static" : "heap");
+  const count = {};
+  for (const l of lines.keys()) count[region(l)] = (count[region(l)] ?? 0) + 1;
+  const regions = Object.entries(count).map(([r, n]) => `${r} ${n}`).join(", ");
+  console.log(`${config}: ${trace.length} accesses, ${lines.size} lines of 64 bytes (${regions})\n`);
+  console.log("| line | region | access | functions |\n|---|---|---|---|");
+  for (const [l, { kinds, fns }] of [...lines].sort((a, b) => a[0] - b[0])) {
+    const names = [...fns].map((f) => `\`${f.slice(0, 80)}\``).join(" ");
+    console.log(`| 0x${(l * 64).toString(16)} | ${region(l)} | ${[...kinds].join(", ")} | ${names} |`);
+  }
+  process.exit(0);
 }
 
 if (opt.requests !== undefined) {
