@@ -30,13 +30,7 @@ done
 "$root/scripts/ensure-tools.sh"
 command -v valgrind >/dev/null || { echo "code-lines: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 out=$target_dir/code-lines
-mkdir -p "$out"
-# The shipped build, but with the name section: cargo keeps it (strip = none), wasm-opt keeps it (-g).
-CARGO_PROFILE_FILTER_RELEASE_STRIP=none cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 \
-  --profile filter-release --target-dir "$out/cargo"
-wasm-opt -g -O3 --one-caller-inline-max-function-size 200 --enable-bulk-memory --enable-sign-ext \
-  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue --enable-reference-types \
-  "$out/cargo/wasm32-wasip1/filter-release/tracebridge_envoy.wasm" -o "$out/named.wasm"
+"$here/build-named.sh" "$out"
 rm -f "$out"/callgrind.out "$out"/perf-*.map
 # Every function compiled up front by TurboFan (no Liftoff tier, no lazy compilation): one copy of
 # each function's code, named in the perf map (V8 writes it to /tmp/perf-<pid>.map).

@@ -8,7 +8,7 @@
 #
 #   benches/envoy/touched.sh [--config JSON]
 #
-# Builds the shipped filter with its names kept (as code-lines.sh), rewrites it with binaryen's
+# Builds the shipped filter with its names kept (build-named.sh), rewrites it with binaryen's
 # --instrument-memory (each load and store reports its address to the host) and `memory.copy` /
 # `memory.fill` turned into calls of host imports, then runs module-host.mjs --touched: 50
 # requests, then one traced (B3 single in, W3C out, the headers module-host.mjs sends).
@@ -27,13 +27,9 @@ while (($#)); do
 done
 "$root/scripts/ensure-tools.sh"
 out=$target_dir/touched
-mkdir -p "$out"
+"$here/build-named.sh" "$out"
 features=(--enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
   --enable-multivalue --enable-reference-types)
-CARGO_PROFILE_FILTER_RELEASE_STRIP=none cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 \
-  --profile filter-release --target-dir "$out/cargo"
-wasm-opt -g -O3 --one-caller-inline-max-function-size 200 "${features[@]}" \
-  "$out/cargo/wasm32-wasip1/filter-release/tracebridge_envoy.wasm" -o "$out/named.wasm"
 wasm-opt -g --instrument-memory "${features[@]}" "$out/named.wasm" -o "$out/instrumented.wasm"
 wasm-dis "$out/instrumented.wasm" -o "$out/instrumented.wat"
 python3 - "$out" <<'EOF'
