@@ -517,9 +517,28 @@ mod direct_route {
         &[Format::W3c, Format::Instana, Format::Ot, Format::GrpcTraceBin, Format::Gcp],
     ];
 
-    fn compare(t: &Translator, lines: &[(&str, &str)]) -> Result<(), TestCaseError> {
+    /// What `Plan::direct_source` promises of a direct route's report.
+    fn direct_shape(plan: &Plan) -> Result<(), TestCaseError> {
+        let Some(f) = plan.direct_source() else { return Ok(()) };
+        let r = plan.report();
+        prop_assert_eq!(r.source, Some(f));
+        prop_assert_eq!(r.outcome, Outcome::Continued);
+        for g in Format::ALL {
+            if g != f {
+                prop_assert!(matches!(r.status(g), Status::NotRead | Status::Absent), "{:?}: {:?}", g, r);
+                prop_assert_eq!(r.warning(g), None);
+            }
+        }
+        prop_assert_eq!(r.status(f), Status::Valid);
+        prop_assert!(!r.missing() && !r.root_generated() && r.conflicts() == 0);
+        prop_assert_eq!((r.baggage_dropped, r.baggage_error, r.removed), (0, None, [false; N]));
+        Ok(())
+    }
+
+    fn compare(t: &Translator, lines: &[(&str, &str)]) -> Result<bool, TestCaseError> {
         let owned = headers(lines);
         let plan = t.plan(&owned, rng);
+        prop_assert_eq!(plan.direct_source(), None, "planned, not translated");
         let mut planned = owned.clone();
         plan.apply(&mut planned);
         planned.sort();
@@ -530,26 +549,35 @@ mod direct_route {
         out.sort();
         prop_assert_eq!(&report, plan.report(), "report, slice: {:?}", lines);
         prop_assert_eq!(&out, &planned, "headers, slice: {:?}", lines);
+        direct_shape(&scratch)?;
+        let direct = scratch.direct_source().is_some();
         let mut out = owned.clone();
         let report = *t.translate_into(&owned, &mut out, rng, &mut scratch);
         out.sort();
         prop_assert_eq!(&report, plan.report(), "report, Vec: {:?}", lines);
         prop_assert_eq!(&out, &planned, "headers, Vec: {:?}", lines);
-        Ok(())
+        direct_shape(&scratch)?;
+        prop_assert_eq!(scratch.direct_source().is_some(), direct, "both carriers take one route");
+        Ok(direct)
     }
 
     /// Every line alone, under every configuration: most take the direct route.
     #[test]
     fn one_line_under_every_configuration() {
+        let (mut direct, mut all) = (0, 0);
         for inject in INJECT {
             for bits in 0..128u8 {
                 let t = Translator::new(config(inject, bits)).unwrap_or_default();
                 for line in LINES {
                     let result = compare(&t, &[*line]);
                     assert!(result.is_ok(), "{inject:?} {bits}: {result:?}");
+                    direct += usize::from(matches!(result, Ok(true)));
+                    all += 1;
                 }
             }
         }
+        // The direct route's promises above are not checked on nothing.
+        assert!(direct * 20 > all, "{direct} of {all}");
     }
 
     proptest! {

@@ -448,6 +448,7 @@ impl Translator {
             plan.drop_absent_removals(headers);
             plan.apply(out);
         }
+        plan.direct = Some(f);
         true
     }
 
