@@ -13,7 +13,7 @@
 use crate::prelude::*;
 use alloc::rc::Rc;
 
-use tracebridge::translate::{Plan, Report, Status};
+use tracebridge::translate::{Plan, Report};
 use tracebridge::{Format, Injector, TraceId};
 
 use crate::abi::{self, LogLevel, MapType, VmLocal};
@@ -21,7 +21,7 @@ use crate::access_log;
 use crate::callers::{Callers, Name};
 use crate::config::{self, CallerSource, FilterConfig};
 use crate::headers::Pairs;
-use crate::stats::{self, index, Pending, PerFormat};
+use crate::stats::{self, Pending};
 use crate::streams::{Streams, Written};
 
 /// How often counts are handed to Envoy's counters: `/stats` lags by at most this much.
@@ -426,56 +426,21 @@ impl Injector for RequestHeaders {
     }
 }
 
-/// Count `plan`'s outcome in the listener-wide counters and, for the counters kept per caller, the
-/// caller's.
+/// Count `plan`'s outcome ([`stats::count`]) in the listener-wide counters and, for the counters
+/// kept per caller, the caller's.
 fn count(all: &mut Pending, caller: Option<&mut Pending>, debug: bool, config: &FilterConfig, plan: &Plan) {
     let mut c = Counts { all, caller };
-    let report = plan.report();
-    c.inc(index::REQUESTS);
-    // Plain loops over the report's arrays, by position (no lookup per format): this runs on every
-    // request, and most formats are absent and not injected.
-    let mut conflicts = false;
-    for (f, &status) in Format::ALL.iter().zip(&report.status) {
-        let kind = match status {
-            Status::Valid => PerFormat::Extracted,
-            Status::Conflict => {
-                conflicts = true;
-                PerFormat::Extracted
-            }
-            Status::Invalid(e) => {
-                // Malformed trace headers never fail a request: count, and tell at debug level.
-                if debug {
-                    log_malformed(*f, e);
-                }
-                PerFormat::Invalid
-            }
-            Status::NotRead | Status::Absent => continue,
-        };
-        c.inc(index::per_format(kind, *f));
-    }
-    if !config.shadow {
-        for (f, _) in Format::ALL.iter().zip(&report.injected).filter(|(_, &injected)| injected) {
-            c.inc(index::per_format(PerFormat::Injected, *f));
+    let malformed = |f, e| {
+        if debug {
+            log_malformed(f, e);
         }
-    }
-    if report.missing() {
-        c.inc(index::MISSING);
-    }
-    if conflicts {
-        c.inc(index::CONFLICTS);
-    }
-    if report.root_generated() {
-        c.inc(index::ROOTS);
-    }
-    if report.dropped_input() {
+    };
+    let dropped = |report: &Report| {
         if debug {
             log_dropped(report);
         }
-        c.inc(index::DROPPED);
-    }
-    if config.shadow && !plan.is_noop() {
-        c.inc(index::SHADOW);
-    }
+    };
+    stats::count(plan, &config.translator.config().inject, config.shadow, |i| c.inc(i), malformed, dropped);
 }
 
 /// Debug log: a format's headers were malformed. Out of line (formatting), as is [`log_dropped`].
