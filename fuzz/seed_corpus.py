@@ -3,7 +3,8 @@
 
 Each vector's header values go to the target of their format (raw value bytes), configurations to
 config, header lists go to
-b3_multi and translator as `name: value` lines (translator inputs start with 6 configuration bytes).
+b3_multi, translator and envoy_headers as `name: value` lines (translator inputs start with 6
+configuration bytes, envoy_headers inputs with an odd byte before those).
 Idempotent: a file is named by the hash of its content. Usage: seed_corpus.py [REPO_ROOT]
 """
 import hashlib
@@ -54,6 +55,8 @@ for path in sorted((root / "tests" / "vectors").glob("*.json")):
         for c in CONFIGS:
             put("translator", c + lines)
             put("remote_inject", c + lines)
+            # envoy_headers: an odd first byte, then as translator's (lines with a configuration).
+            put("envoy_headers", b"\x01" + c + lines)
         # translate.json's vectors each carry a configuration: seeds for the config target.
         if "config" in v:
             put("config", json.dumps(v["config"]).encode())

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-5}"
 PER_INPUT_TIMEOUT="${FUZZ_TIMEOUT:-10}"
-TARGETS="${FUZZ_TARGETS:-traceparent tracestate tracestate_write b3_single b3_multi jaeger xray grpc_trace_bin datadog gcp ot instana baggage translator remote_inject config}"
+TARGETS="${FUZZ_TARGETS:-traceparent tracestate tracestate_write b3_single b3_multi jaeger xray grpc_trace_bin datadog gcp ot instana baggage translator remote_inject config envoy_headers}"
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$PWD/fuzz/target}"
 export CARGO_TERM_COLOR=never
 
