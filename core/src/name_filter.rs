@@ -92,23 +92,14 @@ impl NameFilter {
     /// filter of the lines kept built on the way.
     #[inline]
     pub fn insert_if_held(&mut self, name: &[u8], wanted: &NameFilter) -> bool {
-        let first = first_bit(name);
-        if name.first() == Some(&b':') || wanted.firsts & first == 0 {
-            return false;
+        let Some(Hit { word, bit, prefix, first }) = wanted.hit(name) else { return false };
+        // Indexed: only the few names held come here.
+        if let Some(w) = self.names.get_mut(word) {
+            *w |= bit;
         }
-        let i = hash(name_key(name));
-        let prefix = prefix_bit(name);
-        let (word, bit) = ((i >> 6) as usize & 3, 1 << (i & 63));
-        let held = (wanted.names.get(word).copied().unwrap_or(0) & bit != 0) | (wanted.prefixes & prefix != 0);
-        if held {
-            // Indexed: only the few names held come here.
-            if let Some(w) = self.names.get_mut(word) {
-                *w |= bit;
-            }
-            self.prefixes |= prefix;
-            self.firsts |= first;
-        }
-        held
+        self.prefixes |= prefix;
+        self.firsts |= first;
+        true
     }
 
     /// True when [`insert_if_held`](Self::insert_if_held) would keep `name` (in any case): its bit
@@ -117,12 +108,23 @@ impl NameFilter {
     /// those lines are all of its lines (the Envoy filter's header view).
     #[inline]
     pub fn holds(&self, name: &[u8]) -> bool {
-        if name.first() == Some(&b':') || self.firsts & first_bit(name) == 0 {
-            return false;
+        self.hit(name).is_some()
+    }
+
+    /// `name`'s bits when this filter holds it (one test for [`holds`](Self::holds) and
+    /// [`insert_if_held`](Self::insert_if_held), which adds the bits): never a pseudo-header, nor a
+    /// name whose first byte none here has (not hashed).
+    #[inline(always)]
+    fn hit(&self, name: &[u8]) -> Option<Hit> {
+        let first = first_bit(name);
+        if name.first() == Some(&b':') || self.firsts & first == 0 {
+            return None;
         }
         let i = hash(name_key(name));
-        let word = self.names.get((i >> 6) as usize & 3).copied().unwrap_or(0);
-        (word & 1 << (i & 63) != 0) | (self.prefixes & prefix_bit(name) != 0)
+        let prefix = prefix_bit(name);
+        let (word, bit) = ((i >> 6) as usize & 3, 1 << (i & 63));
+        let held = (self.names.get(word).copied().unwrap_or(0) & bit != 0) | (self.prefixes & prefix != 0);
+        held.then_some(Hit { word, bit, prefix, first })
     }
 
     /// The filter of the names `headers` holds, or [`ALL`](Self::ALL) when it cannot list them.
@@ -238,6 +240,15 @@ impl Owners {
         let ([a, b, c, d], [o, p, q, r]) = (hits, *self.own.get(usize::from(id))?);
         ((a & !o) | (b & !p) | (c & !q) | (d & !r) == 0).then_some(id)
     }
+}
+
+/// A name's bits in a filter ([`NameFilter::hit`]): its word and bit among the names, its prefix bit
+/// and its first byte's bit.
+struct Hit {
+    word: usize,
+    bit: u64,
+    prefix: u64,
+    first: u64,
 }
 
 /// The filter bits of `names` (lowercase), for [`NameFilter::may_have_any`].
