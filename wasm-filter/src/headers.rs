@@ -8,6 +8,7 @@
 //! (proxy-wasm ABI 0.2.1, "Header maps"). A buffer that does not follow this layout reads as an empty
 //! map rather than failing the request.
 
+use crate::prelude::*;
 use core::ops::ControlFlow;
 
 use arrayvec::ArrayVec;
@@ -244,17 +245,18 @@ fn values<'s>(p: &'s Pairs<'_>, name: &str) -> Vec<&'s [u8]> {
     out
 }
 
-#[cfg(test)]
-pub(crate) fn serialize(pairs: &[(&str, &str)]) -> Vec<u8> {
+/// `pairs` laid out as the host serializes a header map (the layout [`Pairs`] reads), for the tests
+/// and the fuzz target that build maps of their own. The filter itself never writes one.
+pub fn serialize<N: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(N, V)]) -> Vec<u8> {
     let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
     for (n, v) in pairs {
-        out.extend_from_slice(&(n.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(n.as_ref().len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.as_ref().len() as u32).to_le_bytes());
     }
     for (n, v) in pairs {
-        out.extend_from_slice(n.as_bytes());
+        out.extend_from_slice(n.as_ref());
         out.push(0);
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(v.as_ref());
         out.push(0);
     }
     out
