@@ -148,7 +148,7 @@ def measure(name, spec, work, args, index):
     log = open(os.path.join(work, f"{name}.log"), "w")
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--smc-check=all", f"--cache-sim={'yes' if args.cache else 'no'}",
-         "--branch-sim=no",
+         f"--branch-sim={'yes' if args.branches else 'no'}",
          f"--callgrind-out-file={out}", envoy_binary(), "-c", path, "--concurrency", "1",
          "--disable-hot-restart", "-l", "warning", "--base-id", str(300 + index)],
         stdout=log, stderr=subprocess.STDOUT)
@@ -180,6 +180,36 @@ def cycle_estimate(e):
     l1 = e["I1mr"] + e["D1mr"] + e["D1mw"]
     ll = e["ILmr"] + e["DLmr"] + e["DLmw"]
     return e["Ir"] + 10 * l1 + 100 * ll
+
+
+def mispredicted(e):
+    """Conditional and indirect branches the simulated predictor got wrong."""
+    return e.get("Bcm", 0) + e.get("Bim", 0)
+
+
+def branch_table(arms, results, args):
+    """Per request: branches and mispredictions (callgrind's simple predictor: a table of 2-bit
+    counters for conditional branches, a target buffer for indirect ones), and with the caches simulated
+    too, the estimate with 10 cycles a misprediction (cachegrind's manual puts one at 10-30 cycles)."""
+    both = args.cache
+    def estimate(e):
+        return (cycle_estimate(e) if both else e["Ir"]) + 10 * mispredicted(e)
+    base = estimate(results[args.baseline][0]) if args.baseline in results else 0
+    cmp_added = estimate(results[args.compare][0]) - base if args.compare in results else None
+    what = "Ir + 10 × L1 misses + 100 × LL misses + 10 × mispredictions" if both else "Ir + 10 × mispredictions"
+    lines = ["", f"Simulated branch predictor, per request (estimate = {what}):", "",
+             "| arm | conditional branches | mispredicted | in generated code | indirect branches | mispredicted "
+             f"| in generated code | estimate | added over {args.baseline} | added / {args.compare}'s added |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, _ in arms:
+        every, generated, _ = results[name]
+        est = estimate(every)
+        added = est - base
+        ratio = f"{added / cmp_added:.2f}" if cmp_added else "–"
+        lines.append(f"| {name} | {every['Bc']:,.0f} | {every['Bcm']:,.1f} | {generated['Bcm']:,.1f} | "
+                     f"{every['Bi']:,.0f} | {every['Bim']:,.1f} | {generated['Bim']:,.1f} | {est:,.0f} | "
+                     f"{added:+,.0f} | {ratio} |")
+    return lines
 
 
 def cache_table(arms, results, args):
@@ -215,6 +245,9 @@ def main():
     ap.add_argument("--expect", action="append", default=[], metavar="NAME",
                     help="arms whose upstream must receive bench.py's expected traceparent")
     ap.add_argument("--cache", action="store_true", help="simulate the caches too (a second table)")
+    ap.add_argument("--branches", action="store_true",
+                    help="simulate the branch predictor too (a third table: mispredictions, and the "
+                         "estimate with them)")
     ap.add_argument("--keep", metavar="DIR",
                     help="copy each arm's callgrind dump to DIR/NAME.cg (for callgrind_annotate: which "
                          "functions, and what the generated code calls out to)")
@@ -248,6 +281,8 @@ def main():
         lines.append(f"| {name} | {every['Ir']:,.0f} | {generated['Ir']:,.0f} | {added:+,.0f} | {ratio} |")
     if args.cache:
         lines += cache_table(arms, results, args)
+    if args.branches:
+        lines += branch_table(arms, results, args)
     bench.emit(lines, args.out)
 
 

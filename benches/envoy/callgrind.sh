@@ -3,13 +3,14 @@
 # exact where CPU time per request is noise (±4 µs per round on this VM), to tell which change moved
 # what. load.sh stays the judge of the gateway target (CPU time); this explains it.
 #
-#   benches/envoy/callgrind.sh [--before REV] [--ladder] [--cache] [--requests 2000] [--out FILE]
+#   benches/envoy/callgrind.sh [--before REV] [--ladder] [--cache] [--branches] [--requests 2000] [--out FILE]
 #
 # Arms: passthrough, floor (benches/envoy/floor-filter), tracebridge {"inject":["w3c"]} (every format
 # extracted), lua (b3-to-w3c.lua), and with --before REV the filter as built at git revision REV.
 # --ladder adds ladder.sh's builds that stop after each step (callbacks, fetch, plan, apply) and its
 # `direct` build (the B3 header read and the traceparent written by core, no plan); --cache
-# simulates the caches too (callgrind.py: misses and a cycle estimate, ≈ 2 min per arm).
+# simulates the caches too (callgrind.py: misses and a cycle estimate, ≈ 2 min per arm); --branches
+# the branch predictor (mispredictions per request, and the estimate with them).
 # Every request carries B3 single. Needs valgrind (Debian: apt-get install valgrind); ≈ 1 min per arm.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

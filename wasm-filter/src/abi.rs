@@ -183,8 +183,8 @@ pub extern "C" fn proxy_on_memory_allocate(size: usize) -> *mut u8 {
 /// The heap: a free list sorted by address that merges neighbours (`lol_alloc`), in place of libc's
 /// dlmalloc. The filter allocates when it is configured, and on a request only off its usual path
 /// (debug logs, shadow mode, a value that does not fit [`SCRATCH`]), so the allocator's speed does
-/// not matter and its code does (≈ 9 KiB
-/// less `.wasm` than dlmalloc: room for code on the request path under the size budget).
+/// not matter and its code does (≈ 9 KiB less `.wasm` than dlmalloc: room for code on the request
+/// path under the size budget).
 // SAFETY: a proxy-wasm VM runs one thread (wasm32 without threads).
 #[global_allocator]
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =

@@ -188,6 +188,8 @@ fn count_as(
     let report = plan.report();
     inc(index::REQUESTS);
     match direct {
+        // Without asking `shadow`: the direct route writes, so shadow mode (which only plans) never
+        // takes it.
         Some(f) => {
             inc(index::per_format(PerFormat::Extracted, f));
             for g in inject.iter().filter(|&g| report.injected(g)) {
