@@ -27,6 +27,12 @@ where CPU time said 1.1–1.3×; the estimate puts the difference in the filter'
 request, which misses the instruction cache because Envoy's own code evicts it between requests.
 Still a model, not time: bench.py stays the judge. About two minutes per arm.
 
+With `--branches`, callgrind simulates its branch predictor as well (2-bit counters for conditional
+branches, a target buffer for indirect ones) and a third table gives the branches and mispredictions
+per request and the estimate with 10 cycles a misprediction. Why: CPU time put tracebridge ≈ 2 %
+above Lua where the cache model put it 1 % below, and mispredictions are what that model leaves out
+(they turned out equal: 2026-12-05, BENCHMARKS.md).
+
 Needs valgrind (Debian: `apt-get install valgrind`). Takes about a minute per arm.
 """
 

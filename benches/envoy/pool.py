@@ -14,8 +14,8 @@ each arm's added cost over that arm's, round by round (a build against the build
 row also gives the median of the per-round differences of CPU per request, in µs (how far above the
 empty filter, the floor, Lua).
 
-Why: one run of 30 rounds reads anywhere from 0.84x to 1.17x for one build on this machine, and two
-sets of five such runs of the same builds differed by 7 %. Whether a difference of a few percent is
+Why: one run of 30 rounds read anywhere from 0.60x to 1.35x Lua for one build on this machine, and
+two sets of five such runs of the same builds differed by 7 %. Whether a difference of a few percent is
 there at all is a question for the pooled rounds and their interval, not for one run.
 """
 
