@@ -193,51 +193,54 @@ def mispredicted(e):
     return e.get("Bcm", 0) + e.get("Bim", 0)
 
 
+def estimate_rows(arms, results, args, estimate, cells):
+    """One table row per arm: `cells(every, generated)` (the arm's own columns), then its estimate,
+    that added over the baseline arm's, and that against the compared arm's added estimate."""
+    base = estimate(results[args.baseline][0]) if args.baseline in results else 0
+    cmp_added = estimate(results[args.compare][0]) - base if args.compare in results else None
+    rows = []
+    for name, _ in arms:
+        every, generated, _ = results[name]
+        est = estimate(every)
+        ratio = f"{(est - base) / cmp_added:.2f}" if cmp_added else "–"
+        rows.append(f"| {name} | {cells(every, generated)} | {est:,.0f} | {est - base:+,.0f} | {ratio} |")
+    return rows
+
+
 def branch_table(arms, results, args):
     """Per request: branches and mispredictions (callgrind's simple predictor: a table of 2-bit
     counters for conditional branches, a target buffer for indirect ones), and with the caches simulated
     too, the estimate with 10 cycles a misprediction (cachegrind's manual puts one at 10-30 cycles)."""
     both = args.cache
+
     def estimate(e):
         return (cycle_estimate(e) if both else e["Ir"]) + 10 * mispredicted(e)
-    base = estimate(results[args.baseline][0]) if args.baseline in results else 0
-    cmp_added = estimate(results[args.compare][0]) - base if args.compare in results else None
+
+    def cells(every, generated):
+        return (f"{every['Bc']:,.0f} | {every['Bcm']:,.1f} | {generated['Bcm']:,.1f} | "
+                f"{every['Bi']:,.0f} | {every['Bim']:,.1f} | {generated['Bim']:,.1f}")
+
     what = "Ir + 10 × L1 misses + 100 × LL misses + 10 × mispredictions" if both else "Ir + 10 × mispredictions"
-    lines = ["", f"Simulated branch predictor, per request (estimate = {what}):", "",
-             "| arm | conditional branches | mispredicted | in generated code | indirect branches | mispredicted "
-             f"| in generated code | estimate | added over {args.baseline} | added / {args.compare}'s added |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, _ in arms:
-        every, generated, _ = results[name]
-        est = estimate(every)
-        added = est - base
-        ratio = f"{added / cmp_added:.2f}" if cmp_added else "–"
-        lines.append(f"| {name} | {every['Bc']:,.0f} | {every['Bcm']:,.1f} | {generated['Bcm']:,.1f} | "
-                     f"{every['Bi']:,.0f} | {every['Bim']:,.1f} | {generated['Bim']:,.1f} | {est:,.0f} | "
-                     f"{added:+,.0f} | {ratio} |")
-    return lines
+    return ["", f"Simulated branch predictor, per request (estimate = {what}):", "",
+            "| arm | conditional branches | mispredicted | in generated code | indirect branches | mispredicted "
+            f"| in generated code | estimate | added over {args.baseline} | added / {args.compare}'s added |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"] + estimate_rows(arms, results, args, estimate, cells)
 
 
 def cache_table(arms, results, args):
     """Per request: cache misses and the cycle estimate, added over the baseline and against the
     compared arm's added estimate."""
-    base = cycle_estimate(results[args.baseline][0]) if args.baseline in results else 0
-    cmp_added = cycle_estimate(results[args.compare][0]) - base if args.compare in results else None
-    lines = ["", "Simulated caches, per request (I1, D1: L1 instruction and data caches; LL: last level; "
-             "estimate = Ir + 10 × L1 misses + 100 × LL misses):", "",
-             "| arm | I1 misses | in generated code | D1 misses (read + write) | in generated code | LL misses | "
-             f"estimate | added over {args.baseline} | added / {args.compare}'s added |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, _ in arms:
-        every, generated, _ = results[name]
-        est = cycle_estimate(every)
-        added = est - base
-        ratio = f"{added / cmp_added:.2f}" if cmp_added else "–"
+
+    def cells(every, generated):
         ll = every["ILmr"] + every["DLmr"] + every["DLmw"]
-        lines.append(f"| {name} | {every['I1mr']:,.0f} | {generated['I1mr']:,.0f} | "
-                     f"{every['D1mr'] + every['D1mw']:,.0f} | {generated['D1mr'] + generated['D1mw']:,.0f} | "
-                     f"{ll:,.1f} | {est:,.0f} | {added:+,.0f} | {ratio} |")
-    return lines
+        return (f"{every['I1mr']:,.0f} | {generated['I1mr']:,.0f} | "
+                f"{every['D1mr'] + every['D1mw']:,.0f} | {generated['D1mr'] + generated['D1mw']:,.0f} | {ll:,.1f}")
+
+    return ["", "Simulated caches, per request (I1, D1: L1 instruction and data caches; LL: last level; "
+            "estimate = Ir + 10 × L1 misses + 100 × LL misses):", "",
+            "| arm | I1 misses | in generated code | D1 misses (read + write) | in generated code | LL misses | "
+            f"estimate | added over {args.baseline} | added / {args.compare}'s added |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"] + estimate_rows(arms, results, args, cycle_estimate, cells)
 
 
 def main():
