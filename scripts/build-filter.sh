@@ -5,11 +5,16 @@
 # `response`), for `response_trace_id_header` and `traceresponse`. Prints the sizes.
 # FILTER_FEATURES=a,b builds that one artifact with those cargo features instead (the benchmark
 # ladder's builds).
+# TRACEBRIDGE_KEEP_NAMES=1 builds the default artifact alone with its function names kept (the name
+# section only: the same code), for the benchmark tools that name the module's functions
+# (benches/envoy/build-named.sh).
 # The default artifact's budget is 178 KiB (issue 15): warned about here, enforced by scripts/test.sh.
 # Its size depends on the LLVM flags in .cargo/config.toml (a RUSTFLAGS variable replaces them).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/wasm-features.sh
+. "$root/scripts/wasm-features.sh"
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=${TRACEBRIDGE_WASM:-$root/target/tracebridge.wasm}
 
@@ -17,8 +22,12 @@ cd "$root"
 
 # build FEATURES OUT: one artifact.
 build() {
-  local features=() built=$target_dir/wasm32-wasip1/filter-release/tracebridge_envoy.wasm out=$2
+  local features=() built=$target_dir/wasm32-wasip1/filter-release/tracebridge_envoy.wasm out=$2 names=()
   [ -n "$1" ] && features=(--features "$1")
+  if [ -n "${TRACEBRIDGE_KEEP_NAMES:-}" ]; then
+    names=(-g)
+    export CARGO_PROFILE_FILTER_RELEASE_STRIP=none
+  fi
   cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 --profile filter-release "${features[@]}"
   mkdir -p "$(dirname "$out")"
   if command -v wasm-opt >/dev/null 2>&1; then
@@ -28,8 +37,7 @@ build() {
     # request callback swallowed the whole plan, and V8's code for that one huge function ran the
     # request 2.5-3x slower than the module without wasm-opt (benches/envoy/module-host.mjs: 5.4 µs
     # against 1.7 µs per request; 1.6 µs with this bound; the cliff lies between 1000 and 4000).
-    wasm-opt -O3 --one-caller-inline-max-function-size 200 --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-      --enable-mutable-globals --enable-multivalue --enable-reference-types "$built" -o "$out.tmp"
+    wasm-opt "${names[@]}" -O3 --one-caller-inline-max-function-size 200 "${WASM_OPT_FEATURES[@]}" "$built" -o "$out.tmp"
     mv "$out.tmp" "$out"
   else
     echo "build-filter: wasm-opt not found (scripts/ensure-tools.sh installs binaryen); copying unoptimised" >&2
@@ -40,6 +48,8 @@ build() {
 
 if [ -n "${FILTER_FEATURES:-}" ]; then
   build "$FILTER_FEATURES" "$out"
+elif [ -n "${TRACEBRIDGE_KEEP_NAMES:-}" ]; then
+  build "" "$out"
 else
   build "" "$out"
   build response "${out%.wasm}-response.wasm"

@@ -43,8 +43,9 @@ RAW="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tracebridge_node.wasm
 
 cmp -s LICENSE node-binding/LICENSE || cp LICENSE node-binding/LICENSE
 
-# The raw module, the tools and this script decide the output: skip the rest when none changed.
-stamp=$( (sha256sum "$RAW" "$0" | cut -d' ' -f1; "$BINDGEN" --version; wasm-opt --version) | sha256sum | cut -d' ' -f1)
+# The raw module, the tools, this script and the feature list it sources decide the output: skip
+# the rest when none changed.
+stamp=$( (sha256sum "$RAW" "$0" "$ROOT/scripts/wasm-features.sh" | cut -d' ' -f1; "$BINDGEN" --version; wasm-opt --version) | sha256sum | cut -d' ' -f1)
 if [ -f "$PKG/.stamp" ] && [ "$(cat "$PKG/.stamp")" = "$stamp" ] &&
   [ -f "$PKG/tracebridge_node.js" ] && [ -f "$PKG/tracebridge_node_bg.wasm" ]; then
   size=$(wc -c <"$PKG/tracebridge_node_bg.wasm")
@@ -60,9 +61,9 @@ trap 'rm -rf "$TMP"' EXIT
 # wasm-bindgen reads; wasm-bindgen itself then only adds glue and drops what it consumed.
 # The features are those rustc enables by default for wasm32, and SIMD (.cargo/config.toml); all are
 # in Node 18's V8.
-wasm-opt -Oz --converge --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd \
+# shellcheck source=scripts/wasm-features.sh
+. "$ROOT/scripts/wasm-features.sh"
+wasm-opt -Oz --converge --strip-debug --strip-producers "${WASM_OPT_FEATURES[@]}" --enable-simd \
   "$RAW" -o "$TMP/tracebridge_node.wasm"
 "$BINDGEN" --target nodejs --out-dir "$TMP" --out-name tracebridge_node --no-typescript "$TMP/tracebridge_node.wasm"
 

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # The shipped filter with its function names kept (the name section only: the same code), for the
-# tools that name the module's functions: code-lines.sh, touched.sh. cargo keeps the names
-# (strip = none) in a target directory of its own, wasm-opt keeps them (-g) with the flags of
-# scripts/build-filter.sh.
+# tools that name the module's functions: code-lines.sh, touched.sh. scripts/build-filter.sh builds
+# it (TRACEBRIDGE_KEEP_NAMES: cargo's strip off, wasm-opt -g, its flags otherwise), in a target
+# directory of its own so that the shipped build's is left as it is.
 #
 #   benches/envoy/build-named.sh OUT_DIR    # writes OUT_DIR/named.wasm
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${1:?usage: build-named.sh OUT_DIR}
-mkdir -p "$out"
-CARGO_PROFILE_FILTER_RELEASE_STRIP=none cargo build --quiet -p tracebridge-envoy --target wasm32-wasip1 \
-  --profile filter-release --target-dir "$out/cargo"
-wasm-opt -g -O3 --one-caller-inline-max-function-size 200 --enable-bulk-memory --enable-sign-ext \
-  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue --enable-reference-types \
-  "$out/cargo/wasm32-wasip1/filter-release/tracebridge_envoy.wasm" -o "$out/named.wasm"
+CARGO_TARGET_DIR=$out/cargo TRACEBRIDGE_KEEP_NAMES=1 TRACEBRIDGE_WASM=$out/named.wasm "$root/scripts/build-filter.sh" >&2

@@ -8,6 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
+# shellcheck source=scripts/wasm-features.sh
+. "$root/scripts/wasm-features.sh"
 name=${1:?usage: build-reference.sh empty-filter|floor-filter}
 case "$name" in
   # The SDK filter is built like the filter was before it left the SDK (profile wasm-release, -Oz).
@@ -18,6 +20,5 @@ esac
 (cd "$here/$name" && CARGO_TARGET_DIR=$target_dir/$name cargo build --quiet --target wasm32-wasip1 --profile "$profile")
 raw=$target_dir/$name/wasm32-wasip1/$profile/${name//-/_}.wasm
 out=$target_dir/$name.wasm
-wasm-opt "$opt" --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types "$raw" -o "$out"
+wasm-opt "$opt" "${WASM_OPT_FEATURES[@]}" "$raw" -o "$out"
 echo "$out"

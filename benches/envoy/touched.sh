@@ -28,9 +28,9 @@ done
 "$root/scripts/ensure-tools.sh"
 out=$target_dir/touched
 "$here/build-named.sh" "$out"
-features=(--enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
-  --enable-multivalue --enable-reference-types)
-wasm-opt -g --instrument-memory "${features[@]}" "$out/named.wasm" -o "$out/instrumented.wasm"
+# shellcheck source=scripts/wasm-features.sh
+. "$root/scripts/wasm-features.sh"
+wasm-opt -g --instrument-memory "${WASM_OPT_FEATURES[@]}" "$out/named.wasm" -o "$out/instrumented.wasm"
 wasm-dis "$out/instrumented.wasm" -o "$out/instrumented.wat"
 python3 - "$out" <<'EOF'
 import json, re, sys
@@ -54,5 +54,5 @@ for m in re.finditer(r"\n \(func (\S+)|\(call \$(?:load_ptr|store_ptr)\s*\(i32\.
 pages = int(re.search(r"\(memory \$\S+ (\d+)", wat).group(1))
 json.dump({"functions": functions, "heap_base": pages * 65536}, open(f"{out}/ids.json", "w"))
 EOF
-wasm-as -g "${features[@]}" "$out/traced.wat" -o "$out/traced.wasm"
+wasm-as -g "${WASM_OPT_FEATURES[@]}" "$out/traced.wat" -o "$out/traced.wasm"
 node --no-warnings "$here/module-host.mjs" --wasm "$out/traced.wasm" --arm "tracebridge=$config" --touched "$out/ids.json"
